@@ -1,0 +1,77 @@
+"""Who may do what: the one permission table. Tenant scoping is enforced in ``api/deps.py``, which every
+route passes through; this module only answers "may this role do this"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infolinia.store.models import Role
+
+ALL_TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BACK_OFFICE})
+_ADMIN = frozenset({Role.TENANT_ADMIN})
+_SUPERVISORS = frozenset({Role.TENANT_ADMIN, Role.SUPERVISOR})
+_FRONT_LINE = frozenset({Role.TENANT_ADMIN, Role.SUPERVISOR, Role.AGENT})
+
+#: permission -> tenant roles holding it. Platform admins hold every permission.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "self": ALL_TENANT_ROLES,
+    "tenants.read": ALL_TENANT_ROLES,
+    "tenants.update": _ADMIN,
+    "tenants.create": frozenset(),
+    "users.read": _SUPERVISORS,
+    "users.manage": _ADMIN,
+    "roles.manage": _ADMIN,
+    "teams.read": ALL_TENANT_ROLES,
+    "teams.manage": _ADMIN,
+    "agents.read": _FRONT_LINE,
+    "agents.manage": _ADMIN,
+    "queues.read": ALL_TENANT_ROLES,
+    "queues.manage": _ADMIN,
+    "customers.read": ALL_TENANT_ROLES,
+    "customers.write": _FRONT_LINE,
+    "customers.restrict": _SUPERVISORS,
+    "customers.export": _ADMIN,
+    "customers.erase": _ADMIN,
+    "consent.write": _FRONT_LINE,
+    "interactions.read": ALL_TENANT_ROLES,
+    "interactions.write": _FRONT_LINE,
+    "audit.read": _SUPERVISORS,
+}
+
+#: roles whose view of interactions is limited to their teams' queues and their own contacts
+TEAM_SCOPED_ROLES = frozenset({Role.BACK_OFFICE})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller, with the tenant the request acts in."""
+
+    user_id: int
+    email: str
+    role: Role
+    tenant_id: int | None
+    team_ids: frozenset[int] = field(default_factory=frozenset)
+    token_id: int | None = None
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role is Role.PLATFORM_ADMIN
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+
+def can(actor: Actor, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return actor.is_platform_admin or actor.role in PERMISSIONS[permission]
+
+
+def assignable_roles(actor: Actor) -> frozenset[Role]:
+    """Roles this actor may give to a user. Only a platform admin makes platform admins."""
+    if actor.is_platform_admin:
+        return frozenset(Role)
+    if can(actor, "roles.manage"):
+        return ALL_TENANT_ROLES
+    return frozenset()

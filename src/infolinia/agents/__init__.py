@@ -1,0 +1,1 @@
+"""Agents: the routing-relevant profile of a user (skills, languages, SIP extension)."""

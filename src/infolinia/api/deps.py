@@ -1,0 +1,194 @@
+"""The one gate every ``/api/v1`` route passes through: authenticate, fix the tenant, resolve every object named
+in the path inside that tenant (404 otherwise, whatever the role), then check the permission (403).
+
+A route declares ``a: Access = Depends(access("customers.read"))``. Path parameters are resolved by name through
+``RESOLVERS``; a route with a path parameter that no resolver knows fails at start-up, so no route can skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from infolinia.access import PERMISSIONS, TEAM_SCOPED_ROLES, Actor, can
+from infolinia.auth.actions import authenticate, team_ids
+from infolinia.errors import Forbidden, Invalid, NotFound, Unauthorized
+from infolinia.store.models import (
+    AuthToken,
+    Customer,
+    CustomerIdentity,
+    Interaction,
+    Queue,
+    Team,
+    Tenant,
+    User,
+)
+from infolinia.store.types import utcnow
+from infolinia.store.uow import Tx, Who, transaction
+
+SESSION_COOKIE = "infolinia_session"
+TENANT_HEADER = "X-Tenant"
+
+
+def interaction_scope(actor: Actor, tenant_id: int) -> ColumnElement[bool]:
+    """Interactions this actor may see: the tenant's; back-office only its teams' queues and its own."""
+    where = Interaction.tenant_id == tenant_id
+    if actor.role in TEAM_SCOPED_ROLES:
+        team_queues = select(Queue.id).where(Queue.tenant_id == tenant_id, Queue.team_id.in_(actor.team_ids))
+        where = where & or_(Interaction.agent_id == actor.user_id, Interaction.queue_id.in_(team_queues))
+    return where
+
+
+Scope = Callable[[Actor, Tenant | None], ColumnElement[bool]]
+
+
+def _tenant_rows(model: Any) -> Scope:
+    return lambda actor, tenant: model.tenant_id == tenant.id if tenant else true()
+
+
+RESOLVERS: dict[str, tuple[type[Any], Scope]] = {
+    "tenant_id": (Tenant, lambda a, t: true() if a.is_platform_admin else Tenant.id == a.tenant_id),
+    "user_id": (User, _tenant_rows(User)),
+    "team_id": (Team, _tenant_rows(Team)),
+    "queue_id": (Queue, _tenant_rows(Queue)),
+    "customer_id": (Customer, _tenant_rows(Customer)),
+    "identity_id": (CustomerIdentity, _tenant_rows(CustomerIdentity)),
+    "interaction_id": (Interaction, lambda a, t: interaction_scope(a, t.id) if t else true()),
+    "token_id": (AuthToken, lambda a, t: AuthToken.user_id == a.user_id),
+}
+
+
+@dataclass
+class Access:
+    """What a route may work with: the actor, its tenant, the objects named in the path, and a session."""
+
+    request: Request
+    session: AsyncSession
+    actor: Actor
+    tenant_obj: Tenant | None
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tenant(self) -> Tenant:
+        if self.tenant_obj is None:
+            raise Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
+        return self.tenant_obj
+
+    def obj(self, param: str) -> Any:
+        return self.objects[param]
+
+    @property
+    def who(self) -> Who:
+        return Who(self.actor.user_id, self.actor.label, client_ip(self.request))
+
+    def write(self) -> AbstractAsyncContextManager[Tx]:
+        return transaction(self.session, self.request.app.state.ctx.bus, self.who)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def bearer_secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.ctx.db.session() as s:
+        yield s
+
+
+async def _actor(request: Request, s: AsyncSession) -> tuple[Actor, Tenant | None]:
+    secret = bearer_secret(request)
+    found = await authenticate(s, secret, utcnow()) if secret else None
+    if found is None:
+        raise Unauthorized("log in first (session cookie or Authorization: Bearer token)")
+    user, token = found
+    tenant: Tenant | None = None
+    if user.tenant_id is not None:
+        tenant = await s.get(Tenant, user.tenant_id)
+    elif slug := request.headers.get(TENANT_HEADER):
+        tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            raise NotFound(f"no tenant {slug!r}")
+    actor = Actor(
+        user_id=user.id,
+        email=user.email,
+        role=user.role,
+        tenant_id=tenant.id if tenant else None,
+        team_ids=frozenset(await team_ids(s, user.id)),
+        token_id=token.id,
+    )
+    return actor, tenant
+
+
+async def _resolve(s: AsyncSession, actor: Actor, tenant: Tenant | None, params: dict[str, Any]) -> dict[str, Any]:
+    objects: dict[str, Any] = {}
+    for name, raw in params.items():
+        model, scope = RESOLVERS[name]
+        if name != "tenant_id" and name != "token_id" and tenant is None:
+            raise Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
+        try:
+            key = int(raw)
+        except ValueError:
+            raise NotFound(f"no {model.__tablename__[:-1]} {raw!r}") from None
+        found = await s.scalar(select(model).where(model.id == key, scope(actor, tenant)))
+        if found is None:
+            raise NotFound(f"no {model.__tablename__.rstrip('s').replace('_', ' ')} {key}")
+        objects[name] = found
+    customer = objects.get("customer_id")
+    for obj in objects.values():
+        if customer is not None and hasattr(obj, "customer_id") and obj.customer_id != customer.id:
+            raise NotFound("not found for this customer")
+    return objects
+
+
+def access(permission: str) -> Callable[[Request], AsyncIterator[Access]]:
+    """The dependency for a route needing ``permission``. Order matters: 401, then 404, then 403."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    async def dependency(request: Request) -> AsyncIterator[Access]:
+        async with request.app.state.ctx.db.session() as s:
+            actor, tenant = await _actor(request, s)
+            objects = await _resolve(s, actor, tenant, dict(request.path_params))
+            if not can(actor, permission):
+                raise Forbidden(
+                    f"your role ({actor.role.value}) lacks {permission}", details={"permission": permission}
+                )
+            yield Access(request, s, actor, tenant, objects)
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def route_permission(route: APIRoute) -> str | None:
+    """The permission a route's access dependency demands (None when the route is public)."""
+    for dep in route.dependant.dependencies:
+        perm = getattr(dep.call, "permission", None)
+        if perm is not None:
+            return str(perm)
+    return None
+
+
+def check_routes(routes: list[tuple[str, APIRoute]], public: frozenset[str]) -> None:
+    """Refuse to start if an API route skips the gate or names a path parameter no resolver knows."""
+    for path, route in routes:
+        if path in public:
+            continue
+        if route_permission(route) is None:
+            raise RuntimeError(f"route {path} has no access() dependency")
+        for param in route.param_convertors:
+            if param not in RESOLVERS:
+                raise RuntimeError(f"route {path}: no resolver for path parameter {param!r}")

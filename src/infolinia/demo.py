@@ -1,0 +1,318 @@
+"""The demo tenants (``infolinia serve --demo``): Demo Telecom and Acme Shop, with people and customers.
+
+Deterministic: the same names, numbers and consents on every fresh database, so other tools can rely on them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from infolinia.agents.actions import set_profile
+from infolinia.auth.actions import create_user
+from infolinia.customers.actions import create_customer, record_consent, set_restriction
+from infolinia.interactions.actions import create_interaction
+from infolinia.schemas import (
+    AgentProfileIn,
+    ConsentIn,
+    CustomerIn,
+    IdentityIn,
+    InteractionIn,
+    QueueIn,
+    RestrictionIn,
+    TeamIn,
+    TenantIn,
+    UserIn,
+)
+from infolinia.store.db import Database
+from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, Role, Tenant
+from infolinia.store.types import utcnow
+from infolinia.store.uow import Tx, Who, write
+from infolinia.tenants.actions import create_queue, create_team, create_tenant
+
+PASSWORD = "demo"
+SEEDER = Who(None, "demo-seed")
+
+DEMO_HOURS = {
+    "weekly": {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [["09:00", "14:00"]]},
+    "holidays": [
+        "2026-12-24",
+        "2026-12-25",
+        "2026-12-26",
+        "2027-01-01",
+        "2027-01-06",
+        "2027-03-28",
+        "2027-03-29",
+    ],
+}
+ACME_HOURS = {
+    "weekly": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
+    "holidays": [],
+}
+
+# (e-mail, name, role, extension, skills, languages)
+DEMO_PEOPLE = [
+    ("admin@demo.test", "Anna Administratorka", Role.TENANT_ADMIN, None, {}, ["pl", "en"]),
+    ("supervisor@demo.test", "Sebastian Supervisor", Role.SUPERVISOR, None, {}, ["pl", "en"]),
+    (
+        "agent1@demo.test",
+        "Agata Nowak",
+        Role.AGENT,
+        "1001",
+        {"billing": 8, "technical": 3, "sales": 5},
+        ["pl", "en"],
+    ),
+    ("agent2@demo.test", "Bartosz Kowalski", Role.AGENT, "1002", {"technical": 9, "billing": 4}, ["pl"]),
+    ("agent3@demo.test", "Celina Wiśniewska", Role.AGENT, "1003", {"sales": 9, "billing": 6}, ["pl", "en"]),
+    ("agent4@demo.test", "Dmitrij Iwanow", Role.AGENT, "1004", {"technical": 7, "sales": 4}, ["ru", "en"]),
+    ("backoffice@demo.test", "Beata Rozliczenia", Role.BACK_OFFICE, None, {"billing": 9}, ["pl"]),
+]
+ACME_PEOPLE = [
+    ("admin@acme.test", "Alice Admin", Role.TENANT_ADMIN, None, {}, ["en"]),
+    ("agent1@acme.test", "Arthur Agent", Role.AGENT, "2001", {"orders": 7, "returns": 5}, ["en"]),
+]
+
+FIRST = [
+    "Jan",
+    "Anna",
+    "Piotr",
+    "Katarzyna",
+    "Tomasz",
+    "Magdalena",
+    "Paweł",
+    "Agnieszka",
+    "Michał",
+    "Joanna",
+    "Krzysztof",
+    "Ewa",
+    "Marek",
+    "Zofia",
+    "Łukasz",
+    "Małgorzata",
+    "Grzegorz",
+    "Barbara",
+    "Adam",
+    "Olga",
+]
+LAST = [
+    "Kowalski",
+    "Nowak",
+    "Wójcik",
+    "Kamiński",
+    "Lewandowski",
+    "Zieliński",
+    "Szymański",
+    "Woźniak",
+    "Dąbrowski",
+    "Kozłowski",
+    "Jankowski",
+    "Mazur",
+    "Krawczyk",
+    "Piotrowski",
+    "Grabowski",
+]
+ACME_NAMES = [
+    "Oliver Smith",
+    "Amelia Jones",
+    "Harry Taylor",
+    "Isla Brown",
+    "Jack Davies",
+    "Ava Evans",
+    "George Wilson",
+    "Mia Thomas",
+    "Noah Johnson",
+    "Emily Roberts",
+]
+
+
+def _female(first: str) -> bool:
+    return first.endswith("a")
+
+
+def _polish_name(rng: random.Random) -> str:
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    if _female(first) and last.endswith("ski"):
+        last = last[:-1] + "a"
+    return f"{first} {last}"
+
+
+async def _people(
+    tx: Tx,
+    tenant: Tenant,
+    people: list[tuple[str, str, Role, str | None, dict[str, int], list[str]]],
+    team_of: dict[str, int],
+) -> None:
+    for email, name, role, ext, skills, langs in people:
+        user = await create_user(
+            tx,
+            tenant.id,
+            UserIn(
+                email=email,
+                display_name=name,
+                role=role,
+                password=PASSWORD,
+                language=langs[0],
+                team_ids=[team_of[email]] if email in team_of else [],
+            ),
+        )
+        if role in (Role.AGENT, Role.SUPERVISOR, Role.BACK_OFFICE):
+            await set_profile(
+                tx,
+                user,
+                tenant,
+                AgentProfileIn(extension=ext, sip_password=PASSWORD if ext else None, skills=skills, languages=langs),
+            )
+
+
+def _consent(purpose: ConsentPurpose, granted: bool, source: str) -> ConsentIn:
+    return ConsentIn(purpose=purpose, granted=granted, channel="import", source=source)
+
+
+async def _demo_telecom(tx: Tx) -> None:
+    tenant = await create_tenant(
+        tx,
+        TenantIn(
+            slug="demo",
+            name="Demo Telecom",
+            timezone="Europe/Warsaw",
+            country="PL",
+            languages=["pl", "en"],
+            business_hours=DEMO_HOURS,
+        ),
+    )
+    front = await create_team(tx, tenant.id, TeamIn(name="Front line"))
+    billing_bo = await create_team(tx, tenant.id, TeamIn(name="Billing back office"))
+    queues = {}
+    for name, team in (
+        ("Billing", front.id),
+        ("Technical", front.id),
+        ("Sales", front.id),
+        ("Billing back office", billing_bo.id),
+    ):
+        queues[name] = await create_queue(tx, tenant.id, QueueIn(name=name, team_id=team))
+    team_of = {p[0]: front.id for p in DEMO_PEOPLE if p[2] is Role.AGENT} | {"backoffice@demo.test": billing_bo.id}
+    await _people(tx, tenant, DEMO_PEOPLE, team_of)
+
+    rng = random.Random(20261123)
+    prefixes = ["50", "51", "53", "57", "60", "66", "69", "72", "78", "79", "88"]
+    now = utcnow()
+    for i in range(1, 51):
+        name = _polish_name(rng)
+        phone = f"+48{rng.choice(prefixes)}{rng.randrange(1_000_000, 9_999_999)}"
+        local = name.lower().replace(" ", ".").translate(str.maketrans("łąćęńóśźż", "lacenoszz"))
+        consents = [
+            _consent(ConsentPurpose.SERVICE, True, "contract"),
+            _consent(ConsentPurpose.MARKETING_PHONE, i % 3 != 0, "contract form"),
+            _consent(ConsentPurpose.MARKETING_EMAIL, i % 2 == 0, "contract form"),
+            _consent(ConsentPurpose.CALL_RECORDING, i % 10 != 7, "IVR notice"),
+        ]
+        customer = await create_customer(
+            tx,
+            tenant,
+            CustomerIn(
+                name=name,
+                number=f"D{10000 + i}",
+                language="en" if i % 9 == 0 else ("ru" if i % 17 == 0 else "pl"),
+                timezone="Europe/Warsaw",
+                preferred_channel=("voice", "email", "chat")[i % 3],
+                contact_windows=["weekdays after 18:00"] if i % 4 == 0 else [],
+                tier="premium" if i % 8 == 0 else "standard",
+                identities=[
+                    IdentityIn(kind=IdentityKind.PHONE, value=phone),
+                    IdentityIn(kind=IdentityKind.EMAIL, value=f"{local}{i}@example.pl"),
+                ],
+                consents=consents,
+            ),
+        )
+        if i % 5 == 1:  # a later withdrawal of marketing calls, recorded by an agent on the phone
+            await record_consent(
+                tx,
+                customer,
+                ConsentIn(
+                    purpose=ConsentPurpose.MARKETING_PHONE,
+                    granted=False,
+                    channel="voice",
+                    source="customer asked on a service call",
+                ),
+            )
+        if i == 13:
+            await set_restriction(tx, customer, RestrictionIn(reason="complaint procedure: contact via legal only"))
+        for k in range(i % 4):
+            start = now - timedelta(days=rng.randrange(1, 60), minutes=rng.randrange(0, 600))
+            queue = rng.choice(list(queues.values())[:3])
+            await create_interaction(
+                tx,
+                tenant.id,
+                InteractionIn(
+                    channel=(Channel.VOICE, Channel.EMAIL, Channel.CHAT)[k % 3],
+                    direction=Direction.INBOUND,
+                    customer_id=customer.id,
+                    queue_id=queue.id,
+                    created_at=start,
+                    queued_at=start,
+                    offered_at=start + timedelta(seconds=rng.randrange(5, 90)),
+                    answered_at=start + timedelta(seconds=rng.randrange(90, 120)),
+                    ended_at=start + timedelta(seconds=rng.randrange(200, 700)),
+                    wrapup_ended_at=start + timedelta(seconds=rng.randrange(700, 800)),
+                    disposition_code=rng.choice(["resolved", "info-given", "case-created"]),
+                    from_address=phone if k % 3 == 0 else None,
+                ),
+            )
+
+
+async def _acme(tx: Tx) -> None:
+    tenant = await create_tenant(
+        tx,
+        TenantIn(
+            slug="acme",
+            name="Acme Shop",
+            timezone="Europe/London",
+            country="GB",
+            languages=["en"],
+            business_hours=ACME_HOURS,
+        ),
+    )
+    await create_queue(tx, tenant.id, QueueIn(name="Orders"))
+    await _people(tx, tenant, ACME_PEOPLE, {})
+    for i, name in enumerate(ACME_NAMES, start=1):
+        await create_customer(
+            tx,
+            tenant,
+            CustomerIn(
+                name=name,
+                number=f"A{500 + i}",
+                language="en",
+                timezone="Europe/London",
+                identities=[
+                    IdentityIn(kind=IdentityKind.PHONE, value=f"+4479111234{i:02d}"),
+                    IdentityIn(kind=IdentityKind.EMAIL, value=f"{name.lower().replace(' ', '.')}@example.co.uk"),
+                ],
+                consents=[
+                    _consent(ConsentPurpose.SERVICE, True, "order terms"),
+                    _consent(ConsentPurpose.MARKETING_EMAIL, i % 2 == 1, "checkout box"),
+                ],
+            ),
+        )
+
+
+async def seed(db: Database) -> bool:
+    """Create the demo tenants if the database has no tenants yet. True when it seeded."""
+    async with db.session() as session:
+        if await session.scalar(select(Tenant.id).limit(1)) is not None:
+            return False
+    async with write(db, None, SEEDER) as tx:
+        await _demo_telecom(tx)
+        await _acme(tx)
+    return True
+
+
+LOGINS = [p[0] for p in DEMO_PEOPLE] + [p[0] for p in ACME_PEOPLE]
+
+
+def logins_text(base_url: str) -> str:
+    lines = [f"Demo logins (password '{PASSWORD}') at {base_url}/api/v1/auth/login:"]
+    lines += [f"  {email}" for email in LOGINS]
+    lines.append(f"SIP: extensions 1001-1004 of tenant demo, password '{PASSWORD}', realm demo.infolinia")
+    return "\n".join(lines)

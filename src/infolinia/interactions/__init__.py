@@ -1,0 +1,1 @@
+"""Interactions: one row per contact on any channel."""

@@ -1,0 +1,85 @@
+"""Interaction actions: record a contact and move it through its timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from infolinia.errors import Invalid
+from infolinia.schemas import InteractionIn, InteractionPatch
+from infolinia.store.models import Customer, Interaction, Queue, User
+from infolinia.store.types import utcnow
+from infolinia.store.uow import Tx
+
+#: a contact's life in order; each present timestamp must not precede the ones before it
+TIMELINE = ("created_at", "queued_at", "offered_at", "answered_at", "ended_at", "wrapup_ended_at")
+
+
+def check_timeline(values: dict[str, datetime | None]) -> None:
+    last_name, last = None, None
+    for name in TIMELINE:
+        value = values.get(name)
+        if value is None:
+            continue
+        if last is not None and value < last:
+            raise Invalid(
+                f"{name} ({value.isoformat()}) is before {last_name} ({last.isoformat()})",
+                code="timeline_order",
+                details={"field": name},
+            )
+        last_name, last = name, value
+
+
+async def _check_links(tx: Tx, tenant_id: int, fields: dict[str, Any]) -> None:
+    """Linked customer, queue and agent must exist in the same tenant (else 422, naming the field)."""
+    checks = {
+        "customer_id": select(Customer.id).where(
+            Customer.tenant_id == tenant_id, Customer.id == fields.get("customer_id")
+        ),
+        "queue_id": select(Queue.id).where(Queue.tenant_id == tenant_id, Queue.id == fields.get("queue_id")),
+        "agent_id": select(User.id).where(User.tenant_id == tenant_id, User.id == fields.get("agent_id")),
+    }
+    for name, query in checks.items():
+        if fields.get(name) is not None and await tx.session.scalar(query) is None:
+            raise Invalid(f"{name} {fields[name]} does not exist", code="unknown_reference", details={"field": name})
+
+
+async def create_interaction(tx: Tx, tenant_id: int, data: InteractionIn) -> Interaction:
+    fields = data.model_dump()
+    fields["created_at"] = fields["created_at"] or utcnow()
+    check_timeline(fields)
+    await _check_links(tx, tenant_id, fields)
+    interaction = Interaction(tenant_id=tenant_id, **fields)
+    tx.session.add(interaction)
+    await tx.session.flush()
+    tx.emit(
+        "interaction.created",
+        tenant_id,
+        id=interaction.id,
+        channel=interaction.channel.value,
+        customer_id=interaction.customer_id,
+    )
+    return interaction
+
+
+async def update_interaction(tx: Tx, interaction: Interaction, data: InteractionPatch) -> Interaction:
+    changes = data.model_dump(exclude_unset=True)
+    merged = {name: getattr(interaction, name) for name in TIMELINE} | {
+        k: v for k, v in changes.items() if k in TIMELINE
+    }
+    check_timeline(merged)
+    await _check_links(tx, interaction.tenant_id, changes)
+    for key, value in changes.items():
+        setattr(interaction, key, value)
+    interaction.updated_at = utcnow()
+    await tx.session.flush()
+    tx.emit(
+        "interaction.updated",
+        interaction.tenant_id,
+        id=interaction.id,
+        fields=sorted(changes),
+        customer_id=interaction.customer_id,
+    )
+    return interaction

@@ -1,0 +1,378 @@
+"""Request and response shapes shared by the API and the CLI. Inputs forbid unknown fields and bound sizes."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo, available_timezones
+
+import phonenumbers
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, Role
+
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+_ZONES = frozenset(available_timezones())
+_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+def _timezone(value: str) -> str:
+    if value not in _ZONES:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Warsaw')")
+    ZoneInfo(value)
+    return value
+
+
+def _country(value: str) -> str:
+    value = value.upper()
+    if value not in _REGIONS:
+        raise ValueError(f"unknown country code {value!r} (use ISO 3166 alpha-2 such as 'PL')")
+    return value
+
+
+def _language(value: str) -> str:
+    if not _LANG.match(value):
+        raise ValueError(f"not a language code: {value!r} (use e.g. 'pl', 'en', 'pt-BR')")
+    return value
+
+
+def _business_hours(value: dict[str, Any]) -> dict[str, Any]:
+    from infolinia.tenants.calendar import BusinessHours, CalendarError
+
+    try:
+        return BusinessHours.from_json(value).to_json()
+    except CalendarError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _contact_window(value: str | dict[str, Any]) -> dict[str, Any]:
+    from infolinia.customers.windows import ContactWindow, WindowError, parse_window
+
+    try:
+        window = parse_window(value) if isinstance(value, str) else ContactWindow.from_json(value)
+    except WindowError as exc:
+        raise ValueError(str(exc)) from exc
+    return window.to_json()
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
+Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+Language = Annotated[str, StringConstraints(max_length=8), AfterValidator(_language)]
+Languages = Annotated[list[Language], Field(max_length=20)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)]
+Password = Annotated[str, StringConstraints(min_length=4, max_length=256)]
+SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+SkillLevel = Annotated[int, Field(ge=1, le=10)]
+Extension = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,10}$")]
+BusinessHoursJson = Annotated[dict[str, Any], AfterValidator(_business_hours)]
+ContactWindowJson = Annotated[str | dict[str, Any], AfterValidator(_contact_window)]
+PreferredChannel = Literal["voice", "email", "chat"]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- tenants ---------------------------------------------------------------------------------------------
+
+
+class TenantIn(Input):
+    slug: Slug
+    name: Text
+    timezone: TimeZone = "UTC"
+    country: Country = "PL"
+    languages: Languages = Field(default_factory=lambda: ["en"])
+    business_hours: BusinessHoursJson = Field(default_factory=dict)
+
+
+class TenantPatch(Input):
+    name: Text | None = None
+    timezone: TimeZone | None = None
+    country: Country | None = None
+    languages: Languages | None = None
+    business_hours: BusinessHoursJson | None = None
+
+
+class TenantOut(Output):
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    country: str
+    languages: list[str]
+    business_hours: dict[str, Any]
+    created_at: datetime
+
+
+# --- users, teams, agents, queues -----------------------------------------------------------------------
+
+
+class UserIn(Input):
+    email: Email
+    display_name: Text
+    role: Role
+    password: Password
+    language: Language = "en"
+    team_ids: Annotated[list[int], Field(max_length=50)] = Field(default_factory=list)
+
+
+class UserPatch(Input):
+    display_name: Text | None = None
+    role: Role | None = None
+    password: Password | None = None
+    language: Language | None = None
+    active: bool | None = None
+    team_ids: Annotated[list[int], Field(max_length=50)] | None = None
+
+
+class UserOut(Output):
+    id: int
+    tenant_id: int | None
+    email: str
+    display_name: str
+    role: Role
+    language: str
+    active: bool
+    team_ids: list[int] = Field(default_factory=list)
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class TeamIn(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class TeamOut(Output):
+    id: int
+    name: str
+
+
+class QueueIn(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    team_id: int | None = None
+
+
+class QueuePatch(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    team_id: int | None = None
+
+
+class QueueOut(Output):
+    id: int
+    name: str
+    team_id: int | None
+
+
+class AgentProfileIn(Input):
+    extension: Extension | None = None
+    sip_password: Annotated[str, StringConstraints(min_length=4, max_length=128)] | None = None
+    skills: Annotated[dict[SkillName, SkillLevel], Field(max_length=50)] = Field(default_factory=dict)
+    languages: Languages = Field(default_factory=list)
+
+
+class AgentOut(Output):
+    user_id: int
+    email: str
+    display_name: str
+    role: Role
+    active: bool
+    extension: str | None
+    has_sip_password: bool
+    skills: dict[str, int]
+    languages: list[str]
+    team_ids: list[int]
+
+
+# --- customers ---------------------------------------------------------------------------------------------
+
+
+class IdentityIn(Input):
+    kind: IdentityKind
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+
+
+class IdentityOut(Output):
+    id: int
+    kind: IdentityKind
+    value: str
+
+
+class ConsentIn(Input):
+    purpose: ConsentPurpose
+    granted: bool
+    channel: Literal["voice", "email", "chat", "form", "web", "sms", "paper", "ivr", "api", "import"]
+    source: Text
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class ConsentEventOut(Output):
+    id: int
+    purpose: ConsentPurpose
+    granted: bool
+    channel: str
+    source: str
+    note: str | None
+    actor_user_id: int | None
+    actor_label: str
+    created_at: datetime
+
+
+class CustomerIn(Input):
+    name: Text
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_-]{0,39}$")] | None = None
+    language: Language | None = None
+    timezone: TimeZone | None = None
+    preferred_channel: PreferredChannel | None = None
+    contact_windows: Annotated[list[ContactWindowJson], Field(max_length=10)] = Field(default_factory=list)
+    tier: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")] = "standard"
+    identities: Annotated[list[IdentityIn], Field(max_length=20)] = Field(default_factory=list)
+    consents: Annotated[list[ConsentIn], Field(max_length=10)] = Field(default_factory=list)
+
+
+class CustomerPatch(Input):
+    name: Text | None = None
+    language: Language | None = None
+    timezone: TimeZone | None = None
+    preferred_channel: PreferredChannel | None = None
+    contact_windows: Annotated[list[ContactWindowJson], Field(max_length=10)] | None = None
+    tier: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")] | None = None
+
+
+class RestrictionIn(Input):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    until: AwareDatetime | None = None
+
+
+class EraseIn(Input):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CustomerOut(Output):
+    id: int
+    number: str
+    name: str
+    language: str | None
+    timezone: str | None
+    preferred_channel: str | None
+    contact_windows: list[dict[str, Any]]
+    tier: str
+    identities: list[IdentityOut]
+    consent: dict[str, bool | None]
+    restricted: bool
+    restricted_reason: str | None
+    restricted_until: datetime | None
+    erased: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- interactions ------------------------------------------------------------------------------------------
+
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
+
+
+class _InteractionFields(Input):
+    customer_id: int | None = None
+    queue_id: int | None = None
+    agent_id: int | None = None
+    queued_at: AwareDatetime | None = None
+    offered_at: AwareDatetime | None = None
+    answered_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    wrapup_ended_at: AwareDatetime | None = None
+    disposition_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,60}$")] | None = None
+    notes: LongText | None = None
+
+
+class InteractionIn(_InteractionFields):
+    channel: Channel
+    direction: Direction
+    from_address: Address | None = None
+    to_address: Address | None = None
+    subject: Annotated[str, StringConstraints(max_length=500)] | None = None
+    created_at: AwareDatetime | None = None
+
+
+class InteractionPatch(_InteractionFields):
+    pass
+
+
+class InteractionOut(Output):
+    id: int
+    channel: Channel
+    direction: Direction
+    customer_id: int | None
+    queue_id: int | None
+    agent_id: int | None
+    from_address: str | None
+    to_address: str | None
+    subject: str | None
+    created_at: datetime
+    queued_at: datetime | None
+    offered_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    wrapup_ended_at: datetime | None
+    disposition_code: str | None
+    notes: str | None
+
+
+# --- auth and audit --------------------------------------------------------------------------------------
+
+
+class LoginIn(Input):
+    email: Email
+    password: Annotated[str, StringConstraints(max_length=256)]
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: UserOut
+
+
+class TokenIn(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+
+class TokenOut(Output):
+    id: int
+    name: str
+    kind: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str
+
+
+class AuditOut(Output):
+    id: int
+    actor_user_id: int | None
+    actor_label: str
+    action: str
+    object_type: str
+    object_id: str | None
+    data: dict[str, Any]
+    ip: str | None
+    created_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: int | None = None

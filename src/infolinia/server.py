@@ -1,0 +1,47 @@
+"""``infolinia serve``: migrate, optionally seed the demo, then run every part in one uvloop event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+import uvloop
+
+from infolinia import demo
+from infolinia.app import Infolinia
+from infolinia.config import Settings
+from infolinia.store import db as store
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings, *, demo_data: bool = False, log_level: str = "info") -> None:
+    store.upgrade(settings.database_url)
+    uvloop.run(_serve(settings, seed_demo=demo_data, log_level=log_level))
+
+
+async def _serve(settings: Settings, *, seed_demo: bool, log_level: str) -> None:
+    center = Infolinia(settings)
+    base_url = f"http://{settings.host}:{settings.http_port}"
+    if seed_demo:
+        seeded = await demo.seed(center.db)
+        print("Seeded the demo tenants." if seeded else "Database already has tenants; demo not re-seeded.")
+        print(demo.logins_text(base_url), flush=True)
+    config = uvicorn.Config(
+        center.http_app(),
+        host=settings.host,
+        port=settings.http_port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        ws="none",
+    )
+    server = uvicorn.Server(config)
+    log.info(
+        "infolinia listening on %s (database %s)",
+        base_url,
+        store.parse_url(settings.database_url).render_as_string(),
+    )
+    await server.serve()
+    await asyncio.sleep(0)

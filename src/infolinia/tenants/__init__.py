@@ -1,0 +1,1 @@
+"""Tenants: per-tenant settings such as the business-hours calendar."""

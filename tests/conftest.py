@@ -1,0 +1,96 @@
+"""Shared fixtures: one migrated, demo-seeded database per test session (SQLite, or PostgreSQL when
+``INFOLINIA_DATABASE_URL`` points at one), the ASGI app, and logged-in clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from infolinia import demo
+from infolinia.app import Infolinia
+from infolinia.config import Settings
+from infolinia.store import db as store
+
+PG_URL = os.environ.get("INFOLINIA_DATABASE_URL", "")
+ON_POSTGRES = PG_URL.startswith("postgresql")
+
+
+async def _pg_admin(sql: str) -> None:
+    admin_url = os.environ.get("INFOLINIA_TEST_PG_ADMIN_URL") or PG_URL.rsplit("/", 1)[0] + "/postgres"
+    engine = create_async_engine(store.parse_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Awaitable[str]]]:
+    """A factory of empty databases of the backend under test; PostgreSQL ones are dropped at the end."""
+    created: list[str] = []
+
+    async def make() -> str:
+        if not ON_POSTGRES:
+            return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'infolinia.db'}"
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        await _pg_admin(f"CREATE DATABASE {name}")
+        created.append(name)
+        return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+    yield make
+    for name in created:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+async def center(fresh_db_url: Callable[[], Awaitable[str]]) -> AsyncIterator[Infolinia]:
+    url = await fresh_db_url()
+    await asyncio.to_thread(store.upgrade, url)
+    instance = Infolinia(Settings(database_url=url))
+    assert await demo.seed(instance.db)
+    yield instance
+    await instance.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def http_app(center: Infolinia):  # type: ignore[no-untyped-def]
+    return center.http_app()
+
+
+@pytest.fixture(scope="session")
+async def client(http_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=http_app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://infolinia.test") as c:
+        yield c
+
+
+Login = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture(scope="session")
+def login(client: httpx.AsyncClient) -> Login:
+    """``await login(email)`` -> bearer headers (cached per e-mail; every demo password is 'demo')."""
+    cache: dict[str, dict[str, str]] = {}
+
+    async def get(email: str) -> dict[str, str]:
+        if email not in cache:
+            r = await client.post("/api/v1/auth/login", json={"email": email, "password": demo.PASSWORD})
+            assert r.status_code == 200, r.text
+            client.cookies.clear()  # the shared client authenticates only by the headers it is given
+            cache[email] = {"Authorization": f"Bearer {r.json()['token']}"}
+        return cache[email]
+
+    return get
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

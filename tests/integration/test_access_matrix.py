@@ -1,0 +1,311 @@
+"""Tenant isolation and role permissions, derived from the route table: a new route is covered automatically."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from infolinia.access import PERMISSIONS
+from infolinia.api.deps import RESOLVERS, route_permission
+from infolinia.app import PUBLIC_ROUTES, Infolinia, api_routes
+from infolinia.schemas import UserIn
+from infolinia.store.models import (
+    AuthToken,
+    Customer,
+    CustomerIdentity,
+    Interaction,
+    Queue,
+    Role,
+    Team,
+    Tenant,
+    TokenKind,
+    User,
+)
+from infolinia.store.uow import SYSTEM, write
+from tests.conftest import Login
+
+PARAM = re.compile(r"{(\w+)}")
+# Strings that occur only in the demo tenant's data, never in acme's.
+DEMO_CANARIES = ("demo.test", "example.pl", "+48", "Demo Telecom", '"D100')
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    permission: str
+
+    def url(self, ids: dict[str, int]) -> str:
+        return PARAM.sub(lambda m: str(ids[m.group(1)]), self.path)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def api_calls(app: FastAPI) -> list[Call]:
+    """Every non-public API operation the running app serves (from its OpenAPI document), with its permission."""
+    served = {
+        (method.upper(), path)
+        for path, ops in app.openapi()["paths"].items()
+        if path.startswith("/api/")
+        for method in ops
+    }
+    table = {(m, path): route for path, route in api_routes() for m in route.methods}
+    assert served == set(table), "every served API route must come from the route table, and vice versa"
+    calls = []
+    for (method, path), route in sorted(table.items()):
+        if path not in PUBLIC_ROUTES:
+            perm = route_permission(route)
+            assert perm is not None, f"{path} bypasses the access gate"
+            calls.append(Call(method, path, perm))
+    return calls
+
+
+async def send(client: httpx.AsyncClient, call: Call, ids: dict[str, int], headers: dict[str, str]) -> httpx.Response:
+    body = {} if call.method in {"POST", "PUT", "PATCH"} else None
+    return await client.request(call.method, call.url(ids), json=body, headers=headers)
+
+
+async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, int]:
+    """One object of every resolvable kind in tenant ``slug`` (the token belongs to ``owner_email``)."""
+    async with center.db.session() as s:
+        tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
+        assert tenant is not None
+        t = tenant.id
+
+        async def first(model: Any, *where: Any) -> int:
+            value = await s.scalar(select(model.id).where(model.tenant_id == t, *where).order_by(model.id))
+            assert value is not None, model
+            return int(value)
+
+        customer = await first(Customer)
+        owner = await s.scalar(select(User).where(User.email == owner_email))
+        assert owner is not None
+        token = await s.scalar(
+            select(AuthToken.id).where(AuthToken.user_id == owner.id, AuthToken.kind == TokenKind.API)
+        )
+        ids = {
+            "tenant_id": t,
+            "user_id": await first(User, User.role == Role.AGENT),
+            "team_id": await first(Team),
+            "queue_id": await first(Queue),
+            "customer_id": customer,
+            "identity_id": await first(CustomerIdentity, CustomerIdentity.customer_id == customer),
+            "interaction_id": await first(Interaction),
+            "token_id": token or 0,
+        }
+    assert set(ids) == set(RESOLVERS), "every resolvable path parameter needs an object here"
+    return ids
+
+
+@pytest.fixture(scope="module")
+async def acme_staff(center: Infolinia, client: httpx.AsyncClient, login: Login) -> dict[str, dict[str, str]]:
+    """A logged-in acme user of every tenant role, plus an acme API token and a platform admin acting as acme."""
+    async with write(center.db, None, SYSTEM) as tx:
+        acme = await tx.session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+        assert acme is not None
+        for role, email in ((Role.SUPERVISOR, "supervisor@acme.test"), (Role.BACK_OFFICE, "backoffice@acme.test")):
+            if await tx.session.scalar(select(User.id).where(User.email == email)) is None:
+                from infolinia.auth.actions import create_user
+
+                await create_user(tx, acme.id, UserIn(email=email, display_name=email, role=role, password="demo"))
+        if await tx.session.scalar(select(User.id).where(User.email == "root@platform.test")) is None:
+            from infolinia.auth.actions import create_user
+
+            await create_user(
+                tx,
+                None,
+                UserIn(email="root@platform.test", display_name="Root", role=Role.PLATFORM_ADMIN, password="demo"),
+            )
+    staff = {
+        "tenant_admin": await login("admin@acme.test"),
+        "agent": await login("agent1@acme.test"),
+        "supervisor": await login("supervisor@acme.test"),
+        "back_office": await login("backoffice@acme.test"),
+        "platform_admin_as_acme": {**await login("root@platform.test"), "X-Tenant": "acme"},
+    }
+    r = await client.post("/api/v1/tokens", json={"name": "integration"}, headers=staff["tenant_admin"])
+    assert r.status_code == 201
+    staff["api_token"] = {"Authorization": f"Bearer {r.json()['token']}"}
+    return staff
+
+
+async def test_every_route_passes_the_gate(http_app: FastAPI) -> None:
+    calls = api_calls(http_app)
+    assert len(calls) > 25
+    for call in calls:
+        assert call.permission in PERMISSIONS
+        for param in PARAM.findall(call.path):
+            assert param in RESOLVERS, f"{call}: unknown path parameter {param}"
+
+
+async def test_other_tenant_objects_are_404_on_every_route_for_every_role(
+    center: Infolinia, client: httpx.AsyncClient, http_app: FastAPI, acme_staff: dict[str, dict[str, str]], login: Login
+) -> None:
+    demo_admin = await login("admin@demo.test")
+    r = await client.post("/api/v1/tokens", json={"name": "victim"}, headers=demo_admin)
+    assert r.status_code == 201
+    demo_ids = await _ids_of(center, "demo", "admin@demo.test")
+    checked = 0
+    for call in api_calls(http_app):
+        if not PARAM.search(call.path):
+            continue
+        for who, headers in acme_staff.items():
+            if who == "platform_admin_as_acme" and call.path.startswith("/api/v1/tenants/"):
+                continue  # platform admins do manage every tenant
+            r = await send(client, call, demo_ids, headers)
+            assert r.status_code == 404, f"{who} {call} -> {r.status_code} {r.text[:200]}"
+            assert r.json()["error"]["code"] == "not_found"
+            checked += 1
+    assert checked > 100
+    # and the demo objects are untouched and still there for their own tenant
+    assert (await client.get(f"/api/v1/customers/{demo_ids['customer_id']}", headers=demo_admin)).status_code == 200
+
+
+async def test_lists_never_include_another_tenants_rows(
+    client: httpx.AsyncClient, http_app: FastAPI, acme_staff: dict[str, dict[str, str]]
+) -> None:
+    searches = [{}, {"q": "a"}, {"limit": 200}, {"name": "Kowal"}, {"channel": "voice"}]
+    listed = 0
+    for call in api_calls(http_app):
+        if call.method != "GET" or PARAM.search(call.path):
+            continue
+        for who, headers in acme_staff.items():
+            if who == "platform_admin_as_acme" and call.path == "/api/v1/tenants":
+                continue  # the platform admin's tenant list is all tenants, by design
+            for params in searches:
+                r = await client.get(call.path, params=params, headers=headers)
+                if r.status_code == 403:
+                    continue
+                assert r.status_code == 200, f"{who} {call} {params}: {r.status_code} {r.text[:200]}"
+                for canary in DEMO_CANARIES:
+                    assert canary not in r.text, f"{who} {call} {params} leaks {canary!r}"
+                listed += 1
+    assert listed > 50
+
+
+async def test_acme_sees_its_own_objects(client: httpx.AsyncClient, acme_staff: dict[str, dict[str, str]]) -> None:
+    r = await client.get("/api/v1/customers", headers=acme_staff["agent"])
+    assert r.status_code == 200 and len(r.json()["items"]) == 10
+    r = await client.get("/api/v1/customers", headers=acme_staff["platform_admin_as_acme"])
+    assert len(r.json()["items"]) == 10
+
+
+# --- roles -----------------------------------------------------------------------------------------------------
+
+DEMO_ROLES = {
+    Role.TENANT_ADMIN: "admin@demo.test",
+    Role.SUPERVISOR: "supervisor@demo.test",
+    Role.AGENT: "agent2@demo.test",
+    Role.BACK_OFFICE: "backoffice@demo.test",
+}
+
+
+async def test_role_matrix_follows_the_permission_table(
+    center: Infolinia, client: httpx.AsyncClient, http_app: FastAPI, login: Login
+) -> None:
+    """For every route and role: 403 exactly when the role lacks the route's permission."""
+    # A customer of its own, so allowed calls without a body (e.g. lifting a restriction) touch nothing shared.
+    admin = await login("admin@demo.test")
+    r = await client.post("/api/v1/customers", json={"name": "Matrix Probe"}, headers=admin)
+    assert r.status_code == 201
+    probe = r.json()["id"]
+    r = await client.post(
+        "/api/v1/interactions",
+        json={"channel": "voice", "direction": "in", "customer_id": probe, "agent_id": None},
+        headers=admin,
+    )
+    for role, email in DEMO_ROLES.items():
+        headers = await login(email)
+        r = await client.post("/api/v1/tokens", json={"name": "matrix"}, headers=headers)
+        ids = await _ids_of(center, "demo", email)
+        ids["customer_id"] = probe
+        async with center.db.session() as s:
+            ident = await s.scalar(select(CustomerIdentity.id).where(CustomerIdentity.customer_id != probe))
+        ids["identity_id"] = ident or 0
+        for call in api_calls(http_app):
+            if call.path == "/api/v1/auth/logout" or call.path.endswith("/identities/{identity_id}"):
+                continue  # logging out would end this matrix's session; identities are checked below
+            if role is Role.BACK_OFFICE and call.path.startswith("/api/v1/interactions/{"):
+                continue  # back-office sees only its team's interactions: covered by its own test
+            allowed = role in PERMISSIONS[call.permission]
+            r = await send(client, call, ids, headers)
+            if allowed:
+                assert r.status_code not in (401, 403, 404), f"{role} {call} -> {r.status_code} {r.text[:200]}"
+            else:
+                assert r.status_code == 403, f"{role} {call} -> {r.status_code} {r.text[:200]}"
+                assert r.json()["error"]["code"] == "forbidden"
+
+
+async def test_agent_cannot_change_roles_erase_or_read_audit(client: httpx.AsyncClient, login: Login) -> None:
+    agent = await login("agent3@demo.test")
+    me = (await client.get("/api/v1/auth/me", headers=agent)).json()
+    r = await client.patch(f"/api/v1/users/{me['id']}", json={"role": "tenant_admin"}, headers=agent)
+    assert r.status_code == 403
+    customer = (await client.get("/api/v1/customers", headers=agent)).json()["items"][0]
+    r = await client.post(f"/api/v1/customers/{customer['id']}/erase", json={"reason": "asked"}, headers=agent)
+    assert r.status_code == 403
+    assert (await client.get("/api/v1/audit", headers=agent)).status_code == 403
+    assert (await client.get(f"/api/v1/customers/{customer['id']}", headers=agent)).json()["erased"] is False
+
+
+async def test_supervisor_reads_but_does_not_administer(client: httpx.AsyncClient, login: Login) -> None:
+    sup = await login("supervisor@demo.test")
+    assert (await client.get("/api/v1/users", headers=sup)).status_code == 200
+    assert (await client.get("/api/v1/audit", headers=sup)).status_code == 200
+    new_user = {"email": "x@demo.test", "display_name": "X", "role": "agent", "password": "secret1"}
+    assert (await client.post("/api/v1/users", json=new_user, headers=sup)).status_code == 403
+    tenant = (await client.get("/api/v1/tenants", headers=sup)).json()[0]
+    r = await client.patch(f"/api/v1/tenants/{tenant['id']}", json={"name": "Hijacked"}, headers=sup)
+    assert r.status_code == 403
+    assert (await client.post("/api/v1/queues", json={"name": "Q"}, headers=sup)).status_code == 403
+
+
+async def test_only_platform_admins_give_platform_role(client: httpx.AsyncClient, login: Login) -> None:
+    admin = await login("admin@demo.test")
+    user = {"email": "wannabe@demo.test", "display_name": "W", "role": "platform_admin", "password": "secret1"}
+    r = await client.post("/api/v1/users", json=user, headers=admin)
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "role_not_assignable"
+
+
+async def test_back_office_sees_only_its_teams_interactions(client: httpx.AsyncClient, login: Login) -> None:
+    admin = await login("admin@demo.test")
+    bo = await login("backoffice@demo.test")
+    queues = {q["name"]: q["id"] for q in (await client.get("/api/v1/queues", headers=admin)).json()}
+    customer = (await client.get("/api/v1/customers", headers=admin)).json()["items"][0]["id"]
+    ours = await client.post(
+        "/api/v1/interactions",
+        json={
+            "channel": "email",
+            "direction": "in",
+            "customer_id": customer,
+            "queue_id": queues["Billing back office"],
+        },
+        headers=admin,
+    )
+    theirs = await client.post(
+        "/api/v1/interactions",
+        json={"channel": "email", "direction": "in", "customer_id": customer, "queue_id": queues["Technical"]},
+        headers=admin,
+    )
+    assert ours.status_code == theirs.status_code == 201
+    assert (await client.get(f"/api/v1/interactions/{ours.json()['id']}", headers=bo)).status_code == 200
+    assert (await client.get(f"/api/v1/interactions/{theirs.json()['id']}", headers=bo)).status_code == 404
+    seen = set()
+    params: dict[str, int] = {"limit": 200}
+    while True:
+        page = (await client.get("/api/v1/interactions", params=params, headers=bo)).json()
+        seen |= {i["queue_id"] for i in page["items"]}
+        if page["next_cursor"] is None:
+            break
+        params["after"] = page["next_cursor"]
+    assert seen == {queues["Billing back office"]}
+    assert (await client.get("/api/v1/users", headers=bo)).status_code == 403
+    assert (await client.get("/api/v1/agents", headers=bo)).status_code == 403
