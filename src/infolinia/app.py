@@ -60,7 +60,7 @@ class Infolinia:
             title="infolinia",
             version=__version__,
             openapi_url=f"{API}/openapi.json",
-            docs_url=f"{API}/docs",
+            docs_url=None,  # the interactive page would load its scripts from a CDN; we serve nothing from one
             redoc_url=None,
             lifespan=lifespan,
         )

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from infolinia.config import Settings, database_url_from_env
+from infolinia.config import Settings, SettingsError, database_url_from_env
 from infolinia.errors import DomainError
 
 app = typer.Typer(help="infolinia: a self-hosted contact center.", no_args_is_help=True, add_completion=False)
@@ -45,14 +45,21 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
     """Run the contact center in one process: migrations, then HTTP (API and health)."""
-    from infolinia import server
+    from sqlalchemy.exc import SQLAlchemyError
 
-    settings = Settings(database_url=database_url_from_env(db), host=host, http_port=http_port, sip_port=sip_port)
+    from infolinia import server
+    from infolinia.store.db import DatabaseURLError
+
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        settings = Settings.from_env(
+            database_url=database_url_from_env(db), host=host, http_port=http_port, sip_port=sip_port
+        )
         server.run(settings, demo_data=demo, log_level=log_level)
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
+    except (DomainError, SettingsError, DatabaseURLError) as exc:
+        raise _fail(str(exc)) from exc
+    except (SQLAlchemyError, OSError) as exc:
+        raise _fail(f"cannot use the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
 
 
 @db_app.command("upgrade")
@@ -72,7 +79,7 @@ def db_downgrade(revision: str, db: DbOption = None) -> None:
 
     url = database_url_from_env(db)
     store.downgrade(url, revision)
-    typer.echo(f"database at revision {store.current_revision(url)}")
+    typer.echo(f"database at revision {store.current_revision(url) or 'empty'}")
 
 
 @db_app.command("current")

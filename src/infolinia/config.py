@@ -1,11 +1,17 @@
-"""Settings read from flags and the environment (``INFOLINIA_*``)."""
+"""Settings: defaults, overridden by ``INFOLINIA_*`` environment variables, overridden by command-line flags."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///infolinia.db"
+
+
+class SettingsError(ValueError):
+    pass
 
 
 def database_url_from_env(explicit: str | None = None) -> str:
@@ -19,8 +25,44 @@ class Settings:
     host: str = "127.0.0.1"
     http_port: int = 8080
     sip_port: int = 5060
+    #: lifetime of a browser session (and of the bearer token the login returns)
     session_hours: float = 12.0
+    #: mark the session cookie Secure (set it when users reach the server over HTTPS)
     cookie_secure: bool = False
+    #: believe X-Forwarded-For from this comma-separated list of proxy addresses (empty: believe nobody)
+    trusted_proxies: str = ""
     max_body_bytes: int = 1_048_576
+    #: failed logins allowed per e-mail and address within the window (six times as many per address)
     login_attempts: int = 5
     login_window_s: float = 300.0
+    min_password_length: int = 8
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``INFOLINIA_<FIELD>`` variables, then ``overrides`` (flags); bad values are named."""
+        env = dict(os.environ) if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"INFOLINIA_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(name: str, kind: object, raw: str) -> Any:
+    try:
+        if kind in (bool, "bool"):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+    except ValueError:
+        raise SettingsError(f"INFOLINIA_{name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw

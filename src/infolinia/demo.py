@@ -156,6 +156,7 @@ async def _people(
                 language=langs[0],
                 team_ids=[team_of[email]] if email in team_of else [],
             ),
+            min_password_length=0,
         )
         if role in (Role.AGENT, Role.SUPERVISOR, Role.BACK_OFFICE):
             await set_profile(

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, Role
 
@@ -56,6 +56,10 @@ def _contact_window(value: str | dict[str, Any]) -> dict[str, Any]:
     return window.to_json()
 
 
+#: a row id: positive and within a 32-bit integer column
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Cursor = Annotated[int, Field(ge=0, le=MAX_ID)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
@@ -73,8 +77,26 @@ ContactWindowJson = Annotated[str | dict[str, Any], AfterValidator(_contact_wind
 PreferredChannel = Literal["voice", "email", "chat"]
 
 
+def has_nul(value: object) -> bool:
+    """True when a string anywhere inside ``value`` holds a NUL (no database column can store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class Output(BaseModel):
@@ -121,7 +143,7 @@ class UserIn(Input):
     role: Role
     password: Password
     language: Language = "en"
-    team_ids: Annotated[list[int], Field(max_length=50)] = Field(default_factory=list)
+    team_ids: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
 
 
 class UserPatch(Input):
@@ -130,7 +152,7 @@ class UserPatch(Input):
     password: Password | None = None
     language: Language | None = None
     active: bool | None = None
-    team_ids: Annotated[list[int], Field(max_length=50)] | None = None
+    team_ids: Annotated[list[Id], Field(max_length=50)] | None = None
 
 
 class UserOut(Output):
@@ -157,12 +179,12 @@ class TeamOut(Output):
 
 class QueueIn(Input):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    team_id: int | None = None
+    team_id: Id | None = None
 
 
 class QueuePatch(Input):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
-    team_id: int | None = None
+    team_id: Id | None = None
 
 
 class QueueOut(Output):
@@ -280,9 +302,9 @@ Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254
 
 
 class _InteractionFields(Input):
-    customer_id: int | None = None
-    queue_id: int | None = None
-    agent_id: int | None = None
+    customer_id: Id | None = None
+    queue_id: Id | None = None
+    agent_id: Id | None = None
     queued_at: AwareDatetime | None = None
     offered_at: AwareDatetime | None = None
     answered_at: AwareDatetime | None = None

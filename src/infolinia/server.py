@@ -36,6 +36,8 @@ async def _serve(settings: Settings, *, seed_demo: bool, log_level: str) -> None
         access_log=False,
         lifespan="on",
         ws="none",
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     server = uvicorn.Server(config)
     log.info(

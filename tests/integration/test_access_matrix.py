@@ -114,7 +114,12 @@ async def acme_staff(center: Infolinia, client: httpx.AsyncClient, login: Login)
             if await tx.session.scalar(select(User.id).where(User.email == email)) is None:
                 from infolinia.auth.actions import create_user
 
-                await create_user(tx, acme.id, UserIn(email=email, display_name=email, role=role, password="demo"))
+                await create_user(
+                    tx,
+                    acme.id,
+                    UserIn(email=email, display_name=email, role=role, password="demo"),
+                    min_password_length=0,
+                )
         if await tx.session.scalar(select(User.id).where(User.email == "root@platform.test")) is None:
             from infolinia.auth.actions import create_user
 
@@ -122,6 +127,7 @@ async def acme_staff(center: Infolinia, client: httpx.AsyncClient, login: Login)
                 tx,
                 None,
                 UserIn(email="root@platform.test", display_name="Root", role=Role.PLATFORM_ADMIN, password="demo"),
+                min_password_length=0,
             )
     staff = {
         "tenant_admin": await login("admin@acme.test"),

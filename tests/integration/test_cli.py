@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import repo_root
-
-EXE = Path(sys.executable).with_name("infolinia")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live import EXE, running_server
 
 
 def run_cli(*args: str, db: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -39,50 +28,24 @@ def run_cli(*args: str, db: str, env: dict[str, str] | None = None) -> subproces
 
 def test_serve_demo_comes_up_healthy(fresh_db_url: Callable[[], Awaitable[str]], tmp_path: Path) -> None:
     db = asyncio.run(fresh_db_url())
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w+")
-    proc = subprocess.Popen(
-        [str(EXE), "serve", "--demo", "--http-port", str(port), "--sip-port", str(free_port()), "--db", db],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        health = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        log.seek(0)
-        output = log.read()
-        assert health is not None, f"server never answered; exit={proc.poll()}\n{output}"
+    with running_server(db, tmp_path) as server:
+        health = httpx.get(f"{server.base_url}/healthz")
         assert health.status_code == 200 and health.json()["subsystems"]["database"]["up"] is True
+        output = server.output()
         assert "admin@demo.test" in output and "agent4@demo.test" in output  # the demo logins are printed
-        r = httpx.post(
-            f"http://127.0.0.1:{port}/api/v1/auth/login", json={"email": "agent4@demo.test", "password": "demo"}
-        )
+        r = httpx.post(f"{server.base_url}/api/v1/auth/login", json={"email": "agent4@demo.test", "password": "demo"})
         assert r.status_code == 200
         customers = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/customers",
+            f"{server.base_url}/api/v1/customers",
             params={"limit": 200},
             headers={"Authorization": f"Bearer {r.json()['token']}"},
         ).json()["items"]
         assert len(customers) == 50
         assert sum(c["restricted"] for c in customers) == 1
         assert sum(c["consent"]["marketing_phone"] is False for c in customers) >= 10
-    finally:
-        proc.terminate()
-        code = proc.wait(timeout=30)
-        log.seek(0)
-        output = log.read()
-        log.close()
-    # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is the signal's
-    assert code in (0, -signal.SIGTERM), output
-    assert "Application shutdown complete" in output
+    # a second start on the same database does not seed twice
+    with running_server(db, tmp_path) as server:
+        assert "demo not re-seeded" in server.output()
 
 
 def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
@@ -96,31 +59,14 @@ def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     r = run_cli("admin", "create-tenant", "--slug", "x2", "--name", "X", "--timezone", "Nowhere/City", db=db)
     assert r.returncode == 1 and "time zone" in r.stderr
     r = run_cli(
-        "admin",
-        "create-user",
-        "--tenant",
-        "shop",
-        "--email",
-        "boss@shop.test",
-        "--role",
-        "tenant_admin",
-        db=db,
-        env={"INFOLINIA_PASSWORD": "pa55word"},
-    )
+        "admin", "create-user", "--tenant", "shop", "--email", "boss@shop.test", "--role", "tenant_admin",
+        db=db, env={"INFOLINIA_PASSWORD": "pa55word"},
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     r = run_cli(
-        "admin",
-        "create-user",
-        "--tenant",
-        "nope",
-        "--email",
-        "x@shop.test",
-        "--role",
-        "agent",
-        "--password",
-        "pa55word",
-        db=db,
-    )
+        "admin", "create-user", "--tenant", "nope", "--email", "x@shop.test", "--role", "agent",
+        "--password", "pa55word", db=db,
+    )  # fmt: skip
     assert r.returncode == 1 and "no tenant" in r.stderr
     r = run_cli("admin", "create-user", "--email", "y@shop.test", "--role", "wizard", "--password", "pa55word", db=db)
     assert r.returncode == 1 and "role" in r.stderr
@@ -130,3 +76,17 @@ def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     assert r.returncode == 1 and "password" in r.stderr
     r = run_cli("db", "current", db=db)
     assert r.stdout.strip() == "0001"
+
+
+def test_serve_explains_a_bad_database_url_or_setting(tmp_path: Path) -> None:
+    for db, env, expected in (
+        ("mysql://localhost/x", {}, "unsupported database"),
+        ("postgresql+asyncpg://nobody@127.0.0.1:1/none", {}, "cannot use the database"),
+        ("sqlite:///" + str(tmp_path / "ok.db"), {"INFOLINIA_COOKIE_SECURE": "perhaps"}, "INFOLINIA_COOKIE_SECURE"),
+    ):
+        r = subprocess.run(
+            [str(EXE), "serve", "--db", db, "--http-port", "1"], capture_output=True, text=True, timeout=60,
+            env={**os.environ, **env}, stdin=subprocess.DEVNULL, cwd=tmp_path,
+        )  # fmt: skip
+        assert r.returncode == 1, r.stderr
+        assert expected in r.stderr and "Traceback" not in r.stderr, r.stderr

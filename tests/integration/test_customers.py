@@ -253,3 +253,41 @@ async def test_interaction_timeline_must_be_in_order(client: httpx.AsyncClient, 
     acme_customer = (await client.get(f"{API}/customers", headers=await login("agent1@acme.test"))).json()["items"][0]
     r = await client.patch(f"{API}/interactions/{iid}", json={"customer_id": acme_customer["id"]}, headers=agent)
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_reference"
+
+
+async def test_nothing_new_is_written_about_an_erased_customer(client: httpx.AsyncClient, login: Login) -> None:
+    admin = await login("admin@demo.test")
+    c = await new_customer(client, admin, name="Gone Soon")
+    r = await client.post(
+        f"{API}/interactions", json={"channel": "chat", "direction": "in", "customer_id": c["id"]}, headers=admin
+    )
+    iid = r.json()["id"]
+    assert (await client.post(f"{API}/customers/{c['id']}/erase", json={"reason": "request"}, headers=admin)).is_success
+    r = await client.patch(f"{API}/interactions/{iid}", json={"notes": "Gone Soon said hi"}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "customer_erased"
+    r = await client.post(
+        f"{API}/interactions", json={"channel": "chat", "direction": "in", "customer_id": c["id"]}, headers=admin
+    )
+    assert r.status_code == 409
+    body = {"purpose": "service", "granted": True, "channel": "web", "source": "x"}
+    assert (await client.post(f"{API}/customers/{c['id']}/consent", json=body, headers=admin)).status_code == 409
+    r = await client.post(
+        f"{API}/customers/{c['id']}/identities", json={"kind": "email", "value": "g@x.org"}, headers=admin
+    )
+    assert r.status_code == 409
+
+
+async def test_a_contact_recorded_afterwards_starts_at_its_first_timestamp(
+    client: httpx.AsyncClient, login: Login
+) -> None:
+    agent = await login("agent1@demo.test")
+    t0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
+    body = {
+        "channel": "voice",
+        "direction": "out",
+        "answered_at": t0.isoformat(),
+        "ended_at": (t0 + timedelta(minutes=3)).isoformat(),
+    }
+    r = await client.post(f"{API}/interactions", json=body, headers=agent)
+    assert r.status_code == 201, r.text
+    assert datetime.fromisoformat(r.json()["created_at"]) == t0

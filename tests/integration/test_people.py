@@ -45,13 +45,13 @@ async def test_brute_force_logins_are_rate_limited(center: Infolinia, http_app) 
 
 async def test_user_lifecycle_and_role_change_audit(client: httpx.AsyncClient, login: Login) -> None:
     admin = await login("admin@demo.test")
-    body = {"email": "New.Agent@Demo.test", "display_name": "New Agent", "role": "agent", "password": "s3cret!"}
+    body = {"email": "New.Agent@Demo.test", "display_name": "New Agent", "role": "agent", "password": "s3cret!!"}
     r = await client.post(f"{API}/users", json=body, headers=admin)
     assert r.status_code == 201, r.text
     user = r.json()
     assert user["email"] == "new.agent@demo.test" and user["tenant_id"] is not None
     assert (await client.post(f"{API}/users", json=body, headers=admin)).status_code == 409
-    r = await client.post(f"{API}/auth/login", json={"email": "new.agent@demo.test", "password": "s3cret!"})
+    r = await client.post(f"{API}/auth/login", json={"email": "new.agent@demo.test", "password": "s3cret!!"})
     client.cookies.clear()
     session = {"Authorization": f"Bearer {r.json()['token']}"}
     assert (await client.get(f"{API}/auth/me", headers=session)).status_code == 200
@@ -61,6 +61,9 @@ async def test_user_lifecycle_and_role_change_audit(client: httpx.AsyncClient, l
     audit = (await client.get(f"{API}/audit", params={"action": "user.role_changed"}, headers=admin)).json()["items"]
     assert audit[0]["data"] == {"old": "agent", "new": "supervisor"} and audit[0]["actor_label"] == "admin@demo.test"
 
+    r = await client.patch(f"{API}/users/{user['id']}", json={"password": "short"}, headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "weak_password"
+    assert (await client.get(f"{API}/auth/me", headers=session)).status_code == 200  # nothing changed
     r = await client.patch(f"{API}/users/{user['id']}", json={"password": "n3w-pass"}, headers=admin)
     assert r.status_code == 200
     assert (await client.get(f"{API}/auth/me", headers=session)).status_code == 401  # sessions end with the password
@@ -106,6 +109,7 @@ async def test_platform_admin_manages_tenants(client: httpx.AsyncClient, login: 
                 tx,
                 None,
                 UserIn(email="ops@platform.test", display_name="Ops", role=Role.PLATFORM_ADMIN, password="demo"),
+                min_password_length=0,
             )
     ops = await login("ops@platform.test")
     hours = {"weekly": {"mon": [["09:00", "17:00"]]}, "holidays": ["2026-12-25"]}
@@ -146,3 +150,22 @@ async def test_events_are_published_only_after_commit(center: Infolinia) -> None
             async with write(center.db, center.bus, SYSTEM) as tx:
                 await create_team(tx, tenant_id, TeamIn(name="Night shift"))
         assert sub.queue.empty()
+
+
+async def test_platform_audit_is_readable_by_platform_admins_only(
+    client: httpx.AsyncClient,
+    login: Login,
+    http_app,  # type: ignore[no-untyped-def]
+) -> None:
+    transport = httpx.ASGITransport(app=http_app, client=("192.0.2.50", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://infolinia.test") as stranger:
+        r = await stranger.post(f"{API}/auth/login", json={"email": "nobody@nowhere.test", "password": "x"})
+        assert r.status_code == 401
+    ops = await login("ops@platform.test")
+    rows = (await client.get(f"{API}/audit", headers=ops)).json()["items"]
+    assert any(a["action"] == "login.failed" and a["actor_label"] == "nobody@nowhere.test" for a in rows)
+    demo_rows = (await client.get(f"{API}/audit", headers=ops | {"X-Tenant": "demo"})).json()["items"]
+    assert not any(a["actor_label"] == "nobody@nowhere.test" for a in demo_rows)
+    admin = await login("admin@demo.test")
+    tenant_rows = (await client.get(f"{API}/audit", params={"limit": 500}, headers=admin)).text
+    assert "nobody@nowhere.test" not in tenant_rows

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.access import PERMISSIONS, TEAM_SCOPED_ROLES, Actor, can
 from infolinia.auth.actions import authenticate, team_ids
+from infolinia.config import Settings
 from infolinia.errors import Forbidden, Invalid, NotFound, Unauthorized
+from infolinia.schemas import MAX_ID, has_nul
 from infolinia.store.models import (
     AuthToken,
     Customer,
@@ -53,15 +55,16 @@ def _tenant_rows(model: Any) -> Scope:
     return lambda actor, tenant: model.tenant_id == tenant.id if tenant else true()
 
 
-RESOLVERS: dict[str, tuple[type[Any], Scope]] = {
-    "tenant_id": (Tenant, lambda a, t: true() if a.is_platform_admin else Tenant.id == a.tenant_id),
-    "user_id": (User, _tenant_rows(User)),
-    "team_id": (Team, _tenant_rows(Team)),
-    "queue_id": (Queue, _tenant_rows(Queue)),
-    "customer_id": (Customer, _tenant_rows(Customer)),
-    "identity_id": (CustomerIdentity, _tenant_rows(CustomerIdentity)),
-    "interaction_id": (Interaction, lambda a, t: interaction_scope(a, t.id) if t else true()),
-    "token_id": (AuthToken, lambda a, t: AuthToken.user_id == a.user_id),
+#: path parameter -> (model, what the actor may see of it, the noun for "not found", needs a tenant)
+RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
+    "tenant_id": (Tenant, lambda a, t: true() if a.is_platform_admin else Tenant.id == a.tenant_id, "tenant", False),
+    "user_id": (User, _tenant_rows(User), "user", True),
+    "team_id": (Team, _tenant_rows(Team), "team", True),
+    "queue_id": (Queue, _tenant_rows(Queue), "queue", True),
+    "customer_id": (Customer, _tenant_rows(Customer), "customer", True),
+    "identity_id": (CustomerIdentity, _tenant_rows(CustomerIdentity), "identity", True),
+    "interaction_id": (Interaction, lambda a, t: interaction_scope(a, t.id) if t else true(), "interaction", True),
+    "token_id": (AuthToken, lambda a, t: AuthToken.user_id == a.user_id, "token", False),
 }
 
 
@@ -80,6 +83,11 @@ class Access:
         if self.tenant_obj is None:
             raise Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
         return self.tenant_obj
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.request.app.state.ctx.settings
+        return settings
 
     def obj(self, param: str) -> Any:
         return self.objects[param]
@@ -102,11 +110,6 @@ def bearer_secret(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return request.cookies.get(SESSION_COOKIE)
-
-
-async def session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.ctx.db.session() as s:
-        yield s
 
 
 async def _actor(request: Request, s: AsyncSession) -> tuple[Actor, Tenant | None]:
@@ -136,16 +139,15 @@ async def _actor(request: Request, s: AsyncSession) -> tuple[Actor, Tenant | Non
 async def _resolve(s: AsyncSession, actor: Actor, tenant: Tenant | None, params: dict[str, Any]) -> dict[str, Any]:
     objects: dict[str, Any] = {}
     for name, raw in params.items():
-        model, scope = RESOLVERS[name]
-        if name != "tenant_id" and name != "token_id" and tenant is None:
+        model, scope, noun, needs_tenant = RESOLVERS[name]
+        if needs_tenant and tenant is None:
             raise Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
-        try:
-            key = int(raw)
-        except ValueError:
-            raise NotFound(f"no {model.__tablename__[:-1]} {raw!r}") from None
-        found = await s.scalar(select(model).where(model.id == key, scope(actor, tenant)))
+        key = int(raw) if str(raw).isdigit() else 0
+        found = None
+        if 1 <= key <= MAX_ID:
+            found = await s.scalar(select(model).where(model.id == key, scope(actor, tenant)))
         if found is None:
-            raise NotFound(f"no {model.__tablename__.rstrip('s').replace('_', ' ')} {key}")
+            raise NotFound(f"no {noun} {raw}")
         objects[name] = found
     customer = objects.get("customer_id")
     for obj in objects.values():
@@ -160,6 +162,8 @@ def access(permission: str) -> Callable[[Request], AsyncIterator[Access]]:
         raise KeyError(f"unknown permission {permission!r}")
 
     async def dependency(request: Request) -> AsyncIterator[Access]:
+        if any(has_nul(v) for v in request.query_params.values()):
+            raise Invalid("query parameters must not contain NUL characters")
         async with request.app.state.ctx.db.session() as s:
             actor, tenant = await _actor(request, s)
             objects = await _resolve(s, actor, tenant, dict(request.path_params))

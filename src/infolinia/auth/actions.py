@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.access import Actor, assignable_roles
-from infolinia.auth.passwords import hash_password, needs_rehash, verify_password
+from infolinia.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from infolinia.auth.tokens import hash_secret, new_secret
 from infolinia.errors import Conflict, Forbidden, Invalid
 from infolinia.schemas import TokenIn, UserIn, UserPatch
@@ -42,9 +42,13 @@ def _check_role_grant(actor: Actor | None, role: Role) -> None:
         raise Forbidden(f"you may not give the role {role.value!r}", code="role_not_assignable")
 
 
-async def create_user(tx: Tx, tenant_id: int | None, data: UserIn, actor: Actor | None = None) -> User:
-    """Create a user in a tenant (``tenant_id`` None only for platform admins). ``actor`` None = the CLI."""
+async def create_user(
+    tx: Tx, tenant_id: int | None, data: UserIn, actor: Actor | None = None, *, min_password_length: int = 8
+) -> User:
+    """Create a user in a tenant (``tenant_id`` None only for platform admins). ``actor`` None = the CLI.
+    Only the demo seeder passes a shorter ``min_password_length`` (its documented password is 'demo')."""
     _check_role_grant(actor, data.role)
+    check_strength(data.password, min_password_length)
     if (data.role is Role.PLATFORM_ADMIN) != (tenant_id is None):
         raise Invalid("platform admins have no tenant; every other user has one", code="tenant_role_mismatch")
     if await tx.session.scalar(select(User.id).where(User.email == data.email)) is not None:
@@ -65,7 +69,7 @@ async def create_user(tx: Tx, tenant_id: int | None, data: UserIn, actor: Actor 
     return user
 
 
-async def update_user(tx: Tx, user: User, data: UserPatch, actor: Actor) -> User:
+async def update_user(tx: Tx, user: User, data: UserPatch, actor: Actor, *, min_password_length: int = 8) -> User:
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "role" in changes and changes["role"] != user.role:
         if not assignable_roles(actor):
@@ -77,6 +81,7 @@ async def update_user(tx: Tx, user: User, data: UserPatch, actor: Actor) -> User
     if user.id == actor.user_id and changes.get("active") is False:
         raise Invalid("you cannot deactivate yourself", code="self_deactivation")
     if "password" in changes:
+        check_strength(changes["password"], min_password_length)
         user.password_hash = hash_password(changes.pop("password"))
         await revoke_all_sessions(tx, user.id)
         tx.audit(user.tenant_id, "user.password_changed", "user", user.id)

@@ -13,6 +13,16 @@ MIN_LENGTH = 4
 MAX_LENGTH = 256
 
 
+def check_strength(password: str, min_length: int) -> None:
+    """Refuse passwords shorter than ``min_length`` or made of one repeated character."""
+    from infolinia.errors import Invalid
+
+    if len(password) < min_length:
+        raise Invalid(f"password: use at least {min_length} characters", code="weak_password")
+    if min_length and len(set(password)) < 2:
+        raise Invalid("password: use more than one distinct character", code="weak_password")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from infolinia.errors import Invalid
+from infolinia.errors import Conflict, Invalid
 from infolinia.schemas import InteractionIn, InteractionPatch
 from infolinia.store.models import Customer, Interaction, Queue, User
 from infolinia.store.types import utcnow
@@ -46,11 +46,25 @@ async def _check_links(tx: Tx, tenant_id: int, fields: dict[str, Any]) -> None:
             raise Invalid(f"{name} {fields[name]} does not exist", code="unknown_reference", details={"field": name})
 
 
+async def _refuse_erased(tx: Tx, tenant_id: int, customer_id: int | None) -> None:
+    """Nothing new is written about a customer whose data was erased."""
+    if customer_id is None:
+        return
+    erased = await tx.session.scalar(
+        select(Customer.erased_at).where(Customer.tenant_id == tenant_id, Customer.id == customer_id)
+    )
+    if erased is not None:
+        raise Conflict("this customer's data was erased", code="customer_erased")
+
+
 async def create_interaction(tx: Tx, tenant_id: int, data: InteractionIn) -> Interaction:
     fields = data.model_dump()
-    fields["created_at"] = fields["created_at"] or utcnow()
+    # a contact recorded afterwards began at its earliest known moment, not at the time of recording
+    known = [fields[name] for name in TIMELINE if fields.get(name) is not None]
+    fields["created_at"] = fields["created_at"] or min(known, default=None) or utcnow()
     check_timeline(fields)
     await _check_links(tx, tenant_id, fields)
+    await _refuse_erased(tx, tenant_id, fields["customer_id"])
     interaction = Interaction(tenant_id=tenant_id, **fields)
     tx.session.add(interaction)
     await tx.session.flush()
@@ -71,6 +85,7 @@ async def update_interaction(tx: Tx, interaction: Interaction, data: Interaction
     }
     check_timeline(merged)
     await _check_links(tx, interaction.tenant_id, changes)
+    await _refuse_erased(tx, interaction.tenant_id, changes.get("customer_id", interaction.customer_id))
     for key, value in changes.items():
         setattr(interaction, key, value)
     interaction.updated_at = utcnow()

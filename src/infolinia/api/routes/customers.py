@@ -11,6 +11,7 @@ from infolinia.customers import actions
 from infolinia.schemas import (
     ConsentEventOut,
     ConsentIn,
+    Cursor,
     CustomerIn,
     CustomerOut,
     CustomerPatch,
@@ -32,7 +33,7 @@ async def search_customers(
     name: str | None = Query(None, max_length=200),
     number: str | None = Query(None, max_length=200),
     limit: int = Query(50, ge=1, le=200),
-    after: int | None = None,
+    after: Cursor | None = None,
 ) -> Page[CustomerOut]:
     found = await actions.search(
         a.session, a.tenant, q=q, phone=phone, email=email, name=name, number=number, limit=limit, after=after

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from infolinia.api.deps import Access, access, interaction_scope
 from infolinia.interactions import actions
-from infolinia.schemas import AuditOut, InteractionIn, InteractionOut, InteractionPatch, Page
+from infolinia.schemas import AuditOut, Cursor, Id, InteractionIn, InteractionOut, InteractionPatch, Page
 from infolinia.store.models import AuditEvent, Channel, Interaction
 
 router = APIRouter()
@@ -18,11 +18,11 @@ router = APIRouter()
 @router.get("/interactions", response_model=Page[InteractionOut], tags=["interactions"])
 async def list_interactions(
     a: Access = Depends(access("interactions.read")),
-    customer_id: int | None = None,
+    customer_id: Id | None = None,
     channel: Channel | None = None,
     since: datetime | None = None,
     limit: int = Query(50, ge=1, le=200),
-    after: int | None = None,
+    after: Cursor | None = None,
 ) -> Page[InteractionOut]:
     query = select(Interaction).where(interaction_scope(a.actor, a.tenant.id))
     if customer_id is not None:
@@ -65,10 +65,14 @@ async def audit_log(
     object_type: str | None = Query(None, max_length=40),
     object_id: str | None = Query(None, max_length=60),
     limit: int = Query(100, ge=1, le=500),
-    before: int | None = None,
+    before: Cursor | None = None,
 ) -> Page[AuditOut]:
-    """Newest first; page with ``before`` = the last id seen."""
-    query = select(AuditEvent).where(AuditEvent.tenant_id == a.tenant.id)
+    """Newest first; page with ``before`` = the last id seen. A platform admin without ``X-Tenant`` reads the
+    platform's own records (its logins, failed logins of unknown e-mails, tenants created)."""
+    if a.actor.is_platform_admin and a.tenant_obj is None:
+        query = select(AuditEvent).where(AuditEvent.tenant_id.is_(None))  # the platform's own records
+    else:
+        query = select(AuditEvent).where(AuditEvent.tenant_id == a.tenant.id)
     for column, value in (
         (AuditEvent.action, action),
         (AuditEvent.object_type, object_type),

@@ -13,6 +13,7 @@ from infolinia.auth.actions import team_ids
 from infolinia.schemas import (
     AgentOut,
     AgentProfileIn,
+    Cursor,
     Page,
     QueueIn,
     QueueOut,
@@ -31,7 +32,7 @@ router = APIRouter()
 
 @router.get("/users", response_model=Page[UserOut], tags=["users"])
 async def list_users(
-    a: Access = Depends(access("users.read")), limit: int = Query(50, ge=1, le=200), after: int | None = None
+    a: Access = Depends(access("users.read")), limit: int = Query(50, ge=1, le=200), after: Cursor | None = None
 ) -> Page[UserOut]:
     query = select(User).where(User.tenant_id == a.tenant.id).order_by(User.id).limit(limit)
     if after is not None:
@@ -46,7 +47,9 @@ async def list_users(
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
 async def create_user(body: UserIn, a: Access = Depends(access("users.manage"))) -> UserOut:
     async with a.write() as tx:
-        user = await user_actions.create_user(tx, a.tenant.id, body, a.actor)
+        user = await user_actions.create_user(
+            tx, a.tenant.id, body, a.actor, min_password_length=a.settings.min_password_length
+        )
     return await user_view(a, user)
 
 
@@ -58,7 +61,9 @@ async def get_user(user_id: int, a: Access = Depends(access("users.read"))) -> U
 @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
 async def update_user(user_id: int, body: UserPatch, a: Access = Depends(access("users.manage"))) -> UserOut:
     async with a.write() as tx:
-        user = await user_actions.update_user(tx, a.obj("user_id"), body, a.actor)
+        user = await user_actions.update_user(
+            tx, a.obj("user_id"), body, a.actor, min_password_length=a.settings.min_password_length
+        )
     return await user_view(a, user)
 
 

@@ -1,0 +1,80 @@
+"""Start the real ``infolinia serve`` process on free ports and wait until it is healthy."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+EXE = Path(sys.executable).with_name("infolinia")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def running_server(db_url: str, workdir: Path, *extra: str, timeout: float = 60) -> Iterator[LiveServer]:
+    """``infolinia serve --demo`` on free ports; stopped with SIGTERM afterwards, which must end it cleanly."""
+    port = free_port()
+    log = workdir / f"serve-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(EXE),
+                "serve",
+                "--demo",
+                "--http-port",
+                str(port),
+                "--sip-port",
+                str(free_port()),
+                "--db",
+                db_url,
+                *extra,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=workdir,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited with {proc.returncode}:\n{server.output()}")
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server not healthy after {timeout} s:\n{server.output()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        proc.terminate()
+        code = proc.wait(timeout=30)
+    # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is the signal's
+    assert code in (0, -signal.SIGTERM), server.output()
+    assert "Application shutdown complete" in server.output()
