@@ -50,6 +50,7 @@ class Actor:
     email: str
     role: Role
     tenant_id: int | None
+    #: loaded only for team-scoped roles, the only ones whose view depends on it
     team_ids: frozenset[int] = field(default_factory=frozenset)
     token_id: int | None = None
 

@@ -7,6 +7,8 @@ import getpass
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -35,31 +37,40 @@ def _explain(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Expected failures end with one ``error:`` line and exit status 1, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from infolinia.server import ListenError
+    from infolinia.store.db import DatabaseURLError
+
+    try:
+        yield
+    except (DomainError, SettingsError, DatabaseURLError, ListenError) as exc:
+        raise _fail(str(exc)) from exc
+    except (SQLAlchemyError, OSError) as exc:
+        raise _fail(f"cannot use the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+
+
 @app.command()
 def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Seed the demo tenants into an empty database.")] = False,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    http_port: Annotated[int, typer.Option(help="HTTP port.")] = 8080,
-    sip_port: Annotated[int, typer.Option(help="SIP/UDP port (the phone line arrives in a later release).")] = 5060,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [$INFOLINIA_HOST or 127.0.0.1].")] = None,
+    http_port: Annotated[int | None, typer.Option(help="HTTP port [$INFOLINIA_HTTP_PORT or 8080].")] = None,
+    sip_port: Annotated[
+        int | None, typer.Option(help="SIP/UDP port [$INFOLINIA_SIP_PORT or 5060] (the phone line comes later).")
+    ] = None,
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
     """Run the contact center in one process: migrations, then HTTP (API and health)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from infolinia import server
-    from infolinia.store.db import DatabaseURLError
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env(
-            database_url=database_url_from_env(db), host=host, http_port=http_port, sip_port=sip_port
-        )
+    with _errors():
+        settings = Settings.from_env(database_url=db, host=host, http_port=http_port, sip_port=sip_port)
         server.run(settings, demo_data=demo, log_level=log_level)
-    except (DomainError, SettingsError, DatabaseURLError) as exc:
-        raise _fail(str(exc)) from exc
-    except (SQLAlchemyError, OSError) as exc:
-        raise _fail(f"cannot use the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
 
 
 @db_app.command("upgrade")
@@ -68,8 +79,9 @@ def db_upgrade(db: DbOption = None, revision: str = "head") -> None:
     from infolinia.store import db as store
 
     url = database_url_from_env(db)
-    store.upgrade(url, revision)
-    typer.echo(f"database at revision {store.current_revision(url)}")
+    with _errors():
+        store.upgrade(url, revision)
+        typer.echo(f"database at revision {store.current_revision(url)}")
 
 
 @db_app.command("downgrade")
@@ -78,8 +90,9 @@ def db_downgrade(revision: str, db: DbOption = None) -> None:
     from infolinia.store import db as store
 
     url = database_url_from_env(db)
-    store.downgrade(url, revision)
-    typer.echo(f"database at revision {store.current_revision(url) or 'empty'}")
+    with _errors():
+        store.downgrade(url, revision)
+        typer.echo(f"database at revision {store.current_revision(url) or 'empty'}")
 
 
 @db_app.command("current")
@@ -87,7 +100,8 @@ def db_current(db: DbOption = None) -> None:
     """Print the applied revision."""
     from infolinia.store import db as store
 
-    typer.echo(store.current_revision(database_url_from_env(db)) or "empty")
+    with _errors():
+        typer.echo(store.current_revision(database_url_from_env(db)) or "empty")
 
 
 @admin_app.command("create-tenant")
@@ -151,8 +165,6 @@ def _run_admin(url: str, kind: str, data: object, tenant_slug: str | None) -> in
     from infolinia.store.uow import Who, write
     from infolinia.tenants.actions import create_tenant as create_tenant_action
 
-    store.upgrade(url)
-
     async def go() -> int:
         database = store.Database(url)
         try:
@@ -165,14 +177,15 @@ def _run_admin(url: str, kind: str, data: object, tenant_slug: str | None) -> in
                     tenant_id = await tx.session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
                     if tenant_id is None:
                         raise DomainError(f"no tenant {tenant_slug!r}")
-                return (await create_user_action(tx, tenant_id, data)).id
+                min_length = Settings.from_env().min_password_length
+                return (await create_user_action(tx, tenant_id, data, min_password_length=min_length)).id
         finally:
             await database.dispose()
 
-    try:
+    with _errors():
+        store.upgrade(url)
         return asyncio.run(go())
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def main() -> None:

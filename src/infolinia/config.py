@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,18 @@ class Settings:
     login_attempts: int = 5
     login_window_s: float = 300.0
     min_password_length: int = 8
+
+    def __post_init__(self) -> None:
+        for name in ("http_port", "sip_port"):
+            if not 1 <= getattr(self, name) <= 65535:
+                raise SettingsError(f"{name} must be a port number (1-65535), not {getattr(self, name)}")
+        positive = ("session_hours", "max_body_bytes", "login_attempts", "login_window_s")
+        for name in positive:
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise SettingsError(f"{name} must be a positive number, not {value}")
+        if not 1 <= self.min_password_length <= 256:
+            raise SettingsError(f"min_password_length must be 1-256, not {self.min_password_length}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -60,6 +60,8 @@ def _contact_window(value: str | dict[str, Any]) -> dict[str, Any]:
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Cursor = Annotated[int, Field(ge=0, le=MAX_ID)]
+#: an aware timestamp from a client, kept in UTC whatever offset it was given in
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda d: d.astimezone(UTC))]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
@@ -68,7 +70,7 @@ Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterVal
 Language = Annotated[str, StringConstraints(max_length=8), AfterValidator(_language)]
 Languages = Annotated[list[Language], Field(max_length=20)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)]
-Password = Annotated[str, StringConstraints(min_length=4, max_length=256)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]  # length policy: auth.passwords
 SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 SkillLevel = Annotated[int, Field(ge=1, le=10)]
 Extension = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,10}$")]
@@ -270,7 +272,7 @@ class CustomerPatch(Input):
 
 class RestrictionIn(Input):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    until: AwareDatetime | None = None
+    until: UtcDatetime | None = None
 
 
 class EraseIn(Input):
@@ -305,11 +307,11 @@ class _InteractionFields(Input):
     customer_id: Id | None = None
     queue_id: Id | None = None
     agent_id: Id | None = None
-    queued_at: AwareDatetime | None = None
-    offered_at: AwareDatetime | None = None
-    answered_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
-    wrapup_ended_at: AwareDatetime | None = None
+    queued_at: UtcDatetime | None = None
+    offered_at: UtcDatetime | None = None
+    answered_at: UtcDatetime | None = None
+    ended_at: UtcDatetime | None = None
+    wrapup_ended_at: UtcDatetime | None = None
     disposition_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,60}$")] | None = None
     notes: LongText | None = None
 
@@ -320,7 +322,7 @@ class InteractionIn(_InteractionFields):
     from_address: Address | None = None
     to_address: Address | None = None
     subject: Annotated[str, StringConstraints(max_length=500)] | None = None
-    created_at: AwareDatetime | None = None
+    created_at: UtcDatetime | None = None
 
 
 class InteractionPatch(_InteractionFields):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 import uvicorn
 import uvloop
@@ -16,12 +17,30 @@ from infolinia.store import db as store
 log = logging.getLogger(__name__)
 
 
+class ListenError(OSError):
+    pass
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the HTTP socket first, so a port in use is reported before anything else happens."""
+    try:
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
 def run(settings: Settings, *, demo_data: bool = False, log_level: str = "info") -> None:
-    store.upgrade(settings.database_url)
-    uvloop.run(_serve(settings, seed_demo=demo_data, log_level=log_level))
+    sock = _listen(settings.host, settings.http_port)
+    try:
+        store.upgrade(settings.database_url)
+        uvloop.run(_serve(settings, sock, seed_demo=demo_data, log_level=log_level))
+    finally:
+        sock.close()
 
 
-async def _serve(settings: Settings, *, seed_demo: bool, log_level: str) -> None:
+async def _serve(settings: Settings, sock: socket.socket, *, seed_demo: bool, log_level: str) -> None:
     center = Infolinia(settings)
     base_url = f"http://{settings.host}:{settings.http_port}"
     if seed_demo:
@@ -45,5 +64,5 @@ async def _serve(settings: Settings, *, seed_demo: bool, log_level: str) -> None
         base_url,
         store.parse_url(settings.database_url).render_as_string(),
     )
-    await server.serve()
+    await server.serve(sockets=[sock])
     await asyncio.sleep(0)

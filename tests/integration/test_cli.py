@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import repo_root
-from tests.live import EXE, running_server
+from tests.live import EXE, free_port, running_server
 
 
 def run_cli(*args: str, db: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -78,6 +79,31 @@ def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     assert r.stdout.strip() == "0001"
 
 
+def test_serve_reports_a_port_in_use_and_takes_ports_from_the_environment(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        db = "sqlite:///" + str(tmp_path / "ok.db")
+        for args, env in ((["--http-port", port], {}), ([], {"INFOLINIA_HTTP_PORT": port})):
+            r = subprocess.run(
+                [str(EXE), "serve", "--db", db, *args], capture_output=True, text=True, timeout=60,
+                env={**os.environ, **env}, stdin=subprocess.DEVNULL, cwd=tmp_path,
+            )  # fmt: skip
+            assert r.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in r.stderr, r.stderr
+            assert "Traceback" not in r.stderr
+
+
+def test_db_commands_explain_a_bad_database(tmp_path: Path) -> None:
+    for args in (["db", "upgrade"], ["db", "current"], ["admin", "create-tenant", "--slug", "x1", "--name", "X"]):
+        for db, expected in (("mysql://h/x", "unsupported database"), ("postgresql://u@127.0.0.1:1/x", "cannot use")):
+            r = subprocess.run(
+                [str(EXE), *args, "--db", db], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                cwd=tmp_path,
+            )  # fmt: skip
+            assert r.returncode == 1 and expected in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
 def test_serve_explains_a_bad_database_url_or_setting(tmp_path: Path) -> None:
     for db, env, expected in (
         ("mysql://localhost/x", {}, "unsupported database"),
@@ -85,8 +111,9 @@ def test_serve_explains_a_bad_database_url_or_setting(tmp_path: Path) -> None:
         ("sqlite:///" + str(tmp_path / "ok.db"), {"INFOLINIA_COOKIE_SECURE": "perhaps"}, "INFOLINIA_COOKIE_SECURE"),
     ):
         r = subprocess.run(
-            [str(EXE), "serve", "--db", db, "--http-port", "1"], capture_output=True, text=True, timeout=60,
-            env={**os.environ, **env}, stdin=subprocess.DEVNULL, cwd=tmp_path,
+            [str(EXE), "serve", "--db", db, "--http-port", str(free_port())],
+            capture_output=True, text=True, timeout=60, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
         )  # fmt: skip
         assert r.returncode == 1, r.stderr
         assert expected in r.stderr and "Traceback" not in r.stderr, r.stderr

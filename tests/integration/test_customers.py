@@ -291,3 +291,25 @@ async def test_a_contact_recorded_afterwards_starts_at_its_first_timestamp(
     r = await client.post(f"{API}/interactions", json=body, headers=agent)
     assert r.status_code == 201, r.text
     assert datetime.fromisoformat(r.json()["created_at"]) == t0
+
+
+async def test_timestamps_are_kept_and_answered_in_utc(client: httpx.AsyncClient, login: Login) -> None:
+    agent = await login("agent1@demo.test")
+    body = {
+        "channel": "voice",
+        "direction": "in",
+        "created_at": "2026-11-20T10:00:00+01:00",
+        "answered_at": "2026-11-20T10:00:30+01:00",
+    }
+    r = await client.post(f"{API}/interactions", json=body, headers=agent)
+    assert r.status_code == 201
+    assert r.json()["created_at"].startswith("2026-11-20T09:00:00") and r.json()["created_at"].endswith("Z")
+    again = (await client.get(f"{API}/interactions/{r.json()['id']}", headers=agent)).json()
+    assert again["created_at"] == r.json()["created_at"] and again["answered_at"] == r.json()["answered_at"]
+
+
+@pytest.mark.parametrize("raw", ["%C2%B2", "%D9%A3", "1e3", "0x10", "-0", "%20"])
+async def test_odd_path_ids_are_not_found(client: httpx.AsyncClient, login: Login, raw: str) -> None:
+    agent = await login("agent1@demo.test")
+    r = await client.get(f"{API}/customers/{raw}", headers=agent)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

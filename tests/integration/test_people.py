@@ -98,20 +98,21 @@ async def test_agent_profile_keeps_only_sip_digests(center: Infolinia, client: h
     assert r.json()["extension"] == "1002" and '"sip_password"' not in r.text and "ha1" not in r.text
 
 
-async def test_platform_admin_manages_tenants(client: httpx.AsyncClient, login: Login, center: Infolinia) -> None:
+async def platform_admin(center: Infolinia, email: str) -> str:
+    """A platform admin with the demo password (created once per test session)."""
     from infolinia.auth.actions import create_user
     from infolinia.schemas import UserIn
     from infolinia.store.models import Role, User
 
     async with write(center.db, None, SYSTEM) as tx:
-        if await tx.session.scalar(select(User.id).where(User.email == "ops@platform.test")) is None:
-            await create_user(
-                tx,
-                None,
-                UserIn(email="ops@platform.test", display_name="Ops", role=Role.PLATFORM_ADMIN, password="demo"),
-                min_password_length=0,
-            )
-    ops = await login("ops@platform.test")
+        if await tx.session.scalar(select(User.id).where(User.email == email)) is None:
+            user = UserIn(email=email, display_name=email, role=Role.PLATFORM_ADMIN, password="demo")
+            await create_user(tx, None, user, min_password_length=0)
+    return email
+
+
+async def test_platform_admin_manages_tenants(client: httpx.AsyncClient, login: Login, center: Infolinia) -> None:
+    ops = await login(await platform_admin(center, "ops@platform.test"))
     hours = {"weekly": {"mon": [["09:00", "17:00"]]}, "holidays": ["2026-12-25"]}
     body = {
         "slug": "bikes",
@@ -153,6 +154,7 @@ async def test_events_are_published_only_after_commit(center: Infolinia) -> None
 
 
 async def test_platform_audit_is_readable_by_platform_admins_only(
+    center: Infolinia,
     client: httpx.AsyncClient,
     login: Login,
     http_app,  # type: ignore[no-untyped-def]
@@ -161,7 +163,7 @@ async def test_platform_audit_is_readable_by_platform_admins_only(
     async with httpx.AsyncClient(transport=transport, base_url="http://infolinia.test") as stranger:
         r = await stranger.post(f"{API}/auth/login", json={"email": "nobody@nowhere.test", "password": "x"})
         assert r.status_code == 401
-    ops = await login("ops@platform.test")
+    ops = await login(await platform_admin(center, "ops@platform.test"))
     rows = (await client.get(f"{API}/audit", headers=ops)).json()["items"]
     assert any(a["action"] == "login.failed" and a["actor_label"] == "nobody@nowhere.test" for a in rows)
     demo_rows = (await client.get(f"{API}/audit", headers=ops | {"X-Tenant": "demo"})).json()["items"]

@@ -19,7 +19,31 @@ def test_environment_then_flags() -> None:
     assert Settings.from_env({}).cookie_secure is False
 
 
-@pytest.mark.parametrize(("name", "value"), [("COOKIE_SECURE", "maybe"), ("HTTP_PORT", "80a"), ("SESSION_HOURS", "x")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("COOKIE_SECURE", "maybe"),
+        ("HTTP_PORT", "80a"),
+        ("SESSION_HOURS", "x"),
+    ],
+)
 def test_bad_values_are_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"INFOLINIA_{name}"):
         Settings.from_env({f"INFOLINIA_{name}": value})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("http_port", 0),
+        ("sip_port", 70000),
+        ("login_attempts", 0),
+        ("login_window_s", float("nan")),
+        ("max_body_bytes", -1),
+        ("session_hours", float("inf")),
+        ("min_password_length", 0),
+    ],
+)
+def test_out_of_range_values_are_refused(field: str, value: float) -> None:
+    with pytest.raises(SettingsError, match=field):
+        Settings.from_env({}, **{field: value})

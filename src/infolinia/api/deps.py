@@ -117,11 +117,8 @@ async def _actor(request: Request, s: AsyncSession) -> tuple[Actor, Tenant | Non
     found = await authenticate(s, secret, utcnow()) if secret else None
     if found is None:
         raise Unauthorized("log in first (session cookie or Authorization: Bearer token)")
-    user, token = found
-    tenant: Tenant | None = None
-    if user.tenant_id is not None:
-        tenant = await s.get(Tenant, user.tenant_id)
-    elif slug := request.headers.get(TENANT_HEADER):
+    user, token, tenant = found
+    if tenant is None and (slug := request.headers.get(TENANT_HEADER)):
         tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
         if tenant is None:
             raise NotFound(f"no tenant {slug!r}")
@@ -130,7 +127,7 @@ async def _actor(request: Request, s: AsyncSession) -> tuple[Actor, Tenant | Non
         email=user.email,
         role=user.role,
         tenant_id=tenant.id if tenant else None,
-        team_ids=frozenset(await team_ids(s, user.id)),
+        team_ids=frozenset(await team_ids(s, user.id)) if user.role in TEAM_SCOPED_ROLES else frozenset(),
         token_id=token.id,
     )
     return actor, tenant
@@ -142,7 +139,7 @@ async def _resolve(s: AsyncSession, actor: Actor, tenant: Tenant | None, params:
         model, scope, noun, needs_tenant = RESOLVERS[name]
         if needs_tenant and tenant is None:
             raise Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
-        key = int(raw) if str(raw).isdigit() else 0
+        key = int(raw) if raw.isascii() and raw.isdigit() else 0
         found = None
         if 1 <= key <= MAX_ID:
             found = await s.scalar(select(model).where(model.id == key, scope(actor, tenant)))

@@ -12,7 +12,7 @@ from infolinia.auth.passwords import check_strength, hash_password, needs_rehash
 from infolinia.auth.tokens import hash_secret, new_secret
 from infolinia.errors import Conflict, Forbidden, Invalid
 from infolinia.schemas import TokenIn, UserIn, UserPatch
-from infolinia.store.models import AuthToken, Role, Team, TeamMember, TokenKind, User
+from infolinia.store.models import AuthToken, Role, Team, TeamMember, Tenant, TokenKind, User
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx
 
@@ -149,17 +149,26 @@ async def revoke_token(tx: Tx, token: AuthToken) -> None:
         tx.audit(token.tenant_id, "token.revoked", "token", token.id)
 
 
-async def authenticate(session: AsyncSession, secret: str, now: datetime) -> tuple[User, AuthToken] | None:
-    """The user and token behind a bearer/cookie secret, if it is live."""
-    token = await session.scalar(select(AuthToken).where(AuthToken.token_hash == hash_secret(secret)))
-    if token is None or token.revoked_at is not None:
+async def authenticate(
+    session: AsyncSession, secret: str, now: datetime
+) -> tuple[User, AuthToken, Tenant | None] | None:
+    """The user, token and user's tenant behind a bearer/cookie secret, if it is live (one query)."""
+    row = (
+        await session.execute(
+            select(AuthToken, User, Tenant)
+            .join(User, User.id == AuthToken.user_id)
+            .outerjoin(Tenant, Tenant.id == User.tenant_id)
+            .where(AuthToken.token_hash == hash_secret(secret))
+        )
+    ).first()
+    if row is None:
+        return None
+    token, user, tenant = row
+    if token.revoked_at is not None or not user.active:
         return None
     if token.expires_at is not None and token.expires_at <= now:
-        return None
-    user = await session.get(User, token.user_id)
-    if user is None or not user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
         await session.commit()
-    return user, token
+    return user, token, tenant

@@ -68,7 +68,7 @@ async def audit_log(
     before: Cursor | None = None,
 ) -> Page[AuditOut]:
     """Newest first; page with ``before`` = the last id seen. A platform admin without ``X-Tenant`` reads the
-    platform's own records (its logins, failed logins of unknown e-mails, tenants created)."""
+    platform's own records (platform admins' logins and creation, failed logins of unknown e-mails)."""
     if a.actor.is_platform_admin and a.tenant_obj is None:
         query = select(AuditEvent).where(AuditEvent.tenant_id.is_(None))  # the platform's own records
     else:
