@@ -73,3 +73,16 @@ async def test_api_token_lifecycle(client: httpx.AsyncClient, login: Login) -> N
     assert token["id"] in [t["id"] for t in listed] and "token" not in listed[0]
     assert (await client.delete(f"/api/v1/tokens/{token['id']}", headers=h)).status_code == 204
     assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 401
+
+
+async def test_health_is_503_when_a_subsystem_is_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from infolinia.app import Infolinia
+    from infolinia.config import Settings
+
+    broken = Infolinia(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db"))
+    transport = httpx.ASGITransport(app=broken.http_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://infolinia.test") as c:
+        r = await c.get("/healthz")
+    assert r.status_code == 503
+    assert r.json()["status"] == "degraded" and r.json()["subsystems"]["database"] == {"up": False}
+    await broken.db.dispose()
