@@ -1,0 +1,734 @@
+"""The routing engine: a pure, deterministic state machine. Every public method takes ``now`` (seconds, never
+decreasing), first fires the timers that fell due before it, applies the change, and then makes every offer that
+became possible. Decisions and state changes are appended to ``events`` with their reasons.
+
+Indexes, per queue: one sorted list per requirement class (tasks needing the same skills, language and channel),
+the heads of those classes in order, every waiting task in order (for positions), and the ready agents by idle time.
+A free agent looks at the class heads of its queues in order and takes the first it qualifies for; a new task looks
+at the queue's ready agents in the queue's strategy order. Neither scans all waiting tasks or all agents.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from infolinia.routing.model import (
+    EXCLUSIVE,
+    LIVE,
+    AgentSpec,
+    AgentState,
+    Channel,
+    Event,
+    Presence,
+    QueueSpec,
+    Requirement,
+    Strategy,
+    TaskSpec,
+    TaskState,
+)
+
+WINDOW_S = 1800.0  # "last 30 minutes" statistics
+Key = tuple[float, ...]
+
+
+class RoutingError(ValueError):
+    """A call the engine refuses (unknown ids, wrong tenant, a state that does not allow it)."""
+
+
+class _Task:
+    __slots__ = (
+        "accepted_at", "agent", "channel", "declined", "enq", "id", "key", "offer_version", "personal", "priority",
+        "queue_id", "req", "seq", "spec", "state", "tenant_id",
+    )  # fmt: skip
+
+    def __init__(self, spec: TaskSpec, seq: int) -> None:
+        self.spec = spec
+        self.id = spec.id
+        self.tenant_id = spec.tenant_id
+        self.queue_id = spec.queue_id
+        self.channel = spec.channel
+        self.req = Requirement.of(spec.channel, spec.skills, spec.language)
+        self.priority = spec.priority
+        self.enq = spec.enqueued_at
+        self.seq = seq
+        self.state = TaskState.SCHEDULED
+        self.key: Key = ()
+        self.agent: int | None = None
+        self.declined: set[int] = set()
+        self.offer_version = 0
+        self.accepted_at = 0.0
+        self.personal = False  # waiting for its preferred agent only
+
+
+class _Agent:
+    __slots__ = (
+        "eligible", "id", "idle_key", "idle_since", "load", "load_exclusive", "load_total", "personal", "presence",
+        "reason", "reserved", "routable", "spec", "tenant_id", "wrapup_version",
+    )  # fmt: skip
+
+    def __init__(self, spec: AgentSpec, now: float) -> None:
+        self.spec = spec
+        self.id = spec.id
+        self.tenant_id = spec.tenant_id
+        self.presence = Presence.OFFLINE
+        self.reason = ""
+        self.load: dict[Channel, int] = dict.fromkeys(Channel, 0)
+        self.load_total = 0
+        self.load_exclusive = 0
+        self.reserved: int | None = None
+        self.idle_since = now
+        self.idle_key: tuple[float, int] | None = None
+        self.routable = False
+        self.eligible: dict[Requirement, bool] = {}
+        self.personal: dict[int, _Task] = {}
+        self.wrapup_version = 0
+
+    def qualifies(self, req: Requirement) -> bool:
+        ok = self.eligible.get(req)
+        if ok is None:
+            ok = self.eligible[req] = req.met_by(self.spec.skills, self.spec.languages)
+        return ok
+
+    def can_take(self, channel: Channel) -> bool:
+        if self.load[channel] >= self.spec.capacity.get(channel, 0):
+            return False
+        if self.spec.voice_exclusive:
+            if channel in EXCLUSIVE:
+                return self.load_total == 0
+            return self.load_exclusive == 0
+        return True
+
+    def has_room(self) -> bool:
+        return any(self.can_take(ch) for ch in Channel)
+
+    def state(self) -> AgentState:
+        if self.presence is Presence.OFFLINE:
+            return AgentState.OFFLINE
+        if self.presence is Presence.BREAK:
+            return AgentState.BREAK
+        if self.presence is Presence.WRAPUP:
+            return AgentState.WRAPUP
+        if self.reserved is not None:
+            return AgentState.RESERVED
+        return AgentState.BUSY if self.load_total else AgentState.AVAILABLE
+
+
+class _QueueStats:
+    __slots__ = (
+        "abandoned",
+        "abandoned_short",
+        "answered",
+        "answered_in_sl",
+        "exited",
+        "offered",
+        "recent",
+        "wait_sum",
+    )
+
+    def __init__(self) -> None:
+        self.offered = self.answered = self.answered_in_sl = self.abandoned = self.abandoned_short = self.exited = 0
+        self.wait_sum = 0.0
+        self.recent: deque[tuple[float, str, float]] = deque()  # (at, "answered"|"abandoned", wait)
+
+
+class _Queue:
+    __slots__ = ("aht", "classes", "heads", "idle", "members", "order", "rr_last", "spec", "stats", "waiting")
+
+    def __init__(self, spec: QueueSpec) -> None:
+        self.spec = spec
+        self.classes: dict[Requirement, SortedList] = {}
+        self.heads = SortedList()  # (head key, requirement) of every non-empty class
+        self.order = SortedList()  # keys of every waiting task in the general queue (positions)
+        self.waiting: dict[int, float] = {}  # task id -> enqueued at, for tasks not yet answered
+        self.idle = SortedList()  # (idle since, agent id) of routable members
+        self.members: dict[int, _Agent] = {}
+        self.rr_last = -1
+        self.aht = spec.default_handle_s
+        self.stats = _QueueStats()
+
+    def key(self, t: _Task) -> Key:
+        if self.spec.aging_s:
+            return (t.enq - t.priority * self.spec.aging_s, float(t.seq))
+        return (float(-t.priority), t.enq, float(t.seq))
+
+    def score(self, t: _Task, now: float) -> tuple[float, float, int]:
+        """Comparable across queues: higher is served first (effective priority, then age, then arrival)."""
+        aged = t.priority + (now - t.enq) / self.spec.aging_s if self.spec.aging_s else float(t.priority)
+        return (aged, -t.enq, -t.seq)
+
+
+class Engine:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self.clock = clock
+        self.now = float("-inf")
+        self.queues: dict[int, _Queue] = {}
+        self.agents: dict[int, _Agent] = {}
+        self.tasks: dict[int, _Task] = {}
+        self.events: list[Event] = []
+        self._timers: list[tuple[float, int, str, int, int]] = []
+        self._by_key: dict[Key, _Task] = {}  # sort key (unique: it ends with the arrival number) -> waiting task
+        self._seq = 0
+        self._timer_seq = 0
+        self.decisions = 0  # routing decisions taken (offers made, or a search that found nobody)
+
+    # --- configuration ----------------------------------------------------------------------------------------
+
+    def set_queue(self, spec: QueueSpec, now: float | None = None) -> None:
+        now = self._advance(now)
+        old = self.queues.get(spec.id)
+        if old is not None and old.spec.tenant_id != spec.tenant_id:
+            raise RoutingError(f"queue {spec.id} belongs to tenant {old.spec.tenant_id}")
+        for step in spec.overflow:
+            target = self.queues.get(step.to_queue) if step.to_queue is not None else None
+            if step.to_queue is not None and (target is None or target.spec.tenant_id != spec.tenant_id):
+                raise RoutingError(f"overflow of queue {spec.id} to unknown queue {step.to_queue}")
+        if old is None:
+            self.queues[spec.id] = _Queue(spec)
+            return
+        waiting = [self.tasks[seq_task] for seq_task in self._general_tasks(old)]
+        for t in waiting:
+            self._remove(t)
+        old.spec = spec
+        for t in waiting:
+            self._insert(t)
+        self._log(now, "queue_updated", queue=spec.id)
+        for t in waiting:
+            self._route_task(t, now)
+
+    def set_agent(self, spec: AgentSpec, now: float | None = None) -> None:
+        now = self._advance(now)
+        for qid in spec.queues:
+            q = self.queues.get(qid)
+            if q is None or q.spec.tenant_id != spec.tenant_id:
+                raise RoutingError(f"agent {spec.id}: no queue {qid} in tenant {spec.tenant_id}")
+        a = self.agents.get(spec.id)
+        if a is None:
+            a = self.agents[spec.id] = _Agent(spec, now)
+        elif a.tenant_id != spec.tenant_id:
+            raise RoutingError(f"agent {spec.id} belongs to tenant {a.tenant_id}")
+        else:
+            self._set_routable(a, False)
+            for qid in a.spec.queues:
+                self.queues[qid].members.pop(a.id, None)
+            a.spec = spec
+            a.eligible.clear()
+        for qid in sorted(spec.queues):
+            self.queues[qid].members[a.id] = a
+        self._refresh(a)
+        self._log(now, "agent_updated", agent=a.id)
+        self._route_agent(a, now)
+
+    # --- agents -----------------------------------------------------------------------------------------------
+
+    def set_presence(self, agent_id: int, presence: Presence, now: float | None = None, reason: str = "") -> None:
+        now = self._advance(now)
+        a = self._agent(agent_id)
+        if presence is Presence.OFFLINE and (a.load_total or a.reserved is not None):
+            raise RoutingError(f"agent {agent_id} still has work; finish it before going offline")
+        if presence is Presence.WRAPUP:
+            raise RoutingError("wrap-up is set by the engine after a call")
+        if a.reserved is not None and presence is not Presence.READY:
+            self._return(self.tasks[a.reserved], now, "agent left ready", presence, reason)
+        was = a.state()
+        if presence is Presence.READY and a.presence is not Presence.READY and a.load_total == 0:
+            a.idle_since = now
+        a.presence, a.reason = presence, reason
+        a.wrapup_version += 1
+        self._refresh(a)
+        self._log(now, "agent_state", agent=a.id, reason=reason, data={"from": was.value, "to": a.state().value})
+        self._route_agent(a, now)
+
+    def end_wrapup(self, agent_id: int, now: float | None = None) -> None:
+        now = self._advance(now)
+        a = self._agent(agent_id)
+        if a.presence is Presence.WRAPUP:
+            self._finish_wrapup(a, now, "agent ended wrap-up")
+
+    # --- tasks ------------------------------------------------------------------------------------------------
+
+    def add_task(self, spec: TaskSpec, now: float | None = None) -> None:
+        now = self._advance(now)
+        if spec.id in self.tasks:
+            raise RoutingError(f"task {spec.id} is already in the engine")
+        q = self.queues.get(spec.queue_id)
+        if q is None or q.spec.tenant_id != spec.tenant_id:
+            raise RoutingError(f"task {spec.id}: no queue {spec.queue_id} in tenant {spec.tenant_id}")
+        if spec.channel in LIVE and q.spec.is_open is not None and not q.spec.is_open(now):
+            self._log(now, "task_exited", task=spec.id, queue=q.spec.id, reason="closed",
+                      data={"action": q.spec.closed_action})  # fmt: skip
+            return
+        self._seq += 1
+        t = _Task(spec, self._seq)
+        self.tasks[t.id] = t
+        q.stats.offered += 1
+        q.waiting[t.id] = t.enq
+        for i, step in enumerate(q.spec.overflow):
+            self._timer(t.enq + step.after_s, "overflow", t.id, i)
+        if q.spec.max_wait_s is not None:
+            self._timer(t.enq + q.spec.max_wait_s, "max_wait", t.id, 0)
+        if spec.not_before is not None and spec.not_before > now:
+            self._timer(spec.not_before, "due", t.id, 0)
+            self._log(now, "task_scheduled", task=t.id, queue=q.spec.id, data={"not_before": spec.not_before})
+            return
+        self._enqueue(t, now)
+
+    def cancel_task(self, task_id: int, now: float | None = None, reason: str = "abandoned") -> None:
+        """The contact went away (caller hung up, chat closed) or was withdrawn."""
+        now = self._advance(now)
+        t = self._task(task_id)
+        if t.state is TaskState.ASSIGNED:
+            self.complete(task_id, now)
+            return
+        q = self.queues[t.queue_id]
+        if t.state is TaskState.RESERVED:
+            a = self.agents[t.agent]  # type: ignore[index]
+            a.reserved = None
+            self._refresh(a)
+        elif t.state is TaskState.WAITING:
+            self._detach(t)
+        wait = now - t.enq
+        stats = q.stats
+        stats.abandoned += 1
+        if wait < q.spec.short_abandon_s:
+            stats.abandoned_short += 1
+        else:
+            stats.recent.append((now, "abandoned", wait))
+        self._forget(t)
+        self._log(now, "task_abandoned", task=t.id, queue=q.spec.id, reason=reason, data={"wait": wait})
+        if t.agent is not None and t.agent in self.agents:
+            self._route_agent(self.agents[t.agent], now)
+
+    def accept(self, task_id: int, now: float | None = None) -> None:
+        now = self._advance(now)
+        t = self._task(task_id)
+        if t.state is not TaskState.RESERVED or t.agent is None:
+            raise RoutingError(f"task {task_id} is not offered to anyone")
+        a = self.agents[t.agent]
+        a.reserved = None
+        a.load[t.channel] += 1
+        a.load_total += 1
+        if t.channel in EXCLUSIVE:
+            a.load_exclusive += 1
+        t.state = TaskState.ASSIGNED
+        t.accepted_at = now
+        q = self.queues[t.queue_id]
+        wait = now - t.enq
+        q.stats.answered += 1
+        q.stats.wait_sum += wait
+        if wait <= q.spec.sl_seconds:
+            q.stats.answered_in_sl += 1
+        q.stats.recent.append((now, "answered", wait))
+        q.waiting.pop(t.id, None)
+        self._refresh(a)
+        self._log(now, "offer_accepted", task=t.id, agent=a.id, queue=q.spec.id, data={"wait": wait})
+        self._route_agent(a, now)
+
+    def decline(self, task_id: int, now: float | None = None, reason: str = "declined") -> None:
+        now = self._advance(now)
+        t = self._task(task_id)
+        if t.state is not TaskState.RESERVED:
+            raise RoutingError(f"task {task_id} is not offered to anyone")
+        q = self.queues[t.queue_id]
+        self._return(t, now, reason, q.spec.missed_offer_presence, "missed offer")
+
+    def complete(self, task_id: int, now: float | None = None) -> None:
+        """The agent finished the contact (hung up, closed the chat, answered the e-mail)."""
+        now = self._advance(now)
+        t = self._task(task_id)
+        if t.state is not TaskState.ASSIGNED or t.agent is None:
+            raise RoutingError(f"task {task_id} is not assigned")
+        a = self.agents[t.agent]
+        a.load[t.channel] -= 1
+        a.load_total -= 1
+        if t.channel in EXCLUSIVE:
+            a.load_exclusive -= 1
+        q = self.queues[t.queue_id]
+        q.aht += (now - t.accepted_at - q.aht) * 0.1  # moving average of handle time
+        self._forget(t)
+        self._log(now, "task_completed", task=t.id, agent=a.id, queue=q.spec.id)
+        if t.channel in EXCLUSIVE and q.spec.wrapup_s > 0 and a.presence is Presence.READY:
+            a.presence, a.reason = Presence.WRAPUP, "after call"
+            a.wrapup_version += 1
+            self._timer(now + q.spec.wrapup_s, "wrapup", a.id, a.wrapup_version)
+            self._log(now, "agent_state", agent=a.id, reason="after call", data={"to": AgentState.WRAPUP.value})
+        elif a.load_total == 0:
+            a.idle_since = now
+        self._refresh(a)
+        self._route_agent(a, now)
+
+    def tick(self, now: float | None = None) -> None:
+        """Fire every timer due by ``now`` (offer time-outs, overflow, maximum wait, scheduled tasks, wrap-up)."""
+        self._advance(now)
+
+    # --- queries ----------------------------------------------------------------------------------------------
+
+    def task_state(self, task_id: int) -> TaskState:
+        t = self.tasks.get(task_id)
+        return TaskState.DONE if t is None else t.state
+
+    def task_agent(self, task_id: int) -> int | None:
+        t = self.tasks.get(task_id)
+        return None if t is None else t.agent
+
+    def agent_state(self, agent_id: int) -> AgentState:
+        return self._agent(agent_id).state()
+
+    def position(self, task_id: int) -> int | None:
+        """0 = next to be served in its queue; None when not waiting (scheduled, offered, assigned, gone)."""
+        t = self.tasks.get(task_id)
+        if t is None or t.state is not TaskState.WAITING:
+            return None
+        if t.personal:
+            return 0
+        return int(self.queues[t.queue_id].order.index(t.key))
+
+    def estimated_wait(self, task_id: int) -> float | None:
+        """Seconds until an agent is expected: (position + 1) x average handle time / agents logged in."""
+        pos = self.position(task_id)
+        if pos is None:
+            return None
+        q = self.queues[self.tasks[task_id].queue_id]
+        staffed = sum(1 for a in q.members.values() if a.presence is not Presence.OFFLINE)
+        return (pos + 1) * q.aht / max(1, staffed)
+
+    def queue_stats(self, queue_id: int, now: float | None = None) -> dict[str, Any]:
+        now = self._advance(now)
+        q = self.queues[queue_id]
+        s = q.stats
+        recent = s.recent
+        while recent and recent[0][0] < now - WINDOW_S:
+            recent.popleft()
+        r_answered = [w for _, kind, w in recent if kind == "answered"]
+        r_abandoned = sum(1 for _, kind, _w in recent if kind == "abandoned")
+        by_state = dict.fromkeys((st.value for st in AgentState), 0)
+        for a in q.members.values():
+            by_state[a.state().value] += 1
+        counted = s.answered + s.abandoned - s.abandoned_short
+        return {
+            "queue": queue_id,
+            "waiting": len(q.waiting),
+            "longest_wait_s": max((now - e for e in q.waiting.values()), default=0.0),
+            "offered": s.offered,
+            "answered": s.answered,
+            "abandoned": s.abandoned,
+            "service_level": s.answered_in_sl / counted if counted else None,
+            "asa_s": s.wait_sum / s.answered if s.answered else None,
+            "service_level_30m": (
+                sum(1 for w in r_answered if w <= q.spec.sl_seconds) / (len(r_answered) + r_abandoned)
+                if r_answered or r_abandoned
+                else None
+            ),
+            "agents": by_state,
+        }
+
+    def drain(self) -> list[Event]:
+        events, self.events = self.events, []
+        return events
+
+    # --- internals: time --------------------------------------------------------------------------------------
+
+    def _advance(self, now: float | None) -> float:
+        if now is None:
+            if self.clock is None:
+                raise RoutingError("no time given and no clock")
+            now = self.clock()
+        if now < self.now:
+            raise RoutingError(f"time went backwards: {now} < {self.now}")
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            at, _, kind, ident, version = heapq.heappop(timers)
+            self.now = max(self.now, at)
+            self._fire(kind, ident, version, at)
+        self.now = now
+        return now
+
+    def _timer(self, at: float, kind: str, ident: int, version: int) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (at, self._timer_seq, kind, ident, version))
+
+    def _fire(self, kind: str, ident: int, version: int, now: float) -> None:
+        if kind == "wrapup":
+            a = self.agents.get(ident)
+            if a is not None and a.presence is Presence.WRAPUP and a.wrapup_version == version:
+                self._finish_wrapup(a, now, "wrap-up time over")
+            return
+        t = self.tasks.get(ident)
+        if t is None:
+            return
+        if kind == "offer":
+            if t.state is TaskState.RESERVED and t.offer_version == version:
+                q = self.queues[t.queue_id]
+                self._return(t, now, "offer timed out", q.spec.missed_offer_presence, "missed offer")
+        elif kind == "due":
+            if t.state is TaskState.SCHEDULED:
+                self._enqueue(t, now)
+        elif kind == "preferred":
+            if t.state is TaskState.WAITING and t.personal:
+                self._detach(t)
+                t.personal = False
+                self._insert(t)
+                self._log(now, "preferred_fallback", task=t.id, agent=t.spec.preferred_agent, queue=t.queue_id,
+                          reason="preferred agent did not take it in time")  # fmt: skip
+                self._route_task(t, now)
+        elif kind == "overflow":
+            self._overflow(t, version, now)
+        elif kind == "max_wait" and t.state in (TaskState.WAITING, TaskState.SCHEDULED):
+            q = self.queues[t.queue_id]
+            if t.state is TaskState.WAITING:
+                self._detach(t)
+            q.stats.exited += 1
+            self._forget(t)
+            self._log(now, "task_exited", task=t.id, queue=q.spec.id, reason="maximum wait",
+                      data={"action": q.spec.max_wait_action, "wait": now - t.enq})  # fmt: skip
+
+    def _overflow(self, t: _Task, step_index: int, now: float) -> None:
+        if t.state not in (TaskState.WAITING, TaskState.RESERVED, TaskState.SCHEDULED):
+            return
+        origin = self.queues[t.spec.queue_id]
+        step = origin.spec.overflow[step_index]
+        in_general = t.state is TaskState.WAITING and not t.personal
+        if in_general:
+            self._remove(t)
+        before = (t.queue_id, t.req)
+        t.req = t.req.widened(step.levels, step.any_language)
+        if step.to_queue is not None and step.to_queue != t.queue_id:
+            old = self.queues[t.queue_id]
+            old.waiting.pop(t.id, None)
+            t.queue_id = step.to_queue
+            self.queues[t.queue_id].waiting[t.id] = t.enq
+        if in_general:
+            self._insert(t)
+        self._log(now, "overflow", task=t.id, queue=t.queue_id, reason=f"waited {step.after_s:g} s",
+                  data={"step": step_index, "from_queue": before[0], "skills": dict(t.req.skills),
+                        "language": t.req.language})  # fmt: skip
+        if in_general:
+            self._route_task(t, now)
+
+    # --- internals: indexes -----------------------------------------------------------------------------------
+
+    def _enqueue(self, t: _Task, now: float) -> None:
+        t.state = TaskState.WAITING
+        preferred = self.agents.get(t.spec.preferred_agent) if t.spec.preferred_agent is not None else None
+        until = t.spec.preferred_until
+        if preferred is not None and preferred.tenant_id == t.tenant_id and (until is None or until > now):
+            t.personal = True
+            preferred.personal[t.id] = t
+            if until is not None:
+                self._timer(until, "preferred", t.id, 0)
+        else:
+            self._insert(t)
+        personal_for = t.spec.preferred_agent if t.personal else None
+        self._log(
+            now, "task_queued", task=t.id, queue=t.queue_id, data={"priority": t.priority, "personal_for": personal_for}
+        )
+        self._route_task(t, now)
+
+    def _insert(self, t: _Task) -> None:
+        q = self.queues[t.queue_id]
+        t.key = key = q.key(t)
+        sl = q.classes.get(t.req)
+        if sl is None:
+            sl = q.classes[t.req] = SortedList()
+        if not sl:
+            q.heads.add((key, t.req))
+        elif key < sl[0]:
+            q.heads.remove((sl[0], t.req))
+            q.heads.add((key, t.req))
+        sl.add(key)
+        q.order.add(key)
+        self._by_key[key] = t
+
+    def _remove(self, t: _Task) -> None:
+        q = self.queues[t.queue_id]
+        sl = q.classes[t.req]
+        key = t.key
+        if sl[0] == key:
+            q.heads.remove((key, t.req))
+            sl.remove(key)
+            if sl:
+                q.heads.add((sl[0], t.req))
+        else:
+            sl.remove(key)
+        q.order.remove(key)
+        del self._by_key[key]
+
+    def _detach(self, t: _Task) -> None:
+        """Take a waiting task out of whichever index holds it."""
+        if t.personal:
+            a = self.agents.get(t.spec.preferred_agent)  # type: ignore[arg-type]
+            if a is not None:
+                a.personal.pop(t.id, None)
+        else:
+            self._remove(t)
+
+    def _forget(self, t: _Task) -> None:
+        t.state = TaskState.DONE
+        self.queues[t.queue_id].waiting.pop(t.id, None)
+        del self.tasks[t.id]
+
+    def _general_tasks(self, q: _Queue) -> Iterator[int]:
+        for key in list(q.order):
+            yield self._by_key[key].id
+
+    def _set_routable(self, a: _Agent, routable: bool) -> None:
+        if routable == a.routable and (not routable or a.idle_key == (a.idle_since, a.id)):
+            return
+        if a.idle_key is not None:
+            for qid in a.spec.queues:
+                self.queues[qid].idle.discard(a.idle_key)
+            a.idle_key = None
+        if routable:
+            a.idle_key = (a.idle_since, a.id)
+            for qid in a.spec.queues:
+                self.queues[qid].idle.add(a.idle_key)
+        a.routable = routable
+
+    def _refresh(self, a: _Agent) -> None:
+        self._set_routable(a, a.presence is Presence.READY and a.reserved is None and a.has_room())
+
+    # --- internals: decisions ---------------------------------------------------------------------------------
+
+    def _route_task(self, t: _Task, now: float) -> None:
+        """A task became routable: offer it to the best agent free for it, if any."""
+        if t.state is not TaskState.WAITING:
+            return
+        self.decisions += 1
+        if t.personal:
+            a = self.agents[t.spec.preferred_agent]  # type: ignore[index]
+            if a.routable and a.can_take(t.channel) and a.qualifies(t.req) and a.id not in t.declined:
+                self._offer(t, a, now, "preferred agent")
+            return
+        q = self.queues[t.queue_id]
+        if not q.idle:
+            return
+        best = self._pick_agent(q, t)
+        if best is not None:
+            self._offer(t, best, now, q.spec.strategy.value)
+
+    def _eligible(self, a: _Agent, t: _Task) -> bool:
+        return a.can_take(t.channel) and a.qualifies(t.req) and a.id not in t.declined
+
+    def _pick_agent(self, q: _Queue, t: _Task) -> _Agent | None:
+        agents = self.agents
+        strategy = q.spec.strategy
+        if strategy is Strategy.LONGEST_IDLE:
+            for _, aid in q.idle:
+                a = agents[aid]
+                if self._eligible(a, t):
+                    return a
+            return None
+        candidates = [agents[aid] for _, aid in q.idle if self._eligible(agents[aid], t)]
+        if not candidates:
+            return None
+        if strategy is Strategy.MOST_SKILLED:
+            return max(candidates, key=lambda a: (sum(a.spec.skills.get(s, 0) for s, _ in t.req.skills), -a.idle_since))
+        if strategy is Strategy.LEAST_OCCUPIED:
+            return min(candidates, key=lambda a: (a.load_total / max(1, sum(a.spec.capacity.values())), a.idle_since))
+        after = [a for a in candidates if a.id > q.rr_last]  # round robin: next agent id after the last one
+        chosen = min(after or candidates, key=lambda a: a.id)
+        q.rr_last = chosen.id
+        return chosen
+
+    def _route_agent(self, a: _Agent, now: float) -> None:
+        """An agent became free (or freer): offer it the most urgent task it can take, if any."""
+        if not a.routable:
+            return
+        self.decisions += 1
+        best: _Task | None = None
+        best_score: tuple[float, float, int] | None = None
+        for t in a.personal.values():
+            if t.state is TaskState.WAITING and self._eligible(a, t):
+                score = self.queues[t.queue_id].score(t, now)
+                if best_score is None or score > best_score:
+                    best, best_score = t, score
+        by_key = self._by_key
+        for qid in a.spec.queues:
+            q = self.queues[qid]
+            for key, req in q.heads:
+                if not a.can_take(req.channel) or not a.qualifies(req):
+                    continue
+                t = by_key[key]
+                if a.id in t.declined:
+                    found = self._first_not_declined(q.classes[req], a.id)
+                    if found is None:
+                        continue
+                    t = found
+                score = q.score(t, now)
+                if best_score is None or score > best_score:
+                    best, best_score = t, score
+                break
+        if best is not None:
+            self._offer(best, a, now, "most urgent task the agent can take")
+
+    def _first_not_declined(self, sl: SortedList, agent_id: int) -> _Task | None:
+        for key in sl:
+            t = self._by_key[key]
+            if agent_id not in t.declined:
+                return t
+        return None
+
+    def _offer(self, t: _Task, a: _Agent, now: float, reason: str) -> None:
+        if t.tenant_id != a.tenant_id:  # the indexes make this impossible; refuse loudly if they ever did not
+            raise AssertionError(f"cross-tenant offer of task {t.id} to agent {a.id}")
+        self._detach(t)
+        t.state = TaskState.RESERVED
+        t.agent = a.id
+        t.offer_version += 1
+        a.reserved = t.id
+        self._refresh(a)
+        q = self.queues[t.queue_id]
+        self._timer(now + q.spec.offer_timeout_s, "offer", t.id, t.offer_version)
+        self._log(now, "offer", task=t.id, agent=a.id, queue=q.spec.id, reason=reason,
+                  data={"expires_at": now + q.spec.offer_timeout_s})  # fmt: skip
+
+    def _return(self, t: _Task, now: float, why: str, presence: Presence, presence_reason: str) -> None:
+        """An offer was declined or timed out: the task goes back to its place, the agent per the queue's rule."""
+        a = self.agents[t.agent]  # type: ignore[index]
+        a.reserved = None
+        t.declined.add(a.id)
+        t.state = TaskState.WAITING
+        t.agent = None
+        if t.personal and t.spec.preferred_agent in self.agents:
+            self.agents[t.spec.preferred_agent].personal[t.id] = t
+        else:
+            t.personal = False
+            self._insert(t)
+        self._log(now, "offer_returned", task=t.id, agent=a.id, queue=t.queue_id, reason=why)
+        if a.presence is Presence.READY and presence is not Presence.READY:
+            was = a.state()
+            a.presence, a.reason = presence, presence_reason
+            self._log(now, "agent_state", agent=a.id, reason=presence_reason,
+                      data={"from": was.value, "to": a.state().value})  # fmt: skip
+        self._refresh(a)
+        self._route_task(t, now)
+        self._route_agent(a, now)
+
+    def _finish_wrapup(self, a: _Agent, now: float, reason: str) -> None:
+        a.presence, a.reason = Presence.READY, ""
+        if a.load_total == 0:
+            a.idle_since = now
+        self._refresh(a)
+        self._log(now, "agent_state", agent=a.id, reason=reason, data={"from": "wrapup", "to": a.state().value})
+        self._route_agent(a, now)
+
+    # --- internals: misc --------------------------------------------------------------------------------------
+
+    def _agent(self, agent_id: int) -> _Agent:
+        a = self.agents.get(agent_id)
+        if a is None:
+            raise RoutingError(f"no agent {agent_id}")
+        return a
+
+    def _task(self, task_id: int) -> _Task:
+        t = self.tasks.get(task_id)
+        if t is None:
+            raise RoutingError(f"no task {task_id} in the engine")
+        return t
+
+    def _log(self, at: float, kind: str, **fields: Any) -> None:
+        self.events.append(Event(at, kind, **fields))
