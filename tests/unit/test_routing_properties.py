@@ -185,7 +185,17 @@ class RoutingMachine(RuleBasedStateMachine):
             )  # fmt: skip
             assert list(q.order) == general
             assert sorted(k for sl in q.classes.values() for k in sl) == general
-            assert sorted(q.heads) == sorted((sl[0], req) for req, sl in q.classes.items() if sl)
+            for ch in Channel:
+                assert list(q.heads[ch]) == sorted(
+                    (sl[0], req) for req, sl in q.classes.items() if sl and req.channel == ch
+                )
+                with_room = sorted((a.idle_since, a.id) for a in q.members.values() if ch in a.offerable())
+                assert [entry for entry in q.idle(ch) if ch in self.e.agents[entry[1]].channels] == with_room
+            calls = sorted((a.idle_since, a.id) for a in q.members.values() if a.offerable() & EXCLUSIVE)
+            written = sorted(
+                (a.idle_since, a.id) for a in q.members.values() if a.offerable() and not a.offerable() & EXCLUSIVE
+            )
+            assert (list(q.idle_calls), list(q.idle_written)) == (calls, written)
             for pos, key in enumerate(general):
                 assert self.e.position(self.e._by_key[key].id) == pos
 

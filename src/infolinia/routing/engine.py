@@ -3,17 +3,20 @@ decreasing), first fires the timers that fell due before it, applies the change,
 became possible. Decisions and state changes are appended to ``events`` with their reasons.
 
 Indexes, per queue: one sorted list per requirement class (tasks needing the same skills, language and channel),
-the heads of those classes in order, every waiting task in order (for positions), and the ready agents by idle time.
-A free agent looks at the class heads of its queues in order and takes the first it qualifies for; a new task looks
-at the queue's ready agents in the queue's strategy order. Neither scans all waiting tasks or all agents.
+the heads of those classes in order per channel, every waiting task in order (for positions), and the agents who
+could be offered something now, by idle time, in two lists: those who could take a call, and those with room only
+for written contacts (a chat or e-mail already open). A free agent looks, for each channel it has room for, at the
+class heads of its queues in order and takes the first it qualifies for; a new task looks only at the agents who
+could take it, in the queue's strategy order. Neither scans all waiting tasks or all agents.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sortedcontainers import SortedList
 
@@ -34,6 +37,23 @@ from infolinia.routing.model import (
 
 WINDOW_S = 1800.0  # "last 30 minutes" statistics
 Key = tuple[float, ...]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _operation(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Engine, P], R]:
+    """A public engine call: whatever it changed, the agent lists are in step when it returns."""
+
+    @functools.wraps(method)
+    def run(self: Engine, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._sync()
+
+    return run
 
 
 class RoutingError(ValueError):
@@ -67,8 +87,8 @@ class _Task:
 
 class _Agent:
     __slots__ = (
-        "eligible", "id", "idle_key", "idle_since", "load", "load_exclusive", "load_total", "personal", "presence",
-        "reason", "reserved", "routable", "spec", "tenant_id", "wrapup_version",
+        "channels", "eligible", "id", "idle_key", "idle_since", "listed", "load", "load_exclusive", "load_total",
+        "personal", "presence", "reason", "reserved", "spec", "tenant_id", "wrapup_version",
     )  # fmt: skip
 
     def __init__(self, spec: AgentSpec, now: float) -> None:
@@ -82,8 +102,9 @@ class _Agent:
         self.load_exclusive = 0
         self.reserved: int | None = None
         self.idle_since = now
-        self.idle_key: tuple[float, int] | None = None
-        self.routable = False
+        self.idle_key: tuple[float, int] = (now, spec.id)
+        self.channels: frozenset[Channel] = frozenset()  # channels it could be offered a contact of, now
+        self.listed = 0  # which idle list of its queues holds it: 0 none, 1 calls, 2 written only (Engine._sync)
         self.eligible: dict[Requirement, bool] = {}
         self.personal: dict[int, _Task] = {}
         self.wrapup_version = 0
@@ -103,8 +124,10 @@ class _Agent:
             return self.load_exclusive == 0
         return True
 
-    def has_room(self) -> bool:
-        return any(self.can_take(ch) for ch in Channel)
+    def offerable(self) -> frozenset[Channel]:
+        if self.presence is not Presence.READY or self.reserved is not None:
+            return frozenset()
+        return frozenset(ch for ch in self.spec.capacity if self.can_take(ch))
 
     def state(self) -> AgentState:
         if self.presence is Presence.OFFLINE:
@@ -135,17 +158,36 @@ class _QueueStats:
         self.wait_sum = 0.0
         self.recent: deque[tuple[float, str, float]] = deque()  # (at, "answered"|"abandoned", wait)
 
+    def note(self, at: float, kind: str, wait: float) -> None:
+        recent = self.recent
+        recent.append((at, kind, wait))
+        while recent[0][0] < at - WINDOW_S:
+            recent.popleft()
+
 
 class _Queue:
-    __slots__ = ("aht", "classes", "heads", "idle", "members", "order", "rr_last", "spec", "stats", "waiting")
+    __slots__ = (
+        "aht", "classes", "heads", "idle_calls", "idle_written", "members", "order", "rr_last", "spec", "stats",
+        "waiting",
+    )  # fmt: skip
+
+    def idle(self, channel: Channel) -> Iterator[tuple[float, int]]:
+        """Agents who might take a contact of ``channel``, longest idle first (callers still check each one)."""
+        if channel in EXCLUSIVE:
+            return iter(self.idle_calls)
+        return heapq.merge(self.idle_calls, self.idle_written)
+
+    def anyone_idle(self, channel: Channel) -> bool:
+        return bool(self.idle_calls) or (channel not in EXCLUSIVE and bool(self.idle_written))
 
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
         self.classes: dict[Requirement, SortedList] = {}
-        self.heads = SortedList()  # (head key, requirement) of every non-empty class
+        self.heads: dict[Channel, SortedList] = {ch: SortedList() for ch in Channel}  # (head key, class)
         self.order = SortedList()  # keys of every waiting task in the general queue (positions)
         self.waiting: dict[int, float] = {}  # task id -> enqueued at, for tasks not yet answered
-        self.idle = SortedList()  # (idle since, agent id) of routable members
+        self.idle_calls = SortedList()  # (idle since, agent id) of agents who could take a call now
+        self.idle_written = SortedList()  # ... of agents with room only for written contacts
         self.members: dict[int, _Agent] = {}
         self.rr_last = -1
         self.aht = spec.default_handle_s
@@ -171,6 +213,7 @@ class Engine:
         self.tasks: dict[int, _Task] = {}
         self.events: list[Event] = []
         self._timers: list[tuple[float, int, str, int, int]] = []
+        self._dirty: dict[int, _Agent] = {}
         self._by_key: dict[Key, _Task] = {}  # sort key (unique: it ends with the arrival number) -> waiting task
         self._seq = 0
         self._timer_seq = 0
@@ -178,6 +221,7 @@ class Engine:
 
     # --- configuration ----------------------------------------------------------------------------------------
 
+    @_operation
     def set_queue(self, spec: QueueSpec, now: float | None = None) -> None:
         now = self._advance(now)
         old = self.queues.get(spec.id)
@@ -200,6 +244,7 @@ class Engine:
         for t in waiting:
             self._route_task(t, now)
 
+    @_operation
     def set_agent(self, spec: AgentSpec, now: float | None = None) -> None:
         now = self._advance(now)
         for qid in spec.queues:
@@ -212,7 +257,9 @@ class Engine:
         elif a.tenant_id != spec.tenant_id:
             raise RoutingError(f"agent {spec.id} belongs to tenant {a.tenant_id}")
         else:
-            self._set_routable(a, False)
+            a.channels = frozenset()
+            self._dirty[a.id] = a
+            self._sync()
             for qid in a.spec.queues:
                 self.queues[qid].members.pop(a.id, None)
             a.spec = spec
@@ -225,6 +272,7 @@ class Engine:
 
     # --- agents -----------------------------------------------------------------------------------------------
 
+    @_operation
     def set_presence(self, agent_id: int, presence: Presence, now: float | None = None, reason: str = "") -> None:
         now = self._advance(now)
         a = self._agent(agent_id)
@@ -243,6 +291,7 @@ class Engine:
         self._log(now, "agent_state", agent=a.id, reason=reason, data={"from": was.value, "to": a.state().value})
         self._route_agent(a, now)
 
+    @_operation
     def end_wrapup(self, agent_id: int, now: float | None = None) -> None:
         now = self._advance(now)
         a = self._agent(agent_id)
@@ -251,6 +300,7 @@ class Engine:
 
     # --- tasks ------------------------------------------------------------------------------------------------
 
+    @_operation
     def add_task(self, spec: TaskSpec, now: float | None = None) -> None:
         now = self._advance(now)
         if spec.id in self.tasks:
@@ -277,6 +327,7 @@ class Engine:
             return
         self._enqueue(t, now)
 
+    @_operation
     def cancel_task(self, task_id: int, now: float | None = None, reason: str = "abandoned") -> None:
         """The contact went away (caller hung up, chat closed) or was withdrawn."""
         now = self._advance(now)
@@ -297,12 +348,13 @@ class Engine:
         if wait < q.spec.short_abandon_s:
             stats.abandoned_short += 1
         else:
-            stats.recent.append((now, "abandoned", wait))
+            stats.note(now, "abandoned", wait)
         self._forget(t)
         self._log(now, "task_abandoned", task=t.id, queue=q.spec.id, reason=reason, data={"wait": wait})
         if t.agent is not None and t.agent in self.agents:
             self._route_agent(self.agents[t.agent], now)
 
+    @_operation
     def accept(self, task_id: int, now: float | None = None) -> None:
         now = self._advance(now)
         t = self._task(task_id)
@@ -322,12 +374,13 @@ class Engine:
         q.stats.wait_sum += wait
         if wait <= q.spec.sl_seconds:
             q.stats.answered_in_sl += 1
-        q.stats.recent.append((now, "answered", wait))
+        q.stats.note(now, "answered", wait)
         q.waiting.pop(t.id, None)
         self._refresh(a)
         self._log(now, "offer_accepted", task=t.id, agent=a.id, queue=q.spec.id, data={"wait": wait})
         self._route_agent(a, now)
 
+    @_operation
     def decline(self, task_id: int, now: float | None = None, reason: str = "declined") -> None:
         now = self._advance(now)
         t = self._task(task_id)
@@ -336,6 +389,7 @@ class Engine:
         q = self.queues[t.queue_id]
         self._return(t, now, reason, q.spec.missed_offer_presence, "missed offer")
 
+    @_operation
     def complete(self, task_id: int, now: float | None = None) -> None:
         """The agent finished the contact (hung up, closed the chat, answered the e-mail)."""
         now = self._advance(now)
@@ -361,6 +415,7 @@ class Engine:
         self._refresh(a)
         self._route_agent(a, now)
 
+    @_operation
     def tick(self, now: float | None = None) -> None:
         """Fire every timer due by ``now`` (offer time-outs, overflow, maximum wait, scheduled tasks, wrap-up)."""
         self._advance(now)
@@ -396,6 +451,7 @@ class Engine:
         staffed = sum(1 for a in q.members.values() if a.presence is not Presence.OFFLINE)
         return (pos + 1) * q.aht / max(1, staffed)
 
+    @_operation
     def queue_stats(self, queue_id: int, now: float | None = None) -> dict[str, Any]:
         now = self._advance(now)
         q = self.queues[queue_id]
@@ -534,11 +590,12 @@ class Engine:
         sl = q.classes.get(t.req)
         if sl is None:
             sl = q.classes[t.req] = SortedList()
+        heads = q.heads[t.channel]
         if not sl:
-            q.heads.add((key, t.req))
+            heads.add((key, t.req))
         elif key < sl[0]:
-            q.heads.remove((sl[0], t.req))
-            q.heads.add((key, t.req))
+            heads.remove((sl[0], t.req))
+            heads.add((key, t.req))
         sl.add(key)
         q.order.add(key)
         self._by_key[key] = t
@@ -548,10 +605,11 @@ class Engine:
         sl = q.classes[t.req]
         key = t.key
         if sl[0] == key:
-            q.heads.remove((key, t.req))
+            heads = q.heads[t.channel]
+            heads.remove((key, t.req))
             sl.remove(key)
             if sl:
-                q.heads.add((sl[0], t.req))
+                heads.add((sl[0], t.req))
         else:
             sl.remove(key)
         q.order.remove(key)
@@ -575,21 +633,28 @@ class Engine:
         for key in list(q.order):
             yield self._by_key[key].id
 
-    def _set_routable(self, a: _Agent, routable: bool) -> None:
-        if routable == a.routable and (not routable or a.idle_key == (a.idle_since, a.id)):
-            return
-        if a.idle_key is not None:
-            for qid in a.spec.queues:
-                self.queues[qid].idle.discard(a.idle_key)
-            a.idle_key = None
-        if routable:
-            a.idle_key = (a.idle_since, a.id)
-            for qid in a.spec.queues:
-                self.queues[qid].idle.add(a.idle_key)
-        a.routable = routable
-
     def _refresh(self, a: _Agent) -> None:
-        self._set_routable(a, a.presence is Presence.READY and a.reserved is None and a.has_room())
+        """Recompute what ``a`` can be offered now; the per-channel lists follow at the next ``_sync``."""
+        a.channels = a.offerable()
+        self._dirty[a.id] = a
+
+    def _sync(self) -> None:
+        """Bring the idle lists in line with the agents that changed. Deferred, so an agent freed and at once given
+        a new offer (the common case under load) never touches the lists."""
+        while self._dirty:
+            _, a = self._dirty.popitem()
+            key = (a.idle_since, a.id)
+            channels = a.channels
+            listed = 0 if not channels else 1 if channels & EXCLUSIVE else 2
+            if listed == a.listed and key == a.idle_key:
+                continue
+            for qid in a.spec.queues:
+                q = self.queues[qid]
+                if a.listed:
+                    (q.idle_calls if a.listed == 1 else q.idle_written).remove(a.idle_key)
+                if listed:
+                    (q.idle_calls if listed == 1 else q.idle_written).add(key)
+            a.listed, a.idle_key = listed, key
 
     # --- internals: decisions ---------------------------------------------------------------------------------
 
@@ -600,30 +665,33 @@ class Engine:
         self.decisions += 1
         if t.personal:
             a = self.agents[t.spec.preferred_agent]  # type: ignore[index]
-            if a.routable and a.can_take(t.channel) and a.qualifies(t.req) and a.id not in t.declined:
+            if t.channel in a.channels and a.qualifies(t.req) and a.id not in t.declined:
                 self._offer(t, a, now, "preferred agent")
             return
         q = self.queues[t.queue_id]
-        if not q.idle:
+        self._sync()
+        if not q.anyone_idle(t.channel):
             return
         best = self._pick_agent(q, t)
         if best is not None:
             self._offer(t, best, now, q.spec.strategy.value)
 
     def _eligible(self, a: _Agent, t: _Task) -> bool:
-        return a.can_take(t.channel) and a.qualifies(t.req) and a.id not in t.declined
+        return t.channel in a.channels and a.qualifies(t.req) and a.id not in t.declined
 
     def _pick_agent(self, q: _Queue, t: _Task) -> _Agent | None:
         agents = self.agents
+        channel, req, declined = t.channel, t.req, t.declined
         strategy = q.spec.strategy
-        if strategy is Strategy.LONGEST_IDLE:
-            for _, aid in q.idle:
-                a = agents[aid]
-                if self._eligible(a, t):
+        fits: list[_Agent] = []
+        for _, aid in q.idle(channel):
+            a = agents[aid]
+            if channel in a.channels and a.qualifies(req):
+                if strategy is Strategy.LONGEST_IDLE and aid not in declined:
                     return a
-            return None
-        candidates = [agents[aid] for _, aid in q.idle if self._eligible(agents[aid], t)]
-        if not candidates:
+                fits.append(a)
+        candidates = [a for a in fits if a.id not in declined]
+        if not candidates or strategy is Strategy.LONGEST_IDLE:
             return None
         if strategy is Strategy.MOST_SKILLED:
             return max(candidates, key=lambda a: (sum(a.spec.skills.get(s, 0) for s, _ in t.req.skills), -a.idle_since))
@@ -636,7 +704,7 @@ class Engine:
 
     def _route_agent(self, a: _Agent, now: float) -> None:
         """An agent became free (or freer): offer it the most urgent task it can take, if any."""
-        if not a.routable:
+        if not a.channels:
             return
         self.decisions += 1
         best: _Task | None = None
@@ -649,19 +717,20 @@ class Engine:
         by_key = self._by_key
         for qid in a.spec.queues:
             q = self.queues[qid]
-            for key, req in q.heads:
-                if not a.can_take(req.channel) or not a.qualifies(req):
-                    continue
-                t = by_key[key]
-                if a.id in t.declined:
-                    found = self._first_not_declined(q.classes[req], a.id)
-                    if found is None:
+            for channel in a.channels:
+                for key, req in q.heads[channel]:
+                    if not a.qualifies(req):
                         continue
-                    t = found
-                score = q.score(t, now)
-                if best_score is None or score > best_score:
-                    best, best_score = t, score
-                break
+                    t = by_key[key]
+                    if a.id in t.declined:
+                        found = self._first_not_declined(q.classes[req], a.id)
+                        if found is None:
+                            continue
+                        t = found
+                    score = q.score(t, now)
+                    if best_score is None or score > best_score:
+                        best, best_score = t, score
+                    break
         if best is not None:
             self._offer(best, a, now, "most urgent task the agent can take")
 

@@ -57,17 +57,37 @@ class Strategy(enum.StrEnum):
     ROUND_ROBIN = "round_robin"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Requirement:
-    """What a task needs from an agent. Tasks with equal requirements form one class inside a queue."""
+    """What a task needs from an agent. Tasks with equal requirements form one class inside a queue.
+    ``of`` hands out one shared instance per distinct requirement, and the hash is computed once: requirements
+    key the dictionaries looked up on every routing decision."""
 
     channel: Channel
     skills: tuple[tuple[str, int], ...] = ()  # (skill, minimum level), sorted by skill
     language: str | None = None
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     @classmethod
     def of(cls, channel: Channel, skills: Mapping[str, int], language: str | None) -> Requirement:
-        return cls(channel, tuple(sorted((k, v) for k, v in skills.items() if v > 0)), language)
+        ident = (channel, tuple(sorted((k, v) for k, v in skills.items() if v > 0)), language)
+        found = _REQUIREMENTS.get(ident)
+        if found is None:
+            found = _REQUIREMENTS[ident] = cls(*ident)
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Requirement):
+            return NotImplemented
+        return (self.channel, self.skills, self.language) == (other.channel, other.skills, other.language)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.channel, self.skills, self.language)))
 
     def met_by(self, skills: Mapping[str, int], languages: frozenset[str]) -> bool:
         if self.language is not None and self.language not in languages:
@@ -79,6 +99,9 @@ class Requirement:
         Widening never adds a skill or raises a level."""
         lowered = {name: min(level, levels.get(name, level)) for name, level in self.skills}
         return Requirement.of(self.channel, lowered, None if drop_language else self.language)
+
+
+_REQUIREMENTS: dict[tuple[Channel, tuple[tuple[str, int], ...], str | None], Requirement] = {}
 
 
 @dataclass(frozen=True, slots=True)
