@@ -357,3 +357,14 @@ def test_widening_only_relaxes() -> None:
     assert req.widened({"billing": 2, "tech": 1}, False) == Requirement.of(V, {"billing": 2}, "pl")
     assert req.widened({"billing": 9}, True) == Requirement.of(V, {"billing": 5}, None)
     assert req.widened({"billing": 0}, False) == Requirement.of(V, {}, "pl")
+
+
+def test_changing_a_queue_keeps_its_waiting_tasks_and_applies_the_new_rules() -> None:
+    e = engine()
+    task(e, 1, 0)
+    task(e, 2, 10, priority=1)
+    assert [e.position(1), e.position(2)] == [1, 0]
+    e.set_queue(QueueSpec(1, 1, aging_s=5), 20)  # one point is now worth 5 s: task 1 (10 s older) goes first
+    assert [e.position(1), e.position(2)] == [0, 1]
+    with pytest.raises(RoutingError):
+        e.set_queue(QueueSpec(1, tenant_id=2), 21)

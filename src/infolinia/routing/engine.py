@@ -234,7 +234,7 @@ class Engine:
         if old is None:
             self.queues[spec.id] = _Queue(spec)
             return
-        waiting = [self.tasks[seq_task] for seq_task in self._general_tasks(old)]
+        waiting = [self._by_key[key] for key in old.order]
         for t in waiting:
             self._remove(t)
         old.spec = spec
@@ -628,10 +628,6 @@ class Engine:
         t.state = TaskState.DONE
         self.queues[t.queue_id].waiting.pop(t.id, None)
         del self.tasks[t.id]
-
-    def _general_tasks(self, q: _Queue) -> Iterator[int]:
-        for key in list(q.order):
-            yield self._by_key[key].id
 
     def _refresh(self, a: _Agent) -> None:
         """Recompute what ``a`` can be offered now; the per-channel lists follow at the next ``_sync``."""
