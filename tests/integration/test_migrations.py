@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -36,7 +37,7 @@ async def _diff(url: str) -> list[object]:
 async def test_upgrade_downgrade_upgrade(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    assert await asyncio.to_thread(store.current_revision, url) == "0001"
+    assert await asyncio.to_thread(store.current_revision, url) == "0002"
     expected = set(Base.metadata.tables) | {"alembic_version"}
     assert await _tables(url) == expected
     assert await _diff(url) == [], "the migrations and the models disagree: write a migration"
@@ -48,3 +49,40 @@ async def test_upgrade_downgrade_upgrade(fresh_db_url: Callable[[], Awaitable[st
     await asyncio.to_thread(store.upgrade, url)
     assert await _tables(url) == expected
     assert await _diff(url) == []
+
+
+async def test_upgrade_keeps_rows_that_reference_altered_tables(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
+    """0002 alters `queues` and `agent_profiles`, which other tables reference: existing rows must survive."""
+    from sqlalchemy import text
+
+    url = await fresh_db_url()
+    await asyncio.to_thread(store.upgrade, url, "0001")
+    engine = store.create_engine(url)
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO tenants (id, slug, name, timezone, country, languages, business_hours, created_at,"
+                    " updated_at) VALUES (1, 't', 'T', 'UTC', 'PL', '[]', '{}', :now, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text("INSERT INTO queues (id, tenant_id, name, created_at) VALUES (7, 1, 'Billing', :now)"),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO interactions (id, tenant_id, channel, direction, queue_id, created_at, updated_at)"
+                    " VALUES (3, 1, 'voice', 'in', 7, :now, :now)"
+                ),
+                {"now": now},
+            )
+        await asyncio.to_thread(store.upgrade, url)
+        async with engine.connect() as conn:
+            row = (await conn.execute(text("SELECT name, strategy, offer_timeout_s FROM queues WHERE id = 7"))).one()
+            assert tuple(row) == ("Billing", "longest_idle", 15.0)
+            assert (await conn.execute(text("SELECT queue_id FROM interactions WHERE id = 3"))).scalar() == 7
+    finally:
+        await engine.dispose()

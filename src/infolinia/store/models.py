@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Enum,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -171,6 +172,8 @@ class AgentProfile(Base):
     skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
     languages: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    presence: Mapped[str] = mapped_column(String(20), default="offline", server_default="offline")
+    presence_reason: Mapped[str | None] = mapped_column(String(100))
 
 
 class Queue(Base):
@@ -186,6 +189,15 @@ class Queue(Base):
     name: Mapped[str] = mapped_column(String(100))
     team_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # routing rules (see infolinia.routing.model.QueueSpec)
+    strategy: Mapped[str] = mapped_column(String(20), default="longest_idle", server_default="longest_idle")
+    sl_target: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    sl_seconds: Mapped[float] = mapped_column(Float, default=20.0, server_default="20")
+    aging_s: Mapped[float | None] = mapped_column(Float)
+    offer_timeout_s: Mapped[float] = mapped_column(Float, default=15.0, server_default="15")
+    wrapup_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    max_wait_s: Mapped[float | None] = mapped_column(Float)
+    max_wait_action: Mapped[str] = mapped_column(String(40), default="voicemail", server_default="voicemail")
 
 
 class Customer(Base):
@@ -277,6 +289,38 @@ class Interaction(Base):
     wrapup_ended_at: Mapped[datetime | None]
     disposition_code: Mapped[str | None] = mapped_column(String(60))
     notes: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RoutingTask(Base):
+    """A contact waiting for (or handled by) an agent, as the routing engine sees it. Rows are the durable truth:
+    on start the engine is rebuilt from the rows that are not done, in their original order."""
+
+    __tablename__ = "routing_tasks"
+    __table_args__ = (
+        ForeignKeyConstraint(["queue_id", "tenant_id"], ["queues.id", "queues.tenant_id"]),
+        ForeignKeyConstraint(["agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        ForeignKeyConstraint(["preferred_agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        ForeignKeyConstraint(["interaction_id", "tenant_id"], ["interactions.id", "interactions.tenant_id"]),
+        Index("ix_routing_tasks_open", "state", "enqueued_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    queue_id: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(20))
+    skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    enqueued_at: Mapped[datetime]
+    not_before: Mapped[datetime | None]
+    preferred_agent_id: Mapped[int | None]
+    preferred_until: Mapped[datetime | None]
+    interaction_id: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(20), default="waiting")
+    agent_id: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

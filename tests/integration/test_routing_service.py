@@ -1,0 +1,81 @@
+"""The routing service keeps its tasks in the database: a restart restores every open task in its original order."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from infolinia.app import Infolinia
+from infolinia.routing.model import Presence, TaskState
+from infolinia.routing.service import RoutingService
+from infolinia.store.models import Queue, RoutingTask, Tenant, User
+
+
+async def _demo(center: Infolinia) -> tuple[int, list[int], int]:
+    async with center.db.session() as s:
+        tenant = await s.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
+        queues = list(await s.scalars(select(Queue.id).where(Queue.tenant_id == tenant).order_by(Queue.id)))
+        agent = await s.scalar(select(User.id).where(User.email == "agent1@demo.test"))
+    assert tenant is not None and agent is not None
+    return tenant, queues[:3], agent
+
+
+def order_by_queue(service: RoutingService) -> dict[int, list[int]]:
+    engine = service.engine
+    waiting = [t for t in engine.tasks if engine.task_state(t) is TaskState.WAITING]
+    result: dict[int, list[int]] = {}
+    for tid in sorted(waiting, key=lambda t: (engine.tasks[t].queue_id, engine.position(t))):
+        result.setdefault(engine.tasks[tid].queue_id, []).append(tid)
+    return result
+
+
+async def test_restart_restores_1000_waiting_tasks_in_order(center: Infolinia) -> None:
+    tenant, queues, agent = await _demo(center)
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    first = RoutingService(center.db)
+    await first.load(start)
+    rng = random.Random(3)
+    rows = [
+        RoutingTask(
+            tenant_id=tenant,
+            queue_id=rng.choice(queues),
+            channel=rng.choice(["callback", "email", "case"]),
+            skills={},
+            priority=rng.choice([0, 0, 0, 1, 2]),
+            enqueued_at=start + timedelta(seconds=i // 3),
+        )
+        for i in range(1000)
+    ]
+    ids = await first.add_tasks(rows, start + timedelta(seconds=400))
+    before = order_by_queue(first)
+    assert sum(len(v) for v in before.values()) == 1000  # nobody is logged in: all wait
+
+    # one agent takes one task, and is offered a second when the process stops
+    await first.set_presence(agent, Presence.READY, now=start + timedelta(seconds=401))
+    offered = first.engine.agents[agent].reserved
+    assert offered is not None
+    await first.accept(offered, start + timedelta(seconds=402))
+    await first.complete(offered, start + timedelta(seconds=405))
+    second_offer = first.engine.agents[agent].reserved
+    assert second_offer is not None
+    async with center.db.session() as s:
+        assert (await s.get(RoutingTask, second_offer)).state == "reserved"  # type: ignore[union-attr]
+        assert (await s.get(RoutingTask, offered)).state == "done"  # type: ignore[union-attr]
+
+    # "restart": a new service on the same database
+    again = RoutingService(center.db)
+    restored = await again.load(start + timedelta(seconds=406))
+    assert restored == 999
+    after = order_by_queue(again)
+    expected = {q: [t for t in tasks if t != offered] for q, tasks in before.items()}
+    # the agent is still ready after the restart, so the most urgent task it can take is offered again at once
+    reserved = again.engine.agents[agent].reserved
+    assert reserved == second_offer
+    expected = {q: [t for t in tasks if t != reserved] for q, tasks in expected.items()}
+    assert after == expected
+    async with center.db.session() as s:
+        open_rows = await s.scalar(select(func.count()).where(RoutingTask.id.in_(ids), RoutingTask.state != "done"))
+    assert open_rows == 999
+    assert len(set(again.engine.tasks)) == 999
