@@ -57,8 +57,9 @@ async def center(fresh_db_url: Callable[[], Awaitable[str]]) -> AsyncIterator[In
     await asyncio.to_thread(store.upgrade, url)
     instance = Infolinia(Settings(database_url=url))
     assert await demo.seed(instance.db)
+    await instance.start()
     yield instance
-    await instance.db.dispose()
+    await instance.stop()
 
 
 @pytest.fixture(scope="session")

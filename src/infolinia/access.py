@@ -36,6 +36,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "interactions.read": ALL_TENANT_ROLES,
     "interactions.write": _FRONT_LINE,
     "audit.read": _SUPERVISORS,
+    "tasks.read": ALL_TENANT_ROLES,
+    "tasks.write": _FRONT_LINE,
+    "tasks.handle": ALL_TENANT_ROLES,  # accept, decline, complete a task offered to oneself
+    "presence.self": ALL_TENANT_ROLES,
+    "presence.manage": _SUPERVISORS,
+    "events.read": ALL_TENANT_ROLES,
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,10 +15,11 @@ from fastapi.routing import APIRoute
 
 from infolinia import __version__
 from infolinia.api import deps, errors
-from infolinia.api.routes import auth, customers, interactions, people, tenants
+from infolinia.api.routes import auth, customers, interactions, people, routing, tenants
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
+from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -25,7 +28,7 @@ API = "/api/v1"
 PUBLIC_ROUTES = frozenset({f"{API}/auth/login"})
 
 HealthCheck = Callable[[], Awaitable[bool]]
-ROUTERS = (auth.router, tenants.router, people.router, customers.router, interactions.router)
+ROUTERS = (auth.router, tenants.router, people.router, customers.router, interactions.router, routing.router)
 
 
 def api_routes() -> list[tuple[str, APIRoute]]:
@@ -42,7 +45,25 @@ class Infolinia:
         self.bus = EventBus()
         self.login_limiter = SlidingWindowLimiter(settings.login_attempts, settings.login_window_s)
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
-        self.health_checks: dict[str, HealthCheck] = {"database": self.db.ping}
+        self.routing = RoutingService(self.db, self.bus)
+        self._timers: asyncio.Task[None] | None = None
+        self.health_checks: dict[str, HealthCheck] = {"database": self.db.ping, "routing": self._routing_up}
+
+    async def _routing_up(self) -> bool:
+        return self._timers is not None and not self._timers.done()
+
+    async def start(self) -> None:
+        """Load what must live in memory (the routing engine) and start the background loops."""
+        restored = await self.routing.load()
+        log.info("routing engine loaded: %d open tasks", restored)
+        self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
+
+    async def stop(self) -> None:
+        if self._timers is not None:
+            self._timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timers
+        await self.db.dispose()
 
     async def health(self) -> dict[str, Any]:
         parts = {name: {"up": await check()} for name, check in self.health_checks.items()}
@@ -53,8 +74,9 @@ class Infolinia:
     def http_app(self) -> FastAPI:
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
             yield
-            await self.db.dispose()
+            await self.stop()
 
         app = FastAPI(
             title="infolinia",

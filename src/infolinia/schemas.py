@@ -400,3 +400,44 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: int | None = None
+
+
+# --- routing -------------------------------------------------------------------------------------------------
+
+RoutingChannel = Literal["voice", "callback", "chat", "email", "case"]
+
+
+class TaskIn(Input):
+    queue_id: Id
+    channel: RoutingChannel
+    skills: Annotated[dict[SkillName, SkillLevel], Field(max_length=20)] = Field(default_factory=dict)
+    language: Language | None = None
+    priority: Annotated[int, Field(ge=0, le=100)] = 0
+    preferred_agent_id: Id | None = None
+    preferred_until: UtcDatetime | None = None
+    not_before: UtcDatetime | None = None
+    interaction_id: Id | None = None
+
+
+class TaskOut(Output):
+    id: int
+    queue_id: int
+    channel: str
+    skills: dict[str, int]
+    language: str | None
+    priority: int
+    enqueued_at: datetime
+    not_before: datetime | None
+    preferred_agent_id: int | None
+    preferred_until: datetime | None
+    interaction_id: int | None
+    state: str
+    agent_id: int | None
+    outcome: str | None
+    position: int | None = None
+    estimated_wait_s: float | None = None
+
+
+class PresenceIn(Input):
+    presence: Literal["ready", "break", "offline"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""

@@ -22,15 +22,19 @@ from infolinia.store.models import (
     Interaction,
     Queue,
     Role,
+    RoutingTask,
     Team,
     Tenant,
     TokenKind,
     User,
 )
+from infolinia.store.types import utcnow
 from infolinia.store.uow import SYSTEM, write
 from tests.conftest import Login
 
 PARAM = re.compile(r"{(\w+)}")
+#: endless by design (server-sent events): checked by its own test against the real server
+STREAMS = frozenset({"/api/v1/events"})
 # Strings that occur only in the demo tenant's data, never in acme's.
 DEMO_CANARIES = ("demo.test", "example.pl", "+48", "Demo Telecom", '"D100')
 
@@ -63,7 +67,8 @@ def api_calls(app: FastAPI) -> list[Call]:
         if path not in PUBLIC_ROUTES:
             perm = route_permission(route)
             assert perm is not None, f"{path} bypasses the access gate"
-            calls.append(Call(method, path, perm))
+            if path not in STREAMS:
+                calls.append(Call(method, path, perm))
     return calls
 
 
@@ -84,6 +89,11 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, i
             assert value is not None, model
             return int(value)
 
+        if await s.scalar(select(RoutingTask.id).where(RoutingTask.tenant_id == t)) is None:
+            queue = await first(Queue)
+            await center.routing.add_tasks(
+                [RoutingTask(tenant_id=t, queue_id=queue, channel="email", skills={}, enqueued_at=utcnow())]
+            )
         customer = await first(Customer)
         owner = await s.scalar(select(User).where(User.email == owner_email))
         assert owner is not None
@@ -99,6 +109,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, i
             "identity_id": await first(CustomerIdentity, CustomerIdentity.customer_id == customer),
             "interaction_id": await first(Interaction),
             "token_id": token or 0,
+            "task_id": await first(RoutingTask),
         }
     assert set(ids) == set(RESOLVERS), "every resolvable path parameter needs an object here"
     return ids

@@ -85,4 +85,5 @@ async def test_health_is_503_when_a_subsystem_is_down(tmp_path) -> None:  # type
         r = await c.get("/healthz")
     assert r.status_code == 503
     assert r.json()["status"] == "degraded" and r.json()["subsystems"]["database"] == {"up": False}
+    assert r.json()["subsystems"]["routing"] == {"up": False}  # never started
     await broken.db.dispose()

@@ -28,6 +28,7 @@ from infolinia.store.models import (
     CustomerIdentity,
     Interaction,
     Queue,
+    RoutingTask,
     Team,
     Tenant,
     User,
@@ -65,6 +66,7 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "identity_id": (CustomerIdentity, _tenant_rows(CustomerIdentity), "identity", True),
     "interaction_id": (Interaction, lambda a, t: interaction_scope(a, t.id) if t else true(), "interaction", True),
     "token_id": (AuthToken, lambda a, t: AuthToken.user_id == a.user_id, "token", False),
+    "task_id": (RoutingTask, _tenant_rows(RoutingTask), "task", True),
 }
 
 

@@ -2,23 +2,29 @@
 on start the engine is rebuilt from the rows not yet done, in their original order, so a restart loses and
 duplicates nothing. Offers are not durable: a task offered when the process stopped waits again in its place.
 
-Not yet here: the HTTP API, the live event stream and the timer loop inside ``serve`` (see the issue notes).
+Every change goes through one lock (the engine is not re-entrant while the rows are written), and engine events are
+published on the bus as ``routing.<kind>`` after the rows are committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from infolinia.events import Event as BusEvent
+from infolinia.events import EventBus
 from infolinia.routing.engine import Engine
 from infolinia.routing.model import AgentSpec, Channel, Event, Presence, QueueSpec, Strategy, TaskSpec
 from infolinia.store.db import Database
 from infolinia.store.models import AgentProfile, Queue, RoutingTask, TeamMember, User
-from infolinia.store.types import utcnow
 
 OPEN_STATES = ("scheduled", "waiting", "reserved", "assigned")
+log = logging.getLogger(__name__)
 
 
 def seconds(at: datetime | None) -> float | None:
@@ -46,24 +52,38 @@ def task_spec(row: RoutingTask) -> TaskSpec:
 
 
 class RoutingService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, bus: EventBus | None = None) -> None:
         self.db = db
+        self.bus = bus
         self.engine = Engine()
+        self.lock = asyncio.Lock()
+        self._last = 0.0
+
+    def _now(self, at: datetime | None) -> float:
+        """Engine time never goes back, even if the wall clock does."""
+        t = at.timestamp() if at is not None else time.time()
+        self._last = max(self._last, t)
+        return self._last
 
     async def load(self, now: datetime | None = None) -> int:
         """Rebuild the engine from the database; returns how many open tasks were restored."""
-        t = (now or utcnow()).timestamp()
-        async with self.db.session() as s:
+        async with self.lock, self.db.session() as s:
+            t = self._now(now)
             queues = list(await s.scalars(select(Queue).order_by(Queue.id)))
             for q in queues:
                 self.engine.set_queue(queue_spec(q), t)
             teams: dict[int, set[int]] = {}
             for member in await s.scalars(select(TeamMember)):
                 teams.setdefault(member.user_id, set()).add(member.team_id)
-            rows = await s.execute(
-                select(User, AgentProfile).join(AgentProfile, AgentProfile.user_id == User.id).where(User.active)
+            agents = list(
+                await s.execute(
+                    select(User, AgentProfile)
+                    .join(AgentProfile, AgentProfile.user_id == User.id)
+                    .where(User.active)
+                    .order_by(User.id)
+                )
             )
-            for user, profile in rows:
+            for user, profile in agents:
                 serves = frozenset(
                     q.id for q in queues
                     if q.tenant_id == profile.tenant_id and (q.team_id is None or q.team_id in teams.get(user.id, ()))
@@ -79,50 +99,74 @@ class RoutingService:
             )
             for row in tasks:
                 self.engine.add_task(task_spec(row), t)
-            # presence last, so restored tasks are offered in their order
-            for _user, profile in await s.execute(
-                select(User, AgentProfile).join(AgentProfile, AgentProfile.user_id == User.id).where(User.active)
-            ):
+            for _user, profile in agents:  # presence last, so restored tasks are offered in their order
                 if profile.presence != Presence.OFFLINE.value:
                     self.engine.set_presence(
                         profile.user_id, Presence(profile.presence), t, profile.presence_reason or ""
                     )
-        await self._mirror(self.engine.drain())
+            await self._mirror(self.engine.drain())
         return len(tasks)
 
     async def add_tasks(self, rows: Sequence[RoutingTask], now: datetime | None = None) -> list[int]:
         """Store new tasks (committed before the engine sees them), then route them."""
-        t = (now or utcnow()).timestamp()
-        async with self.db.session() as s:
+        async with self.lock:
+            t = self._now(now)
+            async with self.db.session() as s:
+                for row in rows:
+                    later = row.not_before is not None and row.not_before.timestamp() > t
+                    row.state = "scheduled" if later else "waiting"
+                    s.add(row)
+                await s.commit()
             for row in rows:
-                row.state = "waiting"
-                s.add(row)
-            await s.commit()
-        for row in rows:
-            self.engine.add_task(task_spec(row), t)
-        await self._mirror(self.engine.drain())
+                self.engine.add_task(task_spec(row), t)
+            await self._mirror(self.engine.drain())
         return [row.id for row in rows]
 
     async def set_presence(
         self, agent_id: int, presence: Presence, reason: str = "", now: datetime | None = None
     ) -> None:
-        self.engine.set_presence(agent_id, presence, (now or utcnow()).timestamp(), reason)
-        await self._mirror(self.engine.drain())
+        async with self.lock:
+            self.engine.set_presence(agent_id, presence, self._now(now), reason)
+            await self._mirror(self.engine.drain())
+
+    async def _call(self, method: str, *args: int, now: datetime | None = None) -> None:
+        async with self.lock:
+            getattr(self.engine, method)(*args, self._now(now))
+            await self._mirror(self.engine.drain())
 
     async def accept(self, task_id: int, now: datetime | None = None) -> None:
-        self.engine.accept(task_id, (now or utcnow()).timestamp())
-        await self._mirror(self.engine.drain())
+        await self._call("accept", task_id, now=now)
+
+    async def decline(self, task_id: int, now: datetime | None = None) -> None:
+        await self._call("decline", task_id, now=now)
 
     async def complete(self, task_id: int, now: datetime | None = None) -> None:
-        self.engine.complete(task_id, (now or utcnow()).timestamp())
-        await self._mirror(self.engine.drain())
+        await self._call("complete", task_id, now=now)
+
+    async def cancel(self, task_id: int, now: datetime | None = None) -> None:
+        await self._call("cancel_task", task_id, now=now)
 
     async def tick(self, now: datetime | None = None) -> None:
-        self.engine.tick((now or utcnow()).timestamp())
-        await self._mirror(self.engine.drain())
+        await self._call("tick", now=now)
 
-    async def _mirror(self, events: Iterable[Event]) -> None:
-        """Write what the engine decided into the rows (one transaction per batch of events)."""
+    async def run_timers(self, interval_s: float = 0.25) -> None:
+        """Fire the engine's timers (offer time-outs, overflow, maximum wait, scheduled tasks) as time passes."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.tick()
+            except Exception:  # a database hiccup must not stop routing; the next tick retries
+                log.exception("routing tick failed")
+
+    def tenant_of(self, ev: Event) -> int | None:
+        if ev.queue is not None and ev.queue in self.engine.queues:
+            return self.engine.queues[ev.queue].spec.tenant_id
+        if ev.agent is not None and ev.agent in self.engine.agents:
+            return self.engine.agents[ev.agent].tenant_id
+        return None
+
+    async def _mirror(self, events: list[Event]) -> None:
+        """Write what the engine decided into the rows (one transaction), then publish it."""
         changes: dict[int, dict[str, object]] = {}
         presence: dict[int, tuple[str, str]] = {}
         for ev in events:
@@ -146,16 +190,19 @@ class RoutingService:
             elif ev.kind == "agent_state" and ev.agent is not None:
                 agent = self.engine.agents[ev.agent]
                 presence[ev.agent] = (agent.presence.value, agent.reason)
-        if not changes and not presence:
-            return
-        async with self.db.session() as s:
-            for task_id, change in changes.items():
-                row = await s.get(RoutingTask, task_id)
-                if row is not None:
-                    for key, value in change.items():
-                        setattr(row, key, value)
-            for agent_id, (state, reason) in presence.items():
-                profile = await s.get(AgentProfile, agent_id)
-                if profile is not None and state != Presence.WRAPUP.value:
-                    profile.presence, profile.presence_reason = state, reason or None
-            await s.commit()
+        if changes or presence:
+            async with self.db.session() as s:
+                for task_id, change in changes.items():
+                    row = await s.get(RoutingTask, task_id)
+                    if row is not None:
+                        for key, value in change.items():
+                            setattr(row, key, value)
+                for agent_id, (state, reason) in presence.items():
+                    profile = await s.get(AgentProfile, agent_id)
+                    if profile is not None and state != Presence.WRAPUP.value:
+                        profile.presence, profile.presence_reason = state, reason or None
+                await s.commit()
+        if self.bus is not None:
+            for ev in events:
+                data = {"task": ev.task, "agent": ev.agent, "queue": ev.queue, "reason": ev.reason, **ev.data}
+                self.bus.publish(BusEvent(f"routing.{ev.kind}", self.tenant_of(ev), data))

@@ -1,0 +1,204 @@
+"""Routing: tasks waiting for agents, agents' presence, queue statistics, and the live event stream (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from infolinia.access import Actor, can
+from infolinia.api.deps import Access, access
+from infolinia.errors import Conflict, Invalid
+from infolinia.events import Event
+from infolinia.routing.engine import RoutingError
+from infolinia.routing.model import Presence
+from infolinia.routing.service import RoutingService
+from infolinia.schemas import Cursor, Id, Page, PresenceIn, TaskIn, TaskOut
+from infolinia.store.models import AgentProfile, Interaction, Queue, RoutingTask, User
+from infolinia.store.types import utcnow
+
+router = APIRouter(tags=["routing"])
+
+
+def service(a: Access) -> RoutingService:
+    routing: RoutingService = a.request.app.state.ctx.routing
+    return routing
+
+
+def task_view(a: Access, row: RoutingTask) -> TaskOut:
+    out = TaskOut.model_validate(row)
+    engine = service(a).engine
+    out.position = engine.position(row.id)
+    out.estimated_wait_s = engine.estimated_wait(row.id)
+    return out
+
+
+async def _check_links(a: Access, body: TaskIn) -> None:
+    """The queue, preferred agent and interaction must exist in the caller's tenant (422 naming the field)."""
+    tenant = a.tenant.id
+    checks = {
+        "queue_id": (body.queue_id, select(Queue.id).where(Queue.tenant_id == tenant, Queue.id == body.queue_id)),
+        "preferred_agent_id": (
+            body.preferred_agent_id,
+            select(User.id).where(User.tenant_id == tenant, User.id == body.preferred_agent_id),
+        ),
+        "interaction_id": (
+            body.interaction_id,
+            select(Interaction.id).where(Interaction.tenant_id == tenant, Interaction.id == body.interaction_id),
+        ),
+    }
+    for field, (value, query) in checks.items():
+        if value is not None and await a.session.scalar(query) is None:
+            raise Invalid(f"{field} {value} does not exist", code="unknown_reference", details={"field": field})
+
+
+@router.post("/tasks", response_model=TaskOut, status_code=201)
+async def create_task(body: TaskIn, a: Access = Depends(access("tasks.write"))) -> TaskOut:
+    await _check_links(a, body)
+    row = RoutingTask(tenant_id=a.tenant.id, enqueued_at=utcnow(), **body.model_dump())
+    await a.session.close()  # the service writes through its own sessions
+    await service(a).add_tasks([row])
+    fresh = await a.session.get(RoutingTask, row.id)
+    assert fresh is not None
+    return task_view(a, fresh)
+
+
+@router.get("/tasks", response_model=Page[TaskOut])
+async def list_tasks(
+    a: Access = Depends(access("tasks.read")),
+    state: str | None = Query(None, pattern="^(scheduled|waiting|reserved|assigned|done)$"),
+    queue_id: Id | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    after: Cursor | None = None,
+) -> Page[TaskOut]:
+    query = select(RoutingTask).where(RoutingTask.tenant_id == a.tenant.id)
+    if state is not None:
+        query = query.where(RoutingTask.state == state)
+    if queue_id is not None:
+        query = query.where(RoutingTask.queue_id == queue_id)
+    if after is not None:
+        query = query.where(RoutingTask.id > after)
+    rows = list(await a.session.scalars(query.order_by(RoutingTask.id).limit(limit)))
+    return Page(items=[task_view(a, r) for r in rows], next_cursor=rows[-1].id if len(rows) == limit else None)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut)
+async def get_task(task_id: int, a: Access = Depends(access("tasks.read"))) -> TaskOut:
+    return task_view(a, a.obj("task_id"))
+
+
+async def _refresh(a: Access, task_id: int) -> TaskOut:
+    a.session.expire_all()
+    row = await a.session.get(RoutingTask, task_id)
+    assert row is not None
+    return task_view(a, row)
+
+
+@router.delete("/tasks/{task_id}", response_model=TaskOut)
+async def cancel_task(task_id: int, a: Access = Depends(access("tasks.write"))) -> TaskOut:
+    """The contact went away or was withdrawn."""
+    if a.obj("task_id").state == "done":
+        raise Conflict("the task is already done", code="task_done")
+    await _engine_call(a, "cancel", task_id)
+    return await _refresh(a, task_id)
+
+
+async def _engine_call(a: Access, method: str, task_id: int) -> None:
+    try:
+        await getattr(service(a), method)(task_id)
+    except RoutingError as exc:
+        raise Conflict(str(exc), code="routing_conflict") from exc
+
+
+async def _handle(a: Access, task_id: int, method: str, states: tuple[str, ...]) -> TaskOut:
+    row: RoutingTask = a.obj("task_id")
+    if row.agent_id != a.actor.user_id or row.state not in states:
+        raise Conflict(f"task {task_id} is not {' or '.join(states)} to you", code="not_your_task")
+    await _engine_call(a, method, task_id)
+    return await _refresh(a, task_id)
+
+
+@router.post("/tasks/{task_id}/accept", response_model=TaskOut)
+async def accept_task(task_id: int, a: Access = Depends(access("tasks.handle"))) -> TaskOut:
+    return await _handle(a, task_id, "accept", ("reserved",))
+
+
+@router.post("/tasks/{task_id}/decline", response_model=TaskOut)
+async def decline_task(task_id: int, a: Access = Depends(access("tasks.handle"))) -> TaskOut:
+    return await _handle(a, task_id, "decline", ("reserved",))
+
+
+@router.post("/tasks/{task_id}/complete", response_model=TaskOut)
+async def complete_task(task_id: int, a: Access = Depends(access("tasks.handle"))) -> TaskOut:
+    return await _handle(a, task_id, "complete", ("assigned",))
+
+
+async def _set_presence(a: Access, user_id: int, body: PresenceIn) -> dict[str, object]:
+    if await a.session.get(AgentProfile, user_id) is None or user_id not in service(a).engine.agents:
+        raise Invalid("this user has no agent profile", code="not_an_agent")
+    try:
+        await service(a).set_presence(user_id, Presence(body.presence), body.reason)
+    except RoutingError as exc:
+        raise Conflict(str(exc), code="routing_conflict") from exc
+    return {"user_id": user_id, "state": service(a).engine.agent_state(user_id).value}
+
+
+@router.put("/me/presence")
+async def set_my_presence(body: PresenceIn, a: Access = Depends(access("presence.self"))) -> dict[str, object]:
+    return await _set_presence(a, a.actor.user_id, body)
+
+
+@router.put("/agents/{user_id}/presence")
+async def set_agent_presence(
+    user_id: int, body: PresenceIn, a: Access = Depends(access("presence.manage"))
+) -> dict[str, object]:
+    return await _set_presence(a, user_id, body)
+
+
+@router.get("/queues/{queue_id}/stats")
+async def queue_stats(queue_id: int, a: Access = Depends(access("queues.read"))) -> dict[str, object]:
+    engine = service(a).engine
+    if queue_id not in engine.queues:
+        return {"queue": queue_id, "waiting": 0, "agents": {}}
+    return engine.queue_stats(queue_id, max(engine.now, utcnow().timestamp()))
+
+
+def visible(actor: Actor, event: Event) -> bool:
+    """Tenant first; supervisors and admins see the tenant's events, others only those about themselves."""
+    if not actor.is_platform_admin and event.tenant_id != actor.tenant_id:
+        return False
+    if actor.tenant_id is not None and event.tenant_id != actor.tenant_id:
+        return False
+    if can(actor, "audit.read"):
+        return True
+    return actor.user_id in (event.data.get("agent"), event.data.get("user_id"))
+
+
+@router.get("/events", response_class=StreamingResponse)
+async def events(a: Access = Depends(access("events.read"))) -> StreamingResponse:
+    """Server-sent events, one JSON object per event (``id`` is the bus sequence number); a comment every 15 s."""
+    actor = a.actor
+    bus = a.request.app.state.ctx.bus
+    await a.session.close()  # nothing more to read: do not hold a pooled connection for the whole stream
+
+    async def stream() -> AsyncIterator[bytes]:
+        with bus.subscribe() as sub:
+            yield b": connected\n\n"
+            while True:
+                try:
+                    event = await asyncio.wait_for(sub.get(), timeout=15)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if visible(actor, event):
+                    payload = json.dumps(event.as_dict(), separators=(",", ":"), default=str)
+                    yield f"id: {event.seq}\nevent: {event.type}\ndata: {payload}\n\n".encode()
+                if sub.overflowed:
+                    yield b"event: overflow\ndata: {}\n\n"
+                    return
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
