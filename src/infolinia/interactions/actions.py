@@ -10,6 +10,7 @@ from sqlalchemy import select
 from infolinia.errors import Conflict, Invalid
 from infolinia.schemas import InteractionIn, InteractionPatch
 from infolinia.store.models import Customer, Interaction, Queue, User
+from infolinia.store.refs import require_in_tenant
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx
 
@@ -34,16 +35,15 @@ def check_timeline(values: dict[str, datetime | None]) -> None:
 
 async def _check_links(tx: Tx, tenant_id: int, fields: dict[str, Any]) -> None:
     """Linked customer, queue and agent must exist in the same tenant (else 422, naming the field)."""
-    checks = {
-        "customer_id": select(Customer.id).where(
-            Customer.tenant_id == tenant_id, Customer.id == fields.get("customer_id")
-        ),
-        "queue_id": select(Queue.id).where(Queue.tenant_id == tenant_id, Queue.id == fields.get("queue_id")),
-        "agent_id": select(User.id).where(User.tenant_id == tenant_id, User.id == fields.get("agent_id")),
-    }
-    for name, query in checks.items():
-        if fields.get(name) is not None and await tx.session.scalar(query) is None:
-            raise Invalid(f"{name} {fields[name]} does not exist", code="unknown_reference", details={"field": name})
+    await require_in_tenant(
+        tx.session,
+        tenant_id,
+        {
+            "customer_id": (Customer, fields.get("customer_id")),
+            "queue_id": (Queue, fields.get("queue_id")),
+            "agent_id": (User, fields.get("agent_id")),
+        },
+    )
 
 
 async def _refuse_erased(tx: Tx, tenant_id: int, customer_id: int | None) -> None:

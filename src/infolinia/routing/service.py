@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -23,16 +23,13 @@ from infolinia.routing.model import AgentSpec, Channel, Event, Presence, QueueSp
 from infolinia.store.db import Database
 from infolinia.store.models import AgentProfile, Queue, RoutingTask, TeamMember, User
 
-OPEN_STATES = ("scheduled", "waiting", "reserved", "assigned")
+#: row states rebuilt into the engine on load (assigned tasks are not re-attached to their agents yet)
+RESTORED_STATES = ("scheduled", "waiting", "reserved")
 log = logging.getLogger(__name__)
 
 
 def seconds(at: datetime | None) -> float | None:
     return None if at is None else at.timestamp()
-
-
-def moment(at: float) -> datetime:
-    return datetime.fromtimestamp(at, UTC)
 
 
 def queue_spec(q: Queue) -> QueueSpec:
@@ -93,7 +90,7 @@ class RoutingService:
             tasks = list(
                 await s.scalars(
                     select(RoutingTask)
-                    .where(RoutingTask.state.in_(OPEN_STATES[:3]))
+                    .where(RoutingTask.state.in_(RESTORED_STATES))
                     .order_by(RoutingTask.enqueued_at, RoutingTask.id)
                 )
             )
