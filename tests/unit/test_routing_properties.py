@@ -183,12 +183,9 @@ class RoutingMachine(RuleBasedStateMachine):
                 t.key for t in self.e.tasks.values()
                 if t.state is TaskState.WAITING and not t.personal and t.queue_id == q.spec.id
             )  # fmt: skip
-            assert list(q.order) == general
             assert sorted(k for sl in q.classes.values() for k in sl) == general
             for ch in Channel:
-                assert list(q.heads[ch]) == sorted(
-                    (sl[0], req) for req, sl in q.classes.items() if sl and req.channel == ch
-                )
+                assert q.heads[ch] == sorted((sl[0], req) for req, sl in q.classes.items() if sl and req.channel == ch)
                 with_room = sorted((a.idle_since, a.id) for a in q.members.values() if ch in a.offerable())
                 assert [entry for entry in q.idle(ch) if ch in self.e.agents[entry[1]].channels] == with_room
             calls = sorted((a.idle_since, a.id) for a in q.members.values() if a.offerable() & EXCLUSIVE)

@@ -3,22 +3,27 @@ decreasing), first fires the timers that fell due before it, applies the change,
 became possible. Decisions and state changes are appended to ``events`` with their reasons.
 
 Indexes, per queue: one sorted list per requirement class (tasks needing the same skills, language and channel),
-the heads of those classes in order per channel, every waiting task in order (for positions), and the agents who
-could be offered something now, by idle time, in two lists: those who could take a call, and those with room only
-for written contacts (a chat or e-mail already open). A free agent looks, for each channel it has room for, at the
-class heads of its queues in order and takes the first it qualifies for; a new task looks only at the agents who
-could take it, in the queue's strategy order. Neither scans all waiting tasks or all agents.
+the heads of those classes in order per channel, and the agents who could be offered something now, by idle time,
+in two lists: those who could take a call, and those with room only for written contacts (a chat or e-mail already
+open). A free agent looks, for each channel it has room for, at the class heads of its queues in order and takes the
+first it qualifies for; a new task looks only at the agents who could take it, in the queue's strategy order.
+Neither scans all waiting tasks or all agents. Whether an agent qualifies is one AND of bit masks
+(``Requirement.mask``, ``abilities``). A position is the sum over the queue's classes of the tasks ahead (a
+bisection each), computed when asked rather than kept up to date on every change.
+
+The sorted lists are plain Python lists kept in order with ``bisect``: the class lists are short and grow at the
+end (the newest task of its priority), so inserting and removing cost a C-level memory move, cheaper than a
+balanced tree's bookkeeping until a single class holds hundreds of thousands of tasks.
 """
 
 from __future__ import annotations
 
 import functools
 import heapq
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
-
-from sortedcontainers import SortedList
 
 from infolinia.routing.model import (
     EXCLUSIVE,
@@ -33,6 +38,7 @@ from infolinia.routing.model import (
     Strategy,
     TaskSpec,
     TaskState,
+    abilities,
 )
 
 WINDOW_S = 1800.0  # "last 30 minutes" statistics
@@ -54,6 +60,11 @@ def _operation(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concaten
             self._sync()
 
     return run
+
+
+def _discard(ordered: list[Any], item: Any) -> None:
+    """Remove ``item`` from a sorted list (it must be there)."""
+    del ordered[bisect_left(ordered, item)]
 
 
 class RoutingError(ValueError):
@@ -85,10 +96,15 @@ class _Task:
         self.personal = False  # waiting for its preferred agent only
 
 
+def every_channel(spec: AgentSpec) -> frozenset[Channel]:
+    """The channels an agent with no work at all can be offered."""
+    return frozenset(ch for ch, room in spec.capacity.items() if room > 0)
+
+
 class _Agent:
     __slots__ = (
-        "channels", "eligible", "id", "idle_key", "idle_since", "listed", "load", "load_exclusive", "load_total",
-        "personal", "presence", "reason", "reserved", "spec", "tenant_id", "wrapup_version",
+        "abilities", "channels", "every", "id", "idle_key", "idle_since", "listed", "load", "load_exclusive",
+        "load_total", "personal", "presence", "reason", "reserved", "spec", "tenant_id", "wrapup_version",
     )  # fmt: skip
 
     def __init__(self, spec: AgentSpec, now: float) -> None:
@@ -105,15 +121,13 @@ class _Agent:
         self.idle_key: tuple[float, int] = (now, spec.id)
         self.channels: frozenset[Channel] = frozenset()  # channels it could be offered a contact of, now
         self.listed = 0  # which idle list of its queues holds it: 0 none, 1 calls, 2 written only (Engine._sync)
-        self.eligible: dict[Requirement, bool] = {}
+        self.abilities = abilities(spec.skills, spec.languages)
+        self.every = every_channel(spec)
         self.personal: dict[int, _Task] = {}
         self.wrapup_version = 0
 
     def qualifies(self, req: Requirement) -> bool:
-        ok = self.eligible.get(req)
-        if ok is None:
-            ok = self.eligible[req] = req.met_by(self.spec.skills, self.spec.languages)
-        return ok
+        return req.mask & self.abilities == req.mask
 
     def can_take(self, channel: Channel) -> bool:
         if self.load[channel] >= self.spec.capacity.get(channel, 0):
@@ -126,7 +140,14 @@ class _Agent:
 
     def offerable(self) -> frozenset[Channel]:
         if self.presence is not Presence.READY or self.reserved is not None:
-            return frozenset()
+            return _NONE
+        if self.load_total == 0:
+            return self.every
+        if self.spec.voice_exclusive:
+            if self.load_exclusive:
+                return _NONE
+            load, capacity = self.load, self.spec.capacity
+            return frozenset([ch for ch in self.every if ch not in EXCLUSIVE and load[ch] < capacity[ch]])
         return frozenset(ch for ch in self.spec.capacity if self.can_take(ch))
 
     def state(self) -> AgentState:
@@ -139,6 +160,9 @@ class _Agent:
         if self.reserved is not None:
             return AgentState.RESERVED
         return AgentState.BUSY if self.load_total else AgentState.AVAILABLE
+
+
+_NONE: frozenset[Channel] = frozenset()
 
 
 class _QueueStats:
@@ -167,8 +191,7 @@ class _QueueStats:
 
 class _Queue:
     __slots__ = (
-        "aht", "classes", "heads", "idle_calls", "idle_written", "members", "order", "rr_last", "spec", "stats",
-        "waiting",
+        "aht", "classes", "heads", "idle_calls", "idle_written", "members", "rr_last", "spec", "stats", "waiting",
     )  # fmt: skip
 
     def idle(self, channel: Channel) -> Iterator[tuple[float, int]]:
@@ -182,12 +205,11 @@ class _Queue:
 
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
-        self.classes: dict[Requirement, SortedList] = {}
-        self.heads: dict[Channel, SortedList] = {ch: SortedList() for ch in Channel}  # (head key, class)
-        self.order = SortedList()  # keys of every waiting task in the general queue (positions)
+        self.classes: dict[Requirement, list[Key]] = {}  # sorted keys of the waiting tasks of each class
+        self.heads: dict[Channel, list[tuple[Key, Requirement]]] = {ch: [] for ch in Channel}  # sorted class heads
         self.waiting: dict[int, float] = {}  # task id -> enqueued at, for tasks not yet answered
-        self.idle_calls = SortedList()  # (idle since, agent id) of agents who could take a call now
-        self.idle_written = SortedList()  # ... of agents with room only for written contacts
+        self.idle_calls: list[tuple[float, int]] = []  # sorted (idle since, agent id): could take a call now
+        self.idle_written: list[tuple[float, int]] = []  # ... with room only for written contacts
         self.members: dict[int, _Agent] = {}
         self.rr_last = -1
         self.aht = spec.default_handle_s
@@ -234,7 +256,7 @@ class Engine:
         if old is None:
             self.queues[spec.id] = _Queue(spec)
             return
-        waiting = [self._by_key[key] for key in old.order]
+        waiting = [self._by_key[key] for key in sorted(k for keys in old.classes.values() for k in keys)]
         for t in waiting:
             self._remove(t)
         old.spec = spec
@@ -263,7 +285,8 @@ class Engine:
             for qid in a.spec.queues:
                 self.queues[qid].members.pop(a.id, None)
             a.spec = spec
-            a.eligible.clear()
+            a.every = every_channel(spec)
+            a.abilities = abilities(spec.skills, spec.languages)
         for qid in sorted(spec.queues):
             self.queues[qid].members[a.id] = a
         self._refresh(a)
@@ -440,7 +463,8 @@ class Engine:
             return None
         if t.personal:
             return 0
-        return int(self.queues[t.queue_id].order.index(t.key))
+        key = t.key
+        return sum(bisect_left(keys, key) for keys in self.queues[t.queue_id].classes.values())
 
     def estimated_wait(self, task_id: int) -> float | None:
         """Seconds until an agent is expected: (position + 1) x average handle time / agents logged in."""
@@ -587,32 +611,36 @@ class Engine:
     def _insert(self, t: _Task) -> None:
         q = self.queues[t.queue_id]
         t.key = key = q.key(t)
-        sl = q.classes.get(t.req)
-        if sl is None:
-            sl = q.classes[t.req] = SortedList()
-        heads = q.heads[t.channel]
-        if not sl:
-            heads.add((key, t.req))
-        elif key < sl[0]:
-            heads.remove((sl[0], t.req))
-            heads.add((key, t.req))
-        sl.add(key)
-        q.order.add(key)
+        req = t.req
+        keys = q.classes.get(req)
+        if keys is None:
+            keys = q.classes[req] = []
+        if not keys:
+            insort(q.heads[t.channel], (key, req))
+            keys.append(key)
+        elif key < keys[0]:
+            heads = q.heads[t.channel]
+            _discard(heads, (keys[0], req))
+            insort(heads, (key, req))
+            keys.insert(0, key)
+        elif key > keys[-1]:
+            keys.append(key)  # the usual case: the newest task of its priority
+        else:
+            insort(keys, key)
         self._by_key[key] = t
 
     def _remove(self, t: _Task) -> None:
         q = self.queues[t.queue_id]
-        sl = q.classes[t.req]
+        keys = q.classes[t.req]
         key = t.key
-        if sl[0] == key:
+        if keys[0] == key:
             heads = q.heads[t.channel]
-            heads.remove((key, t.req))
-            sl.remove(key)
-            if sl:
-                heads.add((sl[0], t.req))
+            _discard(heads, (key, t.req))
+            del keys[0]
+            if keys:
+                insort(heads, (keys[0], t.req))
         else:
-            sl.remove(key)
-        q.order.remove(key)
+            _discard(keys, key)
         del self._by_key[key]
 
     def _detach(self, t: _Task) -> None:
@@ -647,9 +675,9 @@ class Engine:
             for qid in a.spec.queues:
                 q = self.queues[qid]
                 if a.listed:
-                    (q.idle_calls if a.listed == 1 else q.idle_written).remove(a.idle_key)
+                    _discard(q.idle_calls if a.listed == 1 else q.idle_written, a.idle_key)
                 if listed:
-                    (q.idle_calls if listed == 1 else q.idle_written).add(key)
+                    insort(q.idle_calls if listed == 1 else q.idle_written, key)
             a.listed, a.idle_key = listed, key
 
     # --- internals: decisions ---------------------------------------------------------------------------------
@@ -676,27 +704,43 @@ class Engine:
         return t.channel in a.channels and a.qualifies(t.req) and a.id not in t.declined
 
     def _pick_agent(self, q: _Queue, t: _Task) -> _Agent | None:
-        agents = self.agents
-        channel, req, declined = t.channel, t.req, t.declined
         strategy = q.spec.strategy
-        fits: list[_Agent] = []
-        for _, aid in q.idle(channel):
-            a = agents[aid]
-            if channel in a.channels and a.qualifies(req):
-                if strategy is Strategy.LONGEST_IDLE and aid not in declined:
-                    return a
-                fits.append(a)
-        candidates = [a for a in fits if a.id not in declined]
-        if not candidates or strategy is Strategy.LONGEST_IDLE:
+        if strategy is Strategy.LONGEST_IDLE:
+            first = self._first_idle(q.idle_calls, t)
+            if t.channel not in EXCLUSIVE:
+                written = self._first_idle(q.idle_written, t)
+                if written is not None and (first is None or written.idle_key < first.idle_key):
+                    first = written
+            return first
+        candidates = [a for a in self._idle_fits(q, t) if a.id not in t.declined]
+        if not candidates:
             return None
         if strategy is Strategy.MOST_SKILLED:
-            return max(candidates, key=lambda a: (sum(a.spec.skills.get(s, 0) for s, _ in t.req.skills), -a.idle_since))
+            return max(
+                candidates, key=lambda a: (sum(a.spec.skills.get(s, 0) for s, _ in t.req.skills), -a.idle_since, -a.id)
+            )
         if strategy is Strategy.LEAST_OCCUPIED:
-            return min(candidates, key=lambda a: (a.load_total / max(1, sum(a.spec.capacity.values())), a.idle_since))
+            return min(
+                candidates, key=lambda a: (a.load_total / max(1, sum(a.spec.capacity.values())), a.idle_since, a.id)
+            )
         after = [a for a in candidates if a.id > q.rr_last]  # round robin: next agent id after the last one
         chosen = min(after or candidates, key=lambda a: a.id)
         q.rr_last = chosen.id
         return chosen
+
+    def _first_idle(self, idle: list[tuple[float, int]], t: _Task) -> _Agent | None:
+        """The longest idle agent of ``idle`` who could take ``t`` now."""
+        agents, channel, mask, declined = self.agents, t.channel, t.req.mask, t.declined
+        for _, aid in idle:
+            a = agents[aid]
+            if channel in a.channels and mask & a.abilities == mask and aid not in declined:
+                return a
+        return None
+
+    def _idle_fits(self, q: _Queue, t: _Task) -> list[_Agent]:
+        agents, channel, mask = self.agents, t.channel, t.req.mask
+        idle = q.idle_calls if channel in EXCLUSIVE else q.idle_calls + q.idle_written
+        return [a for _, aid in idle if channel in (a := agents[aid]).channels and mask & a.abilities == mask]
 
     def _route_agent(self, a: _Agent, now: float) -> None:
         """An agent became free (or freer): offer it the most urgent task it can take, if any."""
@@ -710,28 +754,39 @@ class Engine:
                 score = self.queues[t.queue_id].score(t, now)
                 if best_score is None or score > best_score:
                     best, best_score = t, score
-        by_key = self._by_key
+        queues, channels = self.queues, a.channels
         for qid in a.spec.queues:
-            q = self.queues[qid]
-            for channel in a.channels:
-                for key, req in q.heads[channel]:
-                    if not a.qualifies(req):
-                        continue
-                    t = by_key[key]
-                    if a.id in t.declined:
-                        found = self._first_not_declined(q.classes[req], a.id)
-                        if found is None:
-                            continue
-                        t = found
-                    score = q.score(t, now)
-                    if best_score is None or score > best_score:
-                        best, best_score = t, score
-                    break
+            q = queues[qid]
+            for channel in channels:
+                heads = q.heads[channel]
+                if heads:
+                    found = self._first_for(a, q, heads)
+                    if found is not None:
+                        score = q.score(found, now)
+                        if best_score is None or score > best_score:
+                            best, best_score = found, score
         if best is not None:
             self._offer(best, a, now, "most urgent task the agent can take")
 
-    def _first_not_declined(self, sl: SortedList, agent_id: int) -> _Task | None:
-        for key in sl:
+    def _first_for(self, a: _Agent, q: _Queue, heads: list[tuple[Key, Requirement]]) -> _Task | None:
+        """The first task in ``heads``' order that ``a`` qualifies for and has not turned down before."""
+        by_key, abilities = self._by_key, a.abilities
+        found: _Task | None = None
+        for key, req in heads:
+            if found is not None and key >= found.key:
+                break
+            if req.mask & abilities != req.mask:
+                continue
+            t = by_key[key]
+            if not t.declined or a.id not in t.declined:
+                return t
+            later = self._first_not_declined(q.classes[req], a.id)  # a later task of the class, maybe
+            if later is not None and (found is None or later.key < found.key):
+                found = later
+        return found
+
+    def _first_not_declined(self, keys: list[Key], agent_id: int) -> _Task | None:
+        for key in keys:
             t = self._by_key[key]
             if agent_id not in t.declined:
                 return t

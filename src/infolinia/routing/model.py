@@ -61,15 +61,27 @@ class Strategy(enum.StrEnum):
 class Requirement:
     """What a task needs from an agent. Tasks with equal requirements form one class inside a queue.
     ``of`` hands out one shared instance per distinct requirement, and the hash is computed once: requirements
-    key the dictionaries looked up on every routing decision."""
+    key the dictionaries looked up on every routing decision. ``mask`` has one bit per (skill, minimum level) and
+    one for the language (see ``abilities``): an agent qualifies when its abilities include every bit."""
 
     channel: Channel
     skills: tuple[tuple[str, int], ...] = ()  # (skill, minimum level), sorted by skill
     language: str | None = None
     _hash: int = field(init=False, repr=False, compare=False, default=0)
+    mask: int = field(init=False, repr=False, compare=False, default=0)
 
     @classmethod
     def of(cls, channel: Channel, skills: Mapping[str, int], language: str | None) -> Requirement:
+        quick = (channel, tuple(skills.items()), language)  # as given: most tasks repeat an earlier form
+        found = _AS_GIVEN.get(quick)
+        if found is None:
+            found = _AS_GIVEN[quick] = cls._of(channel, skills, language)
+        return found
+
+    @classmethod
+    def _of(cls, channel: Channel, skills: Mapping[str, int], language: str | None) -> Requirement:
+        if any(level > MAX_LEVEL for level in skills.values()):
+            raise ValueError(f"skill levels go from 1 to {MAX_LEVEL}")
         ident = (channel, tuple(sorted((k, v) for k, v in skills.items() if v > 0)), language)
         found = _REQUIREMENTS.get(ident)
         if found is None:
@@ -88,6 +100,10 @@ class Requirement:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.channel, self.skills, self.language)))
+        mask = 0 if self.language is None else 1 << _bit(f"language:{self.language}", 1)
+        for name, level in self.skills:
+            mask |= 1 << (_bit(f"skill:{name}", MAX_LEVEL) + level - 1)
+        object.__setattr__(self, "mask", mask)
 
     def met_by(self, skills: Mapping[str, int], languages: frozenset[str]) -> bool:
         if self.language is not None and self.language not in languages:
@@ -101,7 +117,32 @@ class Requirement:
         return Requirement.of(self.channel, lowered, None if drop_language else self.language)
 
 
+MAX_LEVEL = 10
+_BITS: dict[str, int] = {}  # "skill:<name>" -> first of MAX_LEVEL bits; "language:<code>" -> its bit
+
+
+def _bit(feature: str, width: int) -> int:
+    first = _BITS.get(feature)
+    if first is None:
+        first = _BITS[feature] = _BITS.get("", 0)
+        _BITS[""] = first + width
+    return first
+
+
+def abilities(skills: Mapping[str, int], languages: frozenset[str]) -> int:
+    """An agent's skills and languages as bits: level L of a skill sets the bits of levels 1..L (higher levels
+    count as the top level), so ``req.mask & abilities == req.mask`` exactly when the agent meets ``req``."""
+    bits = 0
+    for name, level in skills.items():
+        if level > 0:
+            bits |= ((1 << min(level, MAX_LEVEL)) - 1) << _bit(f"skill:{name}", MAX_LEVEL)
+    for code in languages:
+        bits |= 1 << _bit(f"language:{code}", 1)
+    return bits
+
+
 _REQUIREMENTS: dict[tuple[Channel, tuple[tuple[str, int], ...], str | None], Requirement] = {}
+_AS_GIVEN: dict[tuple[Channel, tuple[tuple[str, int], ...], str | None], Requirement] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +210,7 @@ class AgentSpec:
     voice_exclusive: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     """One entry of the engine's log: a decision or a state change, with its reason."""
 
