@@ -178,6 +178,7 @@ class GcWatch:
     def __init__(self) -> None:
         self.counts = [0, 0, 0]
         self.longest_s = 0.0
+        self.total_s = 0.0
         self._started = 0.0
 
     def __enter__(self) -> GcWatch:
@@ -193,10 +194,15 @@ class GcWatch:
             self._started = time.perf_counter()
         else:
             self.counts[info["generation"]] += 1
-            self.longest_s = max(self.longest_s, time.perf_counter() - self._started)
+            took = time.perf_counter() - self._started
+            self.total_s += took
+            self.longest_s = max(self.longest_s, took)
 
     def __str__(self) -> str:
-        return f"{sum(self.counts)} collections (by generation {self.counts}), longest {self.longest_s * 1000:.1f} ms"
+        return (
+            f"{sum(self.counts)} collections (by generation {self.counts}), {self.total_s * 1000:.1f} ms in all, "
+            f"longest {self.longest_s * 1000:.1f} ms"
+        )
 
 
 # --- driving a router -----------------------------------------------------------------------------------------
@@ -415,6 +421,8 @@ def main(quick: bool, seed: int) -> dict[str, object]:
     )
     base_run = baseline_like(center, w)
     w.specs.clear()
+    gc.collect()
+    gc.freeze()  # as the server does once it has loaded the engine: long-lived state out of full collections
     print(
         "a 'decision' = one routing search that ran: a task looking for an agent (arrival, overflow) or a free agent "
         "looking for a task (completion, or an accepted offer that leaves room); counted by engine.decisions"

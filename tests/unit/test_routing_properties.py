@@ -185,7 +185,9 @@ class RoutingMachine(RuleBasedStateMachine):
             )  # fmt: skip
             assert sorted(k for sl in q.classes.values() for k in sl) == general
             for ch in Channel:
-                assert q.heads[ch] == sorted((sl[0], req) for req, sl in q.classes.items() if sl and req.channel == ch)
+                assert q.heads[ch] == sorted(
+                    (sl[0], req.mask, req) for req, sl in q.classes.items() if sl and req.channel == ch
+                )
                 with_room = sorted((a.idle_since, a.id) for a in q.members.values() if ch in a.offerable())
                 assert [entry for entry in q.idle(ch) if ch in self.e.agents[entry[1]].channels] == with_room
             calls = sorted((a.idle_since, a.id) for a in q.members.values() if a.offerable() & EXCLUSIVE)

@@ -57,7 +57,8 @@ def _operation(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concaten
         try:
             return method(self, *args, **kwargs)
         finally:
-            self._sync()
+            if self._dirty:
+                self._sync()
 
     return run
 
@@ -206,7 +207,8 @@ class _Queue:
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
         self.classes: dict[Requirement, list[Key]] = {}  # sorted keys of the waiting tasks of each class
-        self.heads: dict[Channel, list[tuple[Key, Requirement]]] = {ch: [] for ch in Channel}  # sorted class heads
+        # (first key, requirement mask, class) of each class with waiting tasks, sorted, per channel
+        self.heads: dict[Channel, list[tuple[Key, int, Requirement]]] = {ch: [] for ch in Channel}
         self.waiting: dict[int, float] = {}  # task id -> enqueued at, for tasks not yet answered
         self.idle_calls: list[tuple[float, int]] = []  # sorted (idle since, agent id): could take a call now
         self.idle_written: list[tuple[float, int]] = []  # ... with room only for written contacts
@@ -400,7 +402,7 @@ class Engine:
         q.stats.note(now, "answered", wait)
         q.waiting.pop(t.id, None)
         self._refresh(a)
-        self._log(now, "offer_accepted", task=t.id, agent=a.id, queue=q.spec.id, data={"wait": wait})
+        self.events.append(Event(now, "offer_accepted", t.id, a.id, q.spec.id, "", {"wait": wait}))
         self._route_agent(a, now)
 
     @_operation
@@ -427,7 +429,7 @@ class Engine:
         q = self.queues[t.queue_id]
         q.aht += (now - t.accepted_at - q.aht) * 0.1  # moving average of handle time
         self._forget(t)
-        self._log(now, "task_completed", task=t.id, agent=a.id, queue=q.spec.id)
+        self.events.append(Event(now, "task_completed", t.id, a.id, q.spec.id))
         if t.channel in EXCLUSIVE and q.spec.wrapup_s > 0 and a.presence is Presence.READY:
             a.presence, a.reason = Presence.WRAPUP, "after call"
             a.wrapup_version += 1
@@ -603,9 +605,8 @@ class Engine:
         else:
             self._insert(t)
         personal_for = t.spec.preferred_agent if t.personal else None
-        self._log(
-            now, "task_queued", task=t.id, queue=t.queue_id, data={"priority": t.priority, "personal_for": personal_for}
-        )
+        data = {"priority": t.priority, "personal_for": personal_for}
+        self.events.append(Event(now, "task_queued", t.id, None, t.queue_id, "", data))
         self._route_task(t, now)
 
     def _insert(self, t: _Task) -> None:
@@ -616,12 +617,12 @@ class Engine:
         if keys is None:
             keys = q.classes[req] = []
         if not keys:
-            insort(q.heads[t.channel], (key, req))
+            insort(q.heads[t.channel], (key, req.mask, req))
             keys.append(key)
         elif key < keys[0]:
             heads = q.heads[t.channel]
-            _discard(heads, (keys[0], req))
-            insort(heads, (key, req))
+            _discard(heads, (keys[0], req.mask, req))
+            insort(heads, (key, req.mask, req))
             keys.insert(0, key)
         elif key > keys[-1]:
             keys.append(key)  # the usual case: the newest task of its priority
@@ -635,10 +636,10 @@ class Engine:
         key = t.key
         if keys[0] == key:
             heads = q.heads[t.channel]
-            _discard(heads, (key, t.req))
+            _discard(heads, (key, t.req.mask, t.req))
             del keys[0]
             if keys:
-                insort(heads, (keys[0], t.req))
+                insort(heads, (keys[0], t.req.mask, t.req))
         else:
             _discard(keys, key)
         del self._by_key[key]
@@ -739,8 +740,12 @@ class Engine:
 
     def _idle_fits(self, q: _Queue, t: _Task) -> list[_Agent]:
         agents, channel, mask = self.agents, t.channel, t.req.mask
-        idle = q.idle_calls if channel in EXCLUSIVE else q.idle_calls + q.idle_written
-        return [a for _, aid in idle if channel in (a := agents[aid]).channels and mask & a.abilities == mask]
+        fits = [a for _, aid in q.idle_calls if channel in (a := agents[aid]).channels and mask & a.abilities == mask]
+        if channel not in EXCLUSIVE:
+            fits += [
+                a for _, aid in q.idle_written if channel in (a := agents[aid]).channels and mask & a.abilities == mask
+            ]
+        return fits
 
     def _route_agent(self, a: _Agent, now: float) -> None:
         """An agent became free (or freer): offer it the most urgent task it can take, if any."""
@@ -754,28 +759,32 @@ class Engine:
                 score = self.queues[t.queue_id].score(t, now)
                 if best_score is None or score > best_score:
                     best, best_score = t, score
-        queues, channels = self.queues, a.channels
+        queues, channels, by_key, abilities = self.queues, a.channels, self._by_key, a.abilities
         for qid in a.spec.queues:
             q = queues[qid]
             for channel in channels:
                 heads = q.heads[channel]
-                if heads:
-                    found = self._first_for(a, q, heads)
-                    if found is not None:
-                        score = q.score(found, now)
-                        if best_score is None or score > best_score:
-                            best, best_score = found, score
+                for key, mask, _ in heads:  # in order: the first class the agent qualifies for holds the best task
+                    if mask & abilities == mask:
+                        t = by_key[key]
+                        # an agent who said no to this task before looks further
+                        found = self._first_for(a, q, heads) if t.declined and a.id in t.declined else t
+                        if found is not None:
+                            score = q.score(found, now)
+                            if best_score is None or score > best_score:
+                                best, best_score = found, score
+                        break
         if best is not None:
             self._offer(best, a, now, "most urgent task the agent can take")
 
-    def _first_for(self, a: _Agent, q: _Queue, heads: list[tuple[Key, Requirement]]) -> _Task | None:
+    def _first_for(self, a: _Agent, q: _Queue, heads: list[tuple[Key, int, Requirement]]) -> _Task | None:
         """The first task in ``heads``' order that ``a`` qualifies for and has not turned down before."""
         by_key, abilities = self._by_key, a.abilities
         found: _Task | None = None
-        for key, req in heads:
+        for key, mask, req in heads:
             if found is not None and key >= found.key:
                 break
-            if req.mask & abilities != req.mask:
+            if mask & abilities != mask:
                 continue
             t = by_key[key]
             if not t.declined or a.id not in t.declined:
@@ -800,11 +809,12 @@ class Engine:
         t.agent = a.id
         t.offer_version += 1
         a.reserved = t.id
-        self._refresh(a)
+        a.channels = _NONE  # a reserved agent is offered nothing more
+        self._dirty[a.id] = a
         q = self.queues[t.queue_id]
-        self._timer(now + q.spec.offer_timeout_s, "offer", t.id, t.offer_version)
-        self._log(now, "offer", task=t.id, agent=a.id, queue=q.spec.id, reason=reason,
-                  data={"expires_at": now + q.spec.offer_timeout_s})  # fmt: skip
+        expires = now + q.spec.offer_timeout_s
+        self._timer(expires, "offer", t.id, t.offer_version)
+        self.events.append(Event(now, "offer", t.id, a.id, q.spec.id, reason, {"expires_at": expires}))
 
     def _return(self, t: _Task, now: float, why: str, presence: Presence, presence_reason: str) -> None:
         """An offer was declined or timed out: the task goes back to its place, the agent per the queue's rule."""
