@@ -72,6 +72,9 @@ class RoutingError(ValueError):
     """A call the engine refuses (unknown ids, wrong tenant, a state that does not allow it)."""
 
 
+_NO_ONE: frozenset[int] = frozenset()
+
+
 class _Task:
     __slots__ = (
         "accepted_at", "agent", "channel", "declined", "enq", "id", "key", "offer_version", "personal", "priority",
@@ -91,7 +94,7 @@ class _Task:
         self.state = TaskState.SCHEDULED
         self.key: Key = ()
         self.agent: int | None = None
-        self.declined: set[int] = set()
+        self.declined: set[int] | frozenset[int] = _NO_ONE  # agents who turned it down (a set once one has)
         self.offer_version = 0
         self.accepted_at = 0.0
         self.personal = False  # waiting for its preferred agent only
@@ -820,7 +823,7 @@ class Engine:
         """An offer was declined or timed out: the task goes back to its place, the agent per the queue's rule."""
         a = self.agents[t.agent]  # type: ignore[index]
         a.reserved = None
-        t.declined.add(a.id)
+        t.declined = t.declined | {a.id}
         t.state = TaskState.WAITING
         t.agent = None
         if t.personal and t.spec.preferred_agent in self.agents:
