@@ -186,13 +186,14 @@ async def _demo_telecom(tx: Tx) -> None:
     front = await create_team(tx, tenant.id, TeamIn(name="Front line"))
     billing_bo = await create_team(tx, tenant.id, TeamIn(name="Billing back office"))
     queues = {}
-    for name, team in (
-        ("Billing", front.id),
-        ("Technical", front.id),
-        ("Sales", front.id),
-        ("Billing back office", billing_bo.id),
+    # Sales keeps the tenant's business hours; the others are open around the clock, so the demo works at any hour
+    for name, team, hours in (
+        ("Billing", front.id, False),
+        ("Technical", front.id, False),
+        ("Sales", front.id, True),
+        ("Billing back office", billing_bo.id, False),
     ):
-        queues[name] = await create_queue(tx, tenant.id, QueueIn(name=name, team_id=team))
+        queues[name] = await create_queue(tx, tenant.id, QueueIn(name=name, team_id=team, business_hours=hours))
     team_of = {p[0]: front.id for p in DEMO_PEOPLE if p[2] is Role.AGENT} | {"backoffice@demo.test": billing_bo.id}
     await _people(tx, tenant, DEMO_PEOPLE, team_of)
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from infolinia.routing.model import Strategy
 from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, Role
 
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
@@ -88,6 +99,13 @@ def has_nul(value: object) -> bool:
     if isinstance(value, list | tuple):
         return any(has_nul(v) for v in value)
     return False
+
+
+def not_null(value: Any) -> Any:
+    """For optional fields of a patch that have a value in every row: leaving them out keeps it, null is refused."""
+    if value is None:
+        raise ValueError("null is not a value here (leave the field out to keep it)")
+    return value
 
 
 class Input(BaseModel):
@@ -179,20 +197,144 @@ class TeamOut(Output):
     name: str
 
 
+QueueName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _seconds(low: float, high: float, *, above: bool = False) -> Any:
+    """A finite number of seconds within ``low``..``high`` (``above``: strictly more than ``low``)."""
+    if above:
+        return Field(gt=low, le=high, allow_inf_nan=False)
+    return Field(ge=low, le=high, allow_inf_nan=False)
+
+
+DAY_S = 86_400.0
+#: what happens to a contact that leaves a queue unanswered (voicemail, callback offer, a message, ...): a name the
+#: telephony and chat layers interpret. At most 32 characters, so that "exited:<action>" fits a task's outcome.
+Action = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+MissedOfferPresence = Literal["break", "ready"]
+ServiceLevelTarget = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+ServiceLevelSeconds = Annotated[float, _seconds(0, 3600, above=True)]
+AgingSeconds = Annotated[float, _seconds(0, DAY_S, above=True)]
+OfferTimeout = Annotated[float, _seconds(1, 600)]
+WrapupSeconds = Annotated[float, _seconds(0, 3600)]
+WaitSeconds = Annotated[float, _seconds(0, 30 * DAY_S, above=True)]  # a maximum wait, an overflow step
+ShortAbandonSeconds = Annotated[float, _seconds(0, 600)]
+MAX_OVERFLOW_STEPS = 10
+
+
+class OverflowStepIn(Input):
+    """After ``after_s`` seconds in the queue: lower skill levels (0 drops the skill), accept any language, and/or
+    move the contact to another queue of the same tenant."""
+
+    after_s: WaitSeconds
+    levels: Annotated[dict[SkillName, Annotated[int, Field(ge=0, le=10)]], Field(max_length=20)] = Field(
+        default_factory=dict
+    )
+    any_language: bool = False
+    to_queue: Id | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> OverflowStepIn:
+        if not self.levels and not self.any_language and self.to_queue is None:
+            raise ValueError("an overflow step must lower a skill level, accept any language or name to_queue")
+        return self
+
+
+def _increasing(steps: list[OverflowStepIn]) -> list[OverflowStepIn]:
+    for before, after in pairwise(steps):
+        if after.after_s <= before.after_s:
+            raise ValueError(
+                f"overflow steps must come in increasing after_s ({after.after_s:g} after {before.after_s:g})"
+            )
+    return steps
+
+
+OverflowSteps = Annotated[list[OverflowStepIn], Field(max_length=MAX_OVERFLOW_STEPS), AfterValidator(_increasing)]
+
+
 class QueueIn(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: QueueName
     team_id: Id | None = None
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    sl_target: ServiceLevelTarget = 0.8
+    sl_seconds: ServiceLevelSeconds = 20.0
+    aging_s: AgingSeconds | None = None
+    offer_timeout_s: OfferTimeout = 15.0
+    missed_offer_presence: MissedOfferPresence = "break"
+    wrapup_s: WrapupSeconds = 0.0
+    max_wait_s: WaitSeconds | None = None
+    max_wait_action: Action = "voicemail"
+    short_abandon_s: ShortAbandonSeconds = 5.0
+    closed_action: Action = "closed"
+    overflow: OverflowSteps = Field(default_factory=list)
+    business_hours: bool = True
+
+
+#: QueuePatch fields that have a value in every queue: null is refused for them (team_id, aging_s and max_wait_s
+#: take null for "none"; name takes it for "unchanged", as before)
+_NOT_NULL = (
+    "strategy", "sl_target", "sl_seconds", "offer_timeout_s", "missed_offer_presence", "wrapup_s", "max_wait_action",
+    "short_abandon_s", "closed_action", "overflow", "business_hours",
+)  # fmt: skip
 
 
 class QueuePatch(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    name: QueueName | None = None
     team_id: Id | None = None
+    strategy: Strategy | None = None
+    sl_target: ServiceLevelTarget | None = None
+    sl_seconds: ServiceLevelSeconds | None = None
+    aging_s: AgingSeconds | None = None
+    offer_timeout_s: OfferTimeout | None = None
+    missed_offer_presence: MissedOfferPresence | None = None
+    wrapup_s: WrapupSeconds | None = None
+    max_wait_s: WaitSeconds | None = None
+    max_wait_action: Action | None = None
+    short_abandon_s: ShortAbandonSeconds | None = None
+    closed_action: Action | None = None
+    overflow: OverflowSteps | None = None
+    business_hours: bool | None = None
+
+    _no_null = field_validator(*_NOT_NULL, mode="before")(not_null)
+
+
+class OverflowStepOut(Output):
+    after_s: float
+    levels: dict[str, int]
+    any_language: bool
+    to_queue: int | None
 
 
 class QueueOut(Output):
     id: int
     name: str
     team_id: int | None
+    strategy: str
+    sl_target: float
+    sl_seconds: float
+    aging_s: float | None
+    offer_timeout_s: float
+    missed_offer_presence: str
+    wrapup_s: float
+    max_wait_s: float | None
+    max_wait_action: str
+    short_abandon_s: float
+    closed_action: str
+    overflow: list[OverflowStepOut]
+    business_hours: bool
+
+
+ChannelCapacity = Annotated[int, Field(ge=0, le=20)]
+
+
+class CapacityIn(Input):
+    """How many contacts of each channel an agent handles at once (channels left out of a request keep theirs)."""
+
+    voice: ChannelCapacity = 1
+    callback: ChannelCapacity = 1
+    chat: ChannelCapacity = 3
+    email: ChannelCapacity = 5
+    case: ChannelCapacity = 5
 
 
 class AgentProfileIn(Input):
@@ -200,6 +342,11 @@ class AgentProfileIn(Input):
     sip_password: Annotated[str, StringConstraints(min_length=4, max_length=128)] | None = None
     skills: Annotated[dict[SkillName, SkillLevel], Field(max_length=50)] = Field(default_factory=dict)
     languages: Languages = Field(default_factory=list)
+    capacity: CapacityIn | None = None
+    #: a call (voice, callback) takes the whole agent: no written contact beside it, and no call beside one
+    voice_exclusive: bool = True
+
+    _no_null = field_validator("capacity", mode="before")(not_null)
 
 
 class AgentOut(Output):
@@ -213,6 +360,8 @@ class AgentOut(Output):
     skills: dict[str, int]
     languages: list[str]
     team_ids: list[int]
+    capacity: dict[str, int]
+    voice_exclusive: bool
 
 
 # --- customers ---------------------------------------------------------------------------------------------
@@ -434,6 +583,7 @@ class TaskOut(Output):
     state: str
     agent_id: int | None
     outcome: str | None
+    assigned_at: datetime | None
     position: int | None = None
     estimated_wait_s: float | None = None
 

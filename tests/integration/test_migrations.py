@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -37,7 +38,7 @@ async def _diff(url: str) -> list[object]:
 async def test_upgrade_downgrade_upgrade(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    assert await asyncio.to_thread(store.current_revision, url) == "0002"
+    assert await asyncio.to_thread(store.current_revision, url) == "0003"
     expected = set(Base.metadata.tables) | {"alembic_version"}
     assert await _tables(url) == expected
     assert await _diff(url) == [], "the migrations and the models disagree: write a migration"
@@ -52,7 +53,7 @@ async def test_upgrade_downgrade_upgrade(fresh_db_url: Callable[[], Awaitable[st
 
 
 async def test_upgrade_keeps_rows_that_reference_altered_tables(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
-    """0002 alters `queues` and `agent_profiles`, which other tables reference: existing rows must survive."""
+    """0002 and 0003 alter `queues` and `agent_profiles`, which other tables reference: existing rows must survive."""
     from sqlalchemy import text
 
     url = await fresh_db_url()
@@ -83,6 +84,11 @@ async def test_upgrade_keeps_rows_that_reference_altered_tables(fresh_db_url: Ca
         async with engine.connect() as conn:
             row = (await conn.execute(text("SELECT name, strategy, offer_timeout_s FROM queues WHERE id = 7"))).one()
             assert tuple(row) == ("Billing", "longest_idle", 15.0)
+            # 0003: the rest of the rules take their defaults, and a queue that existed stays always open
+            query = "SELECT business_hours, overflow, closed_action, missed_offer_presence FROM queues WHERE id = 7"
+            hours, overflow, closed, missed = (await conn.execute(text(query))).one()
+            assert (bool(hours), json.loads(overflow) if isinstance(overflow, str) else overflow) == (False, [])
+            assert (closed, missed) == ("closed", "break")
             assert (await conn.execute(text("SELECT queue_id FROM interactions WHERE id = 3"))).scalar() == 7
     finally:
         await engine.dispose()

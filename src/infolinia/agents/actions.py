@@ -7,11 +7,18 @@ import hashlib
 from sqlalchemy import select
 
 from infolinia.errors import Conflict, Invalid
-from infolinia.schemas import AgentProfileIn
+from infolinia.schemas import AgentProfileIn, CapacityIn
 from infolinia.store.models import AgentProfile, Role, Tenant, User
 from infolinia.store.uow import Tx
 
 AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.BACK_OFFICE, Role.TENANT_ADMIN})
+
+
+def capacity(profile: AgentProfile | None) -> dict[str, int]:
+    """Contacts at once per channel; a user without a profile shows what a new profile starts with."""
+    if profile is None:
+        return CapacityIn().model_dump()
+    return {channel: getattr(profile, f"capacity_{channel}") for channel in CapacityIn.model_fields}
 
 
 def sip_realm(tenant: Tenant) -> str:
@@ -38,9 +45,11 @@ async def set_profile(tx: Tx, user: User, tenant: Tenant, data: AgentProfileIn) 
         )
         if taken is not None:
             raise Conflict(f"extension {data.extension} belongs to another agent", code="extension_taken")
-    for key in ("extension", "skills", "languages"):
+    for key in ("extension", "skills", "languages", "voice_exclusive"):
         if key in changes:
             setattr(profile, key, changes[key])
+    for channel, count in changes.get("capacity", {}).items():  # only the channels given change
+        setattr(profile, f"capacity_{channel}", count)
     if profile.extension is None:
         profile.sip_realm = profile.sip_ha1_md5 = profile.sip_ha1_sha256 = None
     elif data.sip_password is not None:

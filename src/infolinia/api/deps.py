@@ -21,6 +21,7 @@ from infolinia.access import PERMISSIONS, TEAM_SCOPED_ROLES, Actor, can
 from infolinia.auth.actions import authenticate, team_ids
 from infolinia.config import Settings
 from infolinia.errors import Forbidden, Invalid, NotFound, Unauthorized
+from infolinia.routing.service import RoutingService
 from infolinia.schemas import MAX_ID, has_nul
 from infolinia.store.models import (
     AuthToken,
@@ -100,6 +101,13 @@ class Access:
 
     def write(self) -> AbstractAsyncContextManager[Tx]:
         return transaction(self.session, self.request.app.state.ctx.bus, self.who)
+
+    @property
+    def routing(self) -> RoutingService:
+        """The running routing engine's service: a route that changed what it is configured with reloads it here,
+        after its write committed."""
+        routing: RoutingService = self.request.app.state.ctx.routing
+        return routing
 
 
 def client_ip(request: Request) -> str | None:

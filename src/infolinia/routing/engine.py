@@ -448,6 +448,89 @@ class Engine:
         """Fire every timer due by ``now`` (offer time-outs, overflow, maximum wait, scheduled tasks, wrap-up)."""
         self._advance(now)
 
+    @_operation
+    def update_queue(self, spec: QueueSpec, now: float | None = None) -> None:
+        """``set_queue``, and the tasks that entered through this queue follow its new overflow steps and maximum
+        wait: when those changed, their timers are armed again from each task's enqueue time, and what is already
+        due fires at ``now``. (A step that already widened a task's requirement is not undone.)"""
+        now = self._advance(now)
+        old = self.queues[spec.id].spec if spec.id in self.queues else None
+        self.set_queue(spec, now)
+        if old is None:
+            return
+        kinds = {"overflow"} if spec.overflow != old.overflow else set()
+        if spec.max_wait_s != old.max_wait_s:
+            kinds.add("max_wait")
+        # assigned tasks too: one can wait again (remove_agent), and its timers must then index the new steps
+        entered = {t.id: t for t in self.tasks.values() if t.spec.queue_id == spec.id}
+        if not kinds or not entered:
+            return
+        self._timers = [timer for timer in self._timers if timer[2] not in kinds or timer[3] not in entered]
+        heapq.heapify(self._timers)
+        for t in entered.values():
+            if "overflow" in kinds:
+                for i, step in enumerate(spec.overflow):
+                    self._timer(max(now, t.enq + step.after_s), "overflow", t.id, i)
+            if "max_wait" in kinds and spec.max_wait_s is not None:
+                self._timer(max(now, t.enq + spec.max_wait_s), "max_wait", t.id, 0)
+        self._advance(now)
+
+    @_operation
+    def restore_assigned(self, spec: TaskSpec, agent_id: int, accepted_at: float, now: float | None = None) -> None:
+        """Put a task that was assigned before a restart straight back on its agent: the agent's load counts it
+        (its room is taken), the queue's statistics do not count it again (it was offered and answered before),
+        and it has no timers (an assigned task neither overflows nor times out)."""
+        now = self._advance(now)
+        if spec.id in self.tasks:
+            raise RoutingError(f"task {spec.id} is already in the engine")
+        q = self.queues.get(spec.queue_id)
+        if q is None or q.spec.tenant_id != spec.tenant_id:
+            raise RoutingError(f"task {spec.id}: no queue {spec.queue_id} in tenant {spec.tenant_id}")
+        a = self._agent(agent_id)
+        if a.tenant_id != spec.tenant_id:
+            raise RoutingError(f"task {spec.id}: agent {agent_id} is not in tenant {spec.tenant_id}")
+        self._seq += 1
+        t = _Task(spec, self._seq)
+        t.state, t.agent, t.accepted_at = TaskState.ASSIGNED, a.id, min(accepted_at, now)
+        self.tasks[t.id] = t
+        a.load[t.channel] += 1
+        a.load_total += 1
+        if t.channel in EXCLUSIVE:
+            a.load_exclusive += 1
+        self._refresh(a)
+        self._log(now, "task_restored", task=t.id, agent=a.id, queue=q.spec.id, reason="assigned before restart")
+
+    @_operation
+    def remove_agent(self, agent_id: int, now: float | None = None, reason: str = "removed") -> None:
+        """Take an agent out of the engine (its account was deactivated). Nothing it held is lost: its offer, the
+        contacts assigned to it and those waiting for it as their preferred agent all wait again in their original
+        places, and are routed to other agents at once, most urgent first."""
+        now = self._advance(now)
+        a = self._agent(agent_id)
+        was = a.state()
+        held = [t for t in self.tasks.values() if t.agent == a.id and t.state is not TaskState.WAITING]
+        held += [t for t in a.personal.values() if t.state is TaskState.WAITING]
+        a.presence, a.reason, a.reserved, a.channels = Presence.OFFLINE, reason, None, frozenset()
+        a.personal.clear()
+        self._dirty[a.id] = a
+        self._sync()  # out of its queues' idle lists
+        for qid in a.spec.queues:
+            self.queues[qid].members.pop(a.id, None)
+        del self.agents[a.id]
+        if was is not AgentState.OFFLINE:
+            self._log(now, "agent_state", agent=a.id, reason=reason, data={"from": was.value, "to": "offline"})
+        self._log(now, "agent_removed", agent=a.id, reason=reason)
+        for t in held:
+            if t.state is not TaskState.WAITING:
+                kind = "offer_returned" if t.state is TaskState.RESERVED else "task_requeued"
+                t.state, t.agent = TaskState.WAITING, None
+                self.queues[t.queue_id].waiting[t.id] = t.enq
+                self._log(now, kind, task=t.id, agent=a.id, queue=t.queue_id, reason=reason)
+            t.personal = False
+            self._insert(t)
+        for t in sorted(held, key=lambda t: self.queues[t.queue_id].score(t, now), reverse=True):
+            self._route_task(t, now)
+
     # --- queries ----------------------------------------------------------------------------------------------
 
     def task_state(self, task_id: int) -> TaskState:

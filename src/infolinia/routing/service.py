@@ -1,6 +1,10 @@
 """The routing service: the pure engine fed from, and mirrored into, the database. Task rows are the durable truth;
 on start the engine is rebuilt from the rows not yet done, in their original order, so a restart loses and
-duplicates nothing. Offers are not durable: a task offered when the process stopped waits again in its place.
+duplicates nothing. Offers are not durable: a task offered when the process stopped waits again in its place; a task
+assigned when it stopped goes back on its agent (or, if that agent is gone, waits again in its place).
+
+Configuration changes reach the running engine through ``reload_queues``, ``reload_tenant`` and ``reload_agents``,
+called after the write that changed the rows has committed.
 
 Every change goes through one lock (the engine is not re-entrant while the rows are written), and engine events are
 published on the bus as ``routing.<kind>`` after the rows are committed.
@@ -11,41 +15,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.events import Event as BusEvent
 from infolinia.events import EventBus
 from infolinia.routing.engine import Engine
-from infolinia.routing.model import AgentSpec, Channel, Event, Presence, QueueSpec, Strategy, TaskSpec
+from infolinia.routing.model import AgentSpec, Event, Presence, QueueSpec
+from infolinia.routing.specs import read_agents, read_queues, seconds, task_spec
 from infolinia.store.db import Database
-from infolinia.store.models import AgentProfile, Queue, RoutingTask, TeamMember, User
+from infolinia.store.models import AgentProfile, Queue, RoutingTask, User
 
-#: row states rebuilt into the engine on load (assigned tasks are not re-attached to their agents yet)
-RESTORED_STATES = ("scheduled", "waiting", "reserved")
+#: row states rebuilt into the engine on load
+RESTORED_STATES = ("scheduled", "waiting", "reserved", "assigned")
+#: why an agent left the engine while the process runs
+DEACTIVATED = "deactivated"
 log = logging.getLogger(__name__)
-
-
-def seconds(at: datetime | None) -> float | None:
-    return None if at is None else at.timestamp()
-
-
-def queue_spec(q: Queue) -> QueueSpec:
-    return QueueSpec(
-        q.id, q.tenant_id, q.name, sl_target=q.sl_target, sl_seconds=q.sl_seconds, strategy=Strategy(q.strategy),
-        aging_s=q.aging_s, offer_timeout_s=q.offer_timeout_s, wrapup_s=q.wrapup_s, max_wait_s=q.max_wait_s,
-        max_wait_action=q.max_wait_action,
-    )  # fmt: skip
-
-
-def task_spec(row: RoutingTask) -> TaskSpec:
-    return TaskSpec(
-        row.id, row.tenant_id, row.queue_id, Channel(row.channel), row.enqueued_at.timestamp(), dict(row.skills),
-        row.language, row.priority, preferred_agent=row.preferred_agent_id,
-        preferred_until=seconds(row.preferred_until), not_before=seconds(row.not_before),
-    )  # fmt: skip
 
 
 class RoutingService:
@@ -55,6 +44,11 @@ class RoutingService:
         self.engine = Engine()
         self.lock = asyncio.Lock()
         self._last = 0.0
+        #: what the engine was given, so that an unchanged agent is not set again
+        self.agent_specs: dict[int, AgentSpec] = {}
+        #: tenant of every queue and agent the engine has known (events name a tenant even after an agent left)
+        self.queue_tenants: dict[int, int] = {}
+        self.agent_tenants: dict[int, int] = {}
 
     def _now(self, at: datetime | None) -> float:
         """Engine time never goes back, even if the wall clock does."""
@@ -66,43 +60,108 @@ class RoutingService:
         """Rebuild the engine from the database; returns how many open tasks were restored."""
         async with self.lock, self.db.session() as s:
             t = self._now(now)
-            queues = list(await s.scalars(select(Queue).order_by(Queue.id)))
-            for q in queues:
-                self.engine.set_queue(queue_spec(q), t)
-            teams: dict[int, set[int]] = {}
-            for member in await s.scalars(select(TeamMember)):
-                teams.setdefault(member.user_id, set()).add(member.team_id)
-            agents = list(
-                await s.execute(
-                    select(User, AgentProfile)
-                    .join(AgentProfile, AgentProfile.user_id == User.id)
-                    .where(User.active)
-                    .order_by(User.id)
-                )
-            )
-            for user, profile in agents:
-                serves = frozenset(
-                    q.id for q in queues
-                    if q.tenant_id == profile.tenant_id and (q.team_id is None or q.team_id in teams.get(user.id, ()))
-                )  # fmt: skip
-                spec = AgentSpec(user.id, profile.tenant_id, dict(profile.skills), frozenset(profile.languages), serves)
-                self.engine.set_agent(spec, t)
-            tasks = list(
+            self._add_queues(await read_queues(s), t)
+            await self._sync_agents(s, t)
+            rows = list(
                 await s.scalars(
                     select(RoutingTask)
                     .where(RoutingTask.state.in_(RESTORED_STATES))
                     .order_by(RoutingTask.enqueued_at, RoutingTask.id)
                 )
             )
-            for row in tasks:
-                self.engine.add_task(task_spec(row), t)
-            for _user, profile in agents:  # presence last, so restored tasks are offered in their order
-                if profile.presence != Presence.OFFLINE.value:
-                    self.engine.set_presence(
-                        profile.user_id, Presence(profile.presence), t, profile.presence_reason or ""
-                    )
+            for row in rows:
+                self._restore(row, t)
+            present = await s.execute(
+                select(AgentProfile.user_id, AgentProfile.presence, AgentProfile.presence_reason)
+                .where(AgentProfile.presence != Presence.OFFLINE.value)
+                .order_by(AgentProfile.user_id)
+            )
+            for agent_id, presence, reason in present:  # last, so restored tasks are offered in their order
+                if agent_id in self.agent_specs:
+                    self.engine.set_presence(agent_id, Presence(presence), t, reason or "")
             await self._mirror(self.engine.drain())
-        return len(tasks)
+        return len(rows)
+
+    def _restore(self, row: RoutingTask, t: float) -> None:
+        """An assigned task goes back on its agent if the agent can still work (active, with a profile); otherwise,
+        like every other open task, it waits in its original place."""
+        agent = row.agent_id
+        if row.state == "assigned" and agent is not None and agent in self.agent_specs:
+            accepted = seconds(row.assigned_at) or row.updated_at.timestamp()  # updated_at: rows from before 0003
+            self.engine.restore_assigned(task_spec(row), agent, accepted, t)
+        else:
+            self.engine.add_task(task_spec(row), t)
+
+    # --- configuration: rows -> engine --------------------------------------------------------------------------
+
+    async def reload_queues(self, queue_ids: Collection[int], now: datetime | None = None) -> None:
+        """Queues created or changed: the engine takes their rules, and the agents of their tenants the queues they
+        serve now (a new queue, a queue given to another team)."""
+        async with self.lock, self.db.session() as s:
+            t = self._now(now)
+            tenants = set(await s.scalars(select(Queue.tenant_id).where(Queue.id.in_(queue_ids))))
+            await self._refresh_tenants(s, tenants, set(queue_ids), t)
+            await self._mirror(self.engine.drain())
+
+    async def reload_tenant(self, tenant_id: int, now: datetime | None = None) -> None:
+        """The tenant's business hours or time zone changed: every queue of it takes them."""
+        async with self.lock, self.db.session() as s:
+            t = self._now(now)
+            await self._refresh_tenants(s, {tenant_id}, None, t)
+            await self._mirror(self.engine.drain())
+
+    async def reload_agents(self, user_ids: Collection[int], now: datetime | None = None) -> None:
+        """Agents whose profile, teams or account changed: the engine takes their new spec; one that can no longer
+        work (deactivated, or without a profile) leaves the engine, its work going back to the queues."""
+        async with self.lock, self.db.session() as s:
+            t = self._now(now)
+            tenants = set(await s.scalars(select(User.tenant_id).where(User.id.in_(user_ids))))
+            await self._add_missing_queues(s, {tenant for tenant in tenants if tenant is not None}, t)
+            await self._sync_agents(s, t, user_ids=set(user_ids))
+            await self._mirror(self.engine.drain())
+
+    def _add_queues(self, specs: Sequence[QueueSpec], t: float) -> None:
+        """Queues new to the engine. Overflow steps are set once all of them exist (a step may name a later one)."""
+        for spec in specs:
+            self.engine.set_queue(replace(spec, overflow=()), t)
+            self.queue_tenants[spec.id] = spec.tenant_id
+        for spec in specs:
+            if spec.overflow:
+                self.engine.update_queue(spec, t)
+
+    async def _add_missing_queues(self, s: AsyncSession, tenants: Collection[int], t: float) -> list[QueueSpec]:
+        """Every queue of ``tenants`` into the engine (those it lacks are added); returns all their specs."""
+        specs = await read_queues(s, tenant_ids=tenants)
+        self._add_queues([spec for spec in specs if spec.id not in self.queue_tenants], t)
+        return specs
+
+    async def _refresh_tenants(
+        self, s: AsyncSession, tenants: Collection[int], changed: Collection[int] | None, t: float
+    ) -> None:
+        """The ``changed`` queues (None: all) of ``tenants`` take their rows' rules, then the tenants' agents."""
+        known = set(self.queue_tenants)
+        for spec in await self._add_missing_queues(s, tenants, t):
+            if spec.id in known and (changed is None or spec.id in changed):
+                self.engine.update_queue(spec, t)
+        await self._sync_agents(s, t, tenant_ids=tenants)
+
+    async def _sync_agents(
+        self, s: AsyncSession, t: float, *, tenant_ids: Collection[int] | None = None, user_ids: set[int] | None = None
+    ) -> None:
+        """The engine's agents (of ``tenant_ids``, or ``user_ids``, or all) as the rows say: a changed spec is set,
+        an agent that can no longer work is removed."""
+        specs = await read_agents(s, tenant_ids=tenant_ids, user_ids=user_ids)
+        for spec in specs.values():
+            if self.agent_specs.get(spec.id) != spec:
+                self.engine.set_agent(spec, t)
+                self.agent_specs[spec.id] = spec
+                self.agent_tenants[spec.id] = spec.tenant_id
+        in_scope = set(self.agent_specs) if user_ids is None else user_ids & set(self.agent_specs)
+        if tenant_ids is not None:
+            in_scope = {a for a in in_scope if self.agent_tenants[a] in tenant_ids}
+        for agent_id in sorted(in_scope - set(specs)):
+            self.engine.remove_agent(agent_id, t, DEACTIVATED)
+            del self.agent_specs[agent_id]
 
     async def add_tasks(self, rows: Sequence[RoutingTask], now: datetime | None = None) -> list[int]:
         """Store new tasks (committed before the engine sees them), then route them."""
@@ -156,10 +215,10 @@ class RoutingService:
                 log.exception("routing tick failed")
 
     def tenant_of(self, ev: Event) -> int | None:
-        if ev.queue is not None and ev.queue in self.engine.queues:
-            return self.engine.queues[ev.queue].spec.tenant_id
-        if ev.agent is not None and ev.agent in self.engine.agents:
-            return self.engine.agents[ev.agent].tenant_id
+        if ev.queue is not None and ev.queue in self.queue_tenants:
+            return self.queue_tenants[ev.queue]
+        if ev.agent is not None:
+            return self.agent_tenants.get(ev.agent)
         return None
 
     async def _mirror(self, events: list[Event]) -> None:
@@ -174,9 +233,13 @@ class RoutingService:
                 elif ev.kind == "offer_returned":
                     change.update(state="waiting", agent_id=None)
                 elif ev.kind == "offer_accepted":
-                    change.update(state="assigned")
+                    change.update(state="assigned", assigned_at=datetime.fromtimestamp(ev.at, UTC))
                 elif ev.kind == "task_queued":
                     change.setdefault("state", "waiting")
+                    change.setdefault("agent_id", None)  # a reserved or assigned task restored as waiting
+                    change.setdefault("assigned_at", None)
+                elif ev.kind == "task_requeued":
+                    change.update(state="waiting", agent_id=None, assigned_at=None)
                 elif ev.kind == "overflow":
                     change.update(queue_id=ev.queue, skills=dict(ev.data["skills"]), language=ev.data["language"])
                 elif ev.kind in ("task_completed", "task_abandoned", "task_exited"):
@@ -185,8 +248,10 @@ class RoutingService:
                         outcome = f"exited:{ev.data.get('action', ev.reason)}"
                     change.update(state="done", outcome=outcome)
             elif ev.kind == "agent_state" and ev.agent is not None:
-                agent = self.engine.agents[ev.agent]
-                presence[ev.agent] = (agent.presence.value, agent.reason)
+                agent = self.engine.agents.get(ev.agent)
+                presence[ev.agent] = (
+                    (agent.presence.value, agent.reason) if agent else (Presence.OFFLINE.value, ev.reason)
+                )
         if changes or presence:
             async with self.db.session() as s:
                 for task_id, change in changes.items():

@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -174,6 +176,13 @@ class AgentProfile(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     presence: Mapped[str] = mapped_column(String(20), default="offline", server_default="offline")
     presence_reason: Mapped[str | None] = mapped_column(String(100))
+    # routing settings (see infolinia.routing.model.AgentSpec): contacts at once per channel
+    capacity_voice: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    capacity_callback: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    capacity_chat: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    capacity_email: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    capacity_case: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    voice_exclusive: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Queue(Base):
@@ -198,6 +207,14 @@ class Queue(Base):
     wrapup_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     max_wait_s: Mapped[float | None] = mapped_column(Float)
     max_wait_action: Mapped[str] = mapped_column(String(40), default="voicemail", server_default="voicemail")
+    missed_offer_presence: Mapped[str] = mapped_column(String(20), default="break", server_default="break")
+    short_abandon_s: Mapped[float] = mapped_column(Float, default=5.0, server_default="5")
+    closed_action: Mapped[str] = mapped_column(String(40), default="closed", server_default="closed")
+    #: overflow steps, in increasing ``after_s``: [{"after_s", "levels", "any_language", "to_queue"}]
+    overflow: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    #: follows the tenant's business hours (live channels are refused while closed). New queues do; queues that
+    #: existed before migration 0003 keep being always open.
+    business_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
 
 
 class Customer(Base):
@@ -320,6 +337,7 @@ class RoutingTask(Base):
     state: Mapped[str] = mapped_column(String(20), default="waiting")
     agent_id: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
+    assigned_at: Mapped[datetime | None]  # when the agent accepted it (restored on that agent after a restart)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from infolinia.errors import Conflict, Invalid
 from infolinia.schemas import QueueIn, QueuePatch, TeamIn, TenantIn, TenantPatch
 from infolinia.store.models import Queue, Team, Tenant
+from infolinia.store.refs import require_in_tenant
 from infolinia.store.uow import Tx
 
 
@@ -51,27 +52,49 @@ async def create_team(tx: Tx, tenant_id: int, data: TeamIn) -> Team:
     return team
 
 
+async def _check_overflow(tx: Tx, queue: Queue) -> None:
+    """Overflow steps move contacts only to other queues of the same tenant, and come before the maximum wait."""
+    for i, step in enumerate(queue.overflow):
+        target = step.get("to_queue")
+        if target == queue.id:
+            raise Invalid(f"overflow[{i}].to_queue: a queue cannot overflow to itself", code="invalid_overflow")
+        if target is not None:
+            await require_in_tenant(tx.session, queue.tenant_id, {f"overflow[{i}].to_queue": (Queue, target)})
+        if queue.max_wait_s is not None and step["after_s"] >= queue.max_wait_s:
+            raise Invalid(
+                f"overflow[{i}].after_s: {step['after_s']:g} s is not before max_wait_s ({queue.max_wait_s:g} s)",
+                code="invalid_overflow",
+            )
+
+
 async def create_queue(tx: Tx, tenant_id: int, data: QueueIn) -> Queue:
     await _team_in_tenant(tx, tenant_id, data.team_id)
     if await tx.session.scalar(select(Queue.id).where(Queue.tenant_id == tenant_id, Queue.name == data.name)):
         raise Conflict(f"a queue named {data.name!r} exists", code="name_taken")
-    queue = Queue(tenant_id=tenant_id, name=data.name, team_id=data.team_id)
+    queue = Queue(tenant_id=tenant_id, **data.model_dump(mode="json"))
     tx.session.add(queue)
     await tx.session.flush()
+    await _check_overflow(tx, queue)
     tx.audit(tenant_id, "queue.created", "queue", queue.id)
     tx.emit("queue.created", tenant_id, id=queue.id)
     return queue
 
 
 async def update_queue(tx: Tx, queue: Queue, data: QueuePatch) -> Queue:
-    changes = data.model_dump(exclude_unset=True)
+    given = data.model_dump(mode="json")  # whole values: overflow steps keep their defaulted fields
+    changes = {key: given[key] for key in data.model_fields_set}
     if "team_id" in changes:
         await _team_in_tenant(tx, queue.tenant_id, changes["team_id"])
     if changes.get("name") is None:
         changes.pop("name", None)
+    elif changes["name"] != queue.name and await tx.session.scalar(
+        select(Queue.id).where(Queue.tenant_id == queue.tenant_id, Queue.name == changes["name"])
+    ):
+        raise Conflict(f"a queue named {changes['name']!r} exists", code="name_taken")
     for key, value in changes.items():
         setattr(queue, key, value)
+    await _check_overflow(tx, queue)
     await tx.session.flush()
     tx.audit(queue.tenant_id, "queue.updated", "queue", queue.id, fields=sorted(changes))
-    tx.emit("queue.updated", queue.tenant_id, id=queue.id)
+    tx.emit("queue.updated", queue.tenant_id, id=queue.id, fields=sorted(changes))
     return queue

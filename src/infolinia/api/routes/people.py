@@ -64,6 +64,7 @@ async def update_user(user_id: int, body: UserPatch, a: Access = Depends(access(
         user = await user_actions.update_user(
             tx, a.obj("user_id"), body, a.actor, min_password_length=a.settings.min_password_length
         )
+    await a.routing.reload_agents([user.id])  # teams, activation: which queues it serves, whether it works at all
     return await user_view(a, user)
 
 
@@ -92,7 +93,9 @@ async def list_queues(a: Access = Depends(access("queues.read"))) -> list[Queue]
 @router.post("/queues", response_model=QueueOut, status_code=201, tags=["queues"])
 async def create_queue(body: QueueIn, a: Access = Depends(access("queues.manage"))) -> Queue:
     async with a.write() as tx:
-        return await tenant_actions.create_queue(tx, a.tenant.id, body)
+        queue = await tenant_actions.create_queue(tx, a.tenant.id, body)
+    await a.routing.reload_queues([queue.id])
+    return queue
 
 
 @router.get("/queues/{queue_id}", response_model=QueueOut, tags=["queues"])
@@ -104,7 +107,9 @@ async def get_queue(queue_id: int, a: Access = Depends(access("queues.read"))) -
 @router.patch("/queues/{queue_id}", response_model=QueueOut, tags=["queues"])
 async def update_queue(queue_id: int, body: QueuePatch, a: Access = Depends(access("queues.manage"))) -> Queue:
     async with a.write() as tx:
-        return await tenant_actions.update_queue(tx, a.obj("queue_id"), body)
+        queue = await tenant_actions.update_queue(tx, a.obj("queue_id"), body)
+    await a.routing.reload_queues([queue.id])
+    return queue
 
 
 async def agent_view(a: Access, user: User, profile: AgentProfile | None) -> AgentOut:
@@ -119,6 +124,8 @@ async def agent_view(a: Access, user: User, profile: AgentProfile | None) -> Age
         skills=profile.skills if profile else {},
         languages=profile.languages if profile else [],
         team_ids=await team_ids(a.session, user.id),
+        capacity=agent_actions.capacity(profile),
+        voice_exclusive=profile.voice_exclusive if profile else True,
     )
 
 
@@ -144,4 +151,5 @@ async def set_agent(user_id: int, body: AgentProfileIn, a: Access = Depends(acce
     user: User = a.obj("user_id")
     async with a.write() as tx:
         profile = await agent_actions.set_profile(tx, user, a.tenant, body)
+    await a.routing.reload_agents([user.id])
     return await agent_view(a, user, profile)

@@ -26,8 +26,7 @@ router = APIRouter(tags=["routing"])
 
 
 def service(a: Access) -> RoutingService:
-    routing: RoutingService = a.request.app.state.ctx.routing
-    return routing
+    return a.routing
 
 
 def task_view(a: Access, row: RoutingTask) -> TaskOut:

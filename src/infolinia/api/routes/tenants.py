@@ -36,4 +36,7 @@ async def get_tenant(tenant_id: int, a: Access = Depends(access("tenants.read"))
 @router.patch("/tenants/{tenant_id}", response_model=TenantOut)
 async def update_tenant(tenant_id: int, body: TenantPatch, a: Access = Depends(access("tenants.update"))) -> Tenant:
     async with a.write() as tx:
-        return await actions.update_tenant(tx, a.obj("tenant_id"), body)
+        tenant = await actions.update_tenant(tx, a.obj("tenant_id"), body)
+    if {"business_hours", "timezone"} & body.model_fields_set:
+        await a.routing.reload_tenant(tenant.id)  # its queues' opening hours
+    return tenant
