@@ -55,7 +55,7 @@ def fresh_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
 async def center(fresh_db_url: Callable[[], Awaitable[str]]) -> AsyncIterator[Infolinia]:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    instance = Infolinia(Settings(database_url=url))
+    instance = Infolinia(Settings(database_url=url, validate_events=True))  # every event is held to its schema
     assert await demo.seed(instance.db)
     await instance.start()
     yield instance

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -33,9 +34,16 @@ class LiveServer:
         return self.log.read_text(errors="replace")
 
 
+#: held by every event the server publishes (a mismatch raises, and is caught below)
+SCHEMA_MISMATCH = ("does not match its schema", "has no schema")
+
+
 @contextmanager
-def running_server(db_url: str, workdir: Path, *extra: str, timeout: float = 60) -> Iterator[LiveServer]:
-    """``infolinia serve --demo`` on free ports; stopped with SIGTERM afterwards, which must end it cleanly."""
+def running_server(
+    db_url: str, workdir: Path, *extra: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """``infolinia serve --demo`` on free ports, checking every event it publishes against its schema; stopped with
+    SIGTERM afterwards, which must end it cleanly. ``env``: more ``INFOLINIA_*`` settings."""
     port = free_port()
     log = workdir / f"serve-{port}.log"
     with log.open("wb") as out:
@@ -56,6 +64,7 @@ def running_server(db_url: str, workdir: Path, *extra: str, timeout: float = 60)
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=workdir,
+            env={**os.environ, "INFOLINIA_VALIDATE_EVENTS": "1", **(env or {})},
         )
     server = LiveServer(f"http://127.0.0.1:{port}", proc, log)
     try:
@@ -78,3 +87,4 @@ def running_server(db_url: str, workdir: Path, *extra: str, timeout: float = 60)
     # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is the signal's
     assert code in (0, -signal.SIGTERM), server.output()
     assert "Application shutdown complete" in server.output()
+    assert not any(m in server.output() for m in SCHEMA_MISMATCH), server.output()

@@ -41,7 +41,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tasks.handle": ALL_TENANT_ROLES,  # accept, decline, complete a task offered to oneself
     "presence.self": ALL_TENANT_ROLES,
     "presence.manage": _SUPERVISORS,
-    "events.read": ALL_TENANT_ROLES,
+    "events.read": ALL_TENANT_ROLES,  # what each role receives: api/routes/live.py visible()
+    "routing.monitor": _SUPERVISORS,  # the tenant's whole routing state (snapshot) and all its events
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

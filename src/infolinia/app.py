@@ -12,11 +12,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 
-from infolinia import __version__
+from infolinia import __version__, event_types
 from infolinia.api import deps, errors
-from infolinia.api.routes import auth, customers, interactions, people, routing, tenants
+from infolinia.api.routes import auth, customers, interactions, live, people, routing, tenants
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
@@ -29,12 +29,19 @@ API = "/api/v1"
 PUBLIC_ROUTES = frozenset({f"{API}/auth/login"})
 
 HealthCheck = Callable[[], Awaitable[bool]]
-ROUTERS = (auth.router, tenants.router, people.router, customers.router, interactions.router, routing.router)
+ROUTERS = (
+    auth.router, tenants.router, people.router, customers.router, interactions.router, routing.router, live.router,
+)  # fmt: skip
 
 
 def api_routes() -> list[tuple[str, APIRoute]]:
-    """Every ``/api/v1`` route with its full path (the route table the access tests are derived from)."""
+    """Every ``/api/v1`` HTTP route with its full path (the route table the access tests are derived from)."""
     return [(API + r.path, r) for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+
+
+def api_websocket_routes() -> list[tuple[str, APIWebSocketRoute]]:
+    """Every ``/api/v1`` WebSocket route with its full path."""
+    return [(API + r.path, r) for router in ROUTERS for r in router.routes if isinstance(r, APIWebSocketRoute)]
 
 
 class Infolinia:
@@ -43,7 +50,7 @@ class Infolinia:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.bus = EventBus()
+        self.bus = EventBus(event_types.validate if settings.validate_events else None)
         self.login_limiter = SlidingWindowLimiter(settings.login_attempts, settings.login_window_s)
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
         self.routing = RoutingService(self.db, self.bus)
@@ -98,6 +105,6 @@ class Infolinia:
             report = await self.health()
             return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
-        deps.check_routes(api_routes(), PUBLIC_ROUTES)
+        deps.check_routes([*api_routes(), *api_websocket_routes()], PUBLIC_ROUTES)
         app.add_middleware(errors.BodyLimit, limit=self.settings.max_body_bytes)
         return app

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///infolinia.db"
+ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 
 
 class SettingsError(ValueError):
@@ -37,18 +39,37 @@ class Settings:
     login_attempts: int = 5
     login_window_s: float = 300.0
     min_password_length: int = 8
+    #: origins (``scheme://host[:port]``, comma-separated) whose pages may open WebSockets, besides the server's own
+    allowed_origins: str = ""
+    #: seconds of silence after which an event stream sends a keep-alive
+    events_keepalive_s: float = 15.0
+    #: events held for one slow stream subscriber before it is told ``overflow`` and closed
+    events_buffer: int = 10_000
+    #: check every event against its schema before publishing it (raises on a mismatch: for tests and debugging)
+    validate_events: bool = False
 
     def __post_init__(self) -> None:
         for name in ("http_port", "sip_port"):
             if not 1 <= getattr(self, name) <= 65535:
                 raise SettingsError(f"{name} must be a port number (1-65535), not {getattr(self, name)}")
-        positive = ("session_hours", "max_body_bytes", "login_attempts", "login_window_s")
+        positive = (
+            "session_hours", "max_body_bytes", "login_attempts", "login_window_s", "events_keepalive_s",
+            "events_buffer",
+        )  # fmt: skip
         for name in positive:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise SettingsError(f"{name} must be a positive number, not {value}")
         if not 1 <= self.min_password_length <= 256:
             raise SettingsError(f"min_password_length must be 1-256, not {self.min_password_length}")
+        for origin in self.origins:
+            if not ORIGIN.fullmatch(origin):
+                raise SettingsError(f"allowed_origins: {origin!r} is not scheme://host[:port]")
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """The allowed origins, lower-case, without a trailing slash."""
+        return frozenset(o.strip().lower().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,22 +32,35 @@ class Event:
         }
 
 
-class EventBus:
-    """Fan-out to subscriber queues. A slow subscriber loses events and is told so (``overflowed``)."""
+Check = Callable[[Event], None]
+Wanted = Callable[[Event], bool]
 
-    def __init__(self) -> None:
+
+class EventBus:
+    """Fan-out to subscriber queues. A slow subscriber loses events and is told so (``overflowed``).
+
+    ``check``, when given, sees every event before it is stamped and raises if it is malformed (the test suite and
+    ``INFOLINIA_VALIDATE_EVENTS`` hold every event to its schema this way)."""
+
+    def __init__(self, check: Check | None = None) -> None:
         self._subscribers: set[Subscription] = set()
         self._seq = itertools.count(1)
+        self._check = check
+        self.last_seq = 0  # the sequence number of the newest event published (0: none yet)
 
     def publish(self, event: Event) -> Event:
-        stamped = Event(event.type, event.tenant_id, event.data, seq=next(self._seq), at=event.at)
+        if self._check is not None:
+            self._check(event)
+        self.last_seq = next(self._seq)
+        stamped = Event(event.type, event.tenant_id, event.data, seq=self.last_seq, at=event.at)
         for sub in list(self._subscribers):
             sub.offer(stamped)
         return stamped
 
     @contextmanager
-    def subscribe(self, maxsize: int = 10_000) -> Iterator[Subscription]:
-        sub = Subscription(maxsize)
+    def subscribe(self, maxsize: int = 10_000, wanted: Wanted | None = None) -> Iterator[Subscription]:
+        """Receive the events published from now on; only those ``wanted`` accepts count against ``maxsize``."""
+        sub = Subscription(maxsize, wanted)
         self._subscribers.add(sub)
         try:
             yield sub
@@ -56,11 +69,14 @@ class EventBus:
 
 
 class Subscription:
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, wanted: Wanted | None = None) -> None:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self.overflowed = False
+        self._wanted = wanted
 
     def offer(self, event: Event) -> None:
+        if self._wanted is not None and not self._wanted(event):
+            return
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:

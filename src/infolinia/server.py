@@ -54,7 +54,8 @@ async def _serve(settings: Settings, sock: socket.socket, *, seed_demo: bool, lo
         log_level=log_level,
         access_log=False,
         lifespan="on",
-        ws="none",
+        ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )

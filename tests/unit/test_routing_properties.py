@@ -116,6 +116,14 @@ class RoutingMachine(RuleBasedStateMachine):
         self.now += dt
         self._run(self.e.tick, self.now)
 
+    @rule(agent=st.sampled_from(sorted(AGENTS)))
+    def deactivated_and_back(self, agent: int) -> None:
+        """The agent's account is deactivated (all it held waits again, offered to others) and later reactivated
+        (offline until it chooses to be ready)."""
+        spec = self.e.agents[agent].spec
+        self._run(self.e.remove_agent, agent, self.now)
+        self._run(self.e.set_agent, spec, self.now)
+
     # --- invariants -------------------------------------------------------------------------------------------
 
     @invariant()

@@ -1,26 +1,30 @@
 """The one gate every ``/api/v1`` route passes through: authenticate, fix the tenant, resolve every object named
 in the path inside that tenant (404 otherwise, whatever the role), then check the permission (403).
 
-A route declares ``a: Access = Depends(access("customers.read"))``. Path parameters are resolved by name through
+A route declares ``a: Access = Depends(access("customers.read"))``; a WebSocket route
+``w: WsAccess = Depends(ws_access("events.read"))``, which takes the credentials from the handshake or from a first
+``auth`` message (``api/wsgate.py``) and then passes the same ``admit()``. Path parameters are resolved by name through
 ``RESOLVERS``; a route with a path parameter that no resolver knows fails at start-up, so no route can skip it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Request
-from fastapi.routing import APIRoute
+from fastapi import Request, WebSocket
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.access import PERMISSIONS, TEAM_SCOPED_ROLES, Actor, can
+from infolinia.api import wsgate
+from infolinia.api.credentials import TENANT_HEADER, Credentials, credentials
 from infolinia.auth.actions import authenticate, team_ids
 from infolinia.config import Settings
-from infolinia.errors import Forbidden, Invalid, NotFound, Unauthorized
+from infolinia.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from infolinia.routing.service import RoutingService
 from infolinia.schemas import MAX_ID, has_nul
 from infolinia.store.models import (
@@ -36,9 +40,6 @@ from infolinia.store.models import (
 )
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, transaction
-
-SESSION_COOKIE = "infolinia_session"
-TENANT_HEADER = "X-Tenant"
 
 
 def interaction_scope(actor: Actor, tenant_id: int) -> ColumnElement[bool]:
@@ -110,25 +111,36 @@ class Access:
         return routing
 
 
+@dataclass
+class WsAccess:
+    """What a WebSocket route works with once the gate let it in: the accepted socket, the actor, its tenant."""
+
+    websocket: WebSocket
+    actor: Actor
+    tenant: Tenant | None
+    presented: Credentials
+    permission: str
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.websocket.app.state.ctx.settings
+        return settings
+
+    async def recheck(self) -> None:
+        """Pass the gate again (a long stream outlives logouts, deactivations and role changes); a 44xx close if not."""
+        await _admit_socket(self.websocket, self.presented, self.permission)
+
+
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def bearer_secret(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.cookies.get(SESSION_COOKIE)
-
-
-async def _actor(request: Request, s: AsyncSession) -> tuple[Actor, Tenant | None]:
-    secret = bearer_secret(request)
-    found = await authenticate(s, secret, utcnow()) if secret else None
+async def _actor(s: AsyncSession, presented: Credentials) -> tuple[Actor, Tenant | None]:
+    found = await authenticate(s, presented.secret, utcnow()) if presented.secret else None
     if found is None:
         raise Unauthorized("log in first (session cookie or Authorization: Bearer token)")
     user, token, tenant = found
-    if tenant is None and (slug := request.headers.get(TENANT_HEADER)):
+    if tenant is None and (slug := presented.tenant):
         tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
         if tenant is None:
             raise NotFound(f"no tenant {slug!r}")
@@ -163,28 +175,62 @@ async def _resolve(s: AsyncSession, actor: Actor, tenant: Tenant | None, params:
     return objects
 
 
-def access(permission: str) -> Callable[[Request], AsyncIterator[Access]]:
-    """The dependency for a route needing ``permission``. Order matters: 401, then 404, then 403."""
+async def admit(
+    s: AsyncSession, presented: Credentials, permission: str, params: dict[str, Any]
+) -> tuple[Actor, Tenant | None, dict[str, Any]]:
+    """The gate itself, for HTTP and WebSocket alike. Order matters: 401, then 404, then 403."""
+    actor, tenant = await _actor(s, presented)
+    objects = await _resolve(s, actor, tenant, params)
+    if not can(actor, permission):
+        raise Forbidden(f"your role ({actor.role.value}) lacks {permission}", details={"permission": permission})
+    return actor, tenant, objects
+
+
+def _known(permission: str) -> None:
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
+
+
+def access(permission: str) -> Callable[[Request], AsyncIterator[Access]]:
+    """The dependency for an HTTP route needing ``permission``."""
+    _known(permission)
 
     async def dependency(request: Request) -> AsyncIterator[Access]:
         if any(has_nul(v) for v in request.query_params.values()):
             raise Invalid("query parameters must not contain NUL characters")
         async with request.app.state.ctx.db.session() as s:
-            actor, tenant = await _actor(request, s)
-            objects = await _resolve(s, actor, tenant, dict(request.path_params))
-            if not can(actor, permission):
-                raise Forbidden(
-                    f"your role ({actor.role.value}) lacks {permission}", details={"permission": permission}
-                )
+            actor, tenant, objects = await admit(s, credentials(request), permission, dict(request.path_params))
             yield Access(request, s, actor, tenant, objects)
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
 
 
-def route_permission(route: APIRoute) -> str | None:
+def ws_access(permission: str) -> Callable[[WebSocket], Awaitable[WsAccess]]:
+    """The dependency for a WebSocket route needing ``permission``: origin and credentials from the handshake or the
+    first message (``api/wsgate.py``), then ``admit()``; a refusal closes the socket with ``4000 + HTTP status``.
+    The database session is released before the route runs (streams are long)."""
+    _known(permission)
+
+    async def dependency(websocket: WebSocket) -> WsAccess:
+        presented = await wsgate.handshake(websocket)
+        actor, tenant = await _admit_socket(websocket, presented, permission)
+        return WsAccess(websocket, actor, tenant, presented, permission)
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+async def _admit_socket(websocket: WebSocket, presented: Credentials, permission: str) -> tuple[Actor, Tenant | None]:
+    try:
+        async with websocket.app.state.ctx.db.session() as s:
+            actor, tenant, _ = await admit(s, presented, permission, dict(websocket.path_params))
+    except DomainError as exc:
+        raise wsgate.refusal(exc) from None
+    return actor, tenant
+
+
+def route_permission(route: APIRoute | APIWebSocketRoute) -> str | None:
     """The permission a route's access dependency demands (None when the route is public)."""
     for dep in route.dependant.dependencies:
         perm = getattr(dep.call, "permission", None)
@@ -193,8 +239,9 @@ def route_permission(route: APIRoute) -> str | None:
     return None
 
 
-def check_routes(routes: list[tuple[str, APIRoute]], public: frozenset[str]) -> None:
-    """Refuse to start if an API route skips the gate or names a path parameter no resolver knows."""
+def check_routes(routes: Sequence[tuple[str, APIRoute | APIWebSocketRoute]], public: frozenset[str]) -> None:
+    """Refuse to start if an API route (HTTP or WebSocket) skips the gate or names a path parameter no resolver
+    knows."""
     for path, route in routes:
         if path in public:
             continue

@@ -260,6 +260,7 @@ class Engine:
                 raise RoutingError(f"overflow of queue {spec.id} to unknown queue {step.to_queue}")
         if old is None:
             self.queues[spec.id] = _Queue(spec)
+            self._log(now, "queue_updated", queue=spec.id, reason="added")
             return
         waiting = [self._by_key[key] for key in sorted(k for keys in old.classes.values() for k in keys)]
         for t in waiting:
@@ -378,7 +379,7 @@ class Engine:
         else:
             stats.note(now, "abandoned", wait)
         self._forget(t)
-        self._log(now, "task_abandoned", task=t.id, queue=q.spec.id, reason=reason, data={"wait": wait})
+        self._log(now, "task_abandoned", task=t.id, agent=t.agent, queue=q.spec.id, reason=reason, data={"wait": wait})
         if t.agent is not None and t.agent in self.agents:
             self._route_agent(self.agents[t.agent], now)
 
@@ -522,10 +523,15 @@ class Engine:
         self._log(now, "agent_removed", agent=a.id, reason=reason)
         for t in held:
             if t.state is not TaskState.WAITING:
-                kind = "offer_returned" if t.state is TaskState.RESERVED else "task_requeued"
+                offered = t.state is TaskState.RESERVED
                 t.state, t.agent = TaskState.WAITING, None
                 self.queues[t.queue_id].waiting[t.id] = t.enq
-                self._log(now, kind, task=t.id, agent=a.id, queue=t.queue_id, reason=reason)
+                if offered:
+                    self._log(now, "offer_returned", task=t.id, agent=a.id, queue=t.queue_id, reason=reason)
+                else:
+                    self._log(now, "task_requeued", task=t.id, agent=a.id, queue=t.queue_id, reason=reason)
+            else:  # it waited for this agent only: now for anyone
+                self._log(now, "preferred_fallback", task=t.id, agent=a.id, queue=t.queue_id, reason=reason)
             t.personal = False
             self._insert(t)
         for t in sorted(held, key=lambda t: self.queues[t.queue_id].score(t, now), reverse=True):

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infolinia.events import Event as BusEvent
 from infolinia.events import EventBus
+from infolinia.routing import views
 from infolinia.routing.engine import Engine
 from infolinia.routing.model import AgentSpec, Event, Presence, QueueSpec
 from infolinia.routing.specs import read_agents, read_queues, seconds, task_spec
@@ -264,7 +264,5 @@ class RoutingService:
                     if profile is not None and state != Presence.WRAPUP.value:
                         profile.presence, profile.presence_reason = state, reason or None
                 await s.commit()
-        if self.bus is not None:
-            for ev in events:
-                data = {"task": ev.task, "agent": ev.agent, "queue": ev.queue, "reason": ev.reason, **ev.data}
-                self.bus.publish(BusEvent(f"routing.{ev.kind}", self.tenant_of(ev), data))
+        if self.bus is not None:  # each event with the views of what it touched (routing/views.py)
+            views.publish(self.bus, self.engine, events, self.tenant_of)

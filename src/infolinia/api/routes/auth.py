@@ -7,7 +7,8 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
-from infolinia.api.deps import SESSION_COOKIE, Access, access, client_ip
+from infolinia.api.credentials import SESSION_COOKIE
+from infolinia.api.deps import Access, access, client_ip
 from infolinia.auth import actions
 from infolinia.errors import RateLimited, Unauthorized
 from infolinia.schemas import LoginIn, LoginOut, TokenCreated, TokenIn, TokenOut, UserOut

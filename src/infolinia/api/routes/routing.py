@@ -1,19 +1,12 @@
-"""Routing: tasks waiting for agents, agents' presence, queue statistics, and the live event stream (SSE)."""
+"""Routing: tasks waiting for agents, agents' presence, queue statistics (the live stream: ``live.py``)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from infolinia.access import Actor, can
 from infolinia.api.deps import Access, access
 from infolinia.errors import Conflict, Invalid
-from infolinia.events import Event
 from infolinia.routing.engine import RoutingError
 from infolinia.routing.model import Presence
 from infolinia.routing.service import RoutingService
@@ -156,38 +149,3 @@ async def queue_stats(queue_id: int, a: Access = Depends(access("queues.read")))
     if queue_id not in engine.queues:
         return {"queue": queue_id, "waiting": 0, "agents": {}}
     return engine.queue_stats(queue_id, max(engine.now, utcnow().timestamp()))
-
-
-def visible(actor: Actor, event: Event) -> bool:
-    """Tenant first; supervisors and admins see the tenant's events, others only those about themselves."""
-    if actor.tenant_id is not None and event.tenant_id != actor.tenant_id:
-        return False  # every tenant user has a tenant; only a platform admin without X-Tenant sees all tenants
-    if can(actor, "audit.read"):
-        return True
-    return actor.user_id in (event.data.get("agent"), event.data.get("user_id"))
-
-
-@router.get("/events", response_class=StreamingResponse)
-async def events(a: Access = Depends(access("events.read"))) -> StreamingResponse:
-    """Server-sent events, one JSON object per event (``id`` is the bus sequence number); a comment every 15 s."""
-    actor = a.actor
-    bus = a.request.app.state.ctx.bus
-    await a.session.close()  # nothing more to read: do not hold a pooled connection for the whole stream
-
-    async def stream() -> AsyncIterator[bytes]:
-        with bus.subscribe() as sub:
-            yield b": connected\n\n"
-            while True:
-                try:
-                    event = await asyncio.wait_for(sub.get(), timeout=15)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                if visible(actor, event):
-                    payload = json.dumps(event.as_dict(), separators=(",", ":"), default=str)
-                    yield f"id: {event.seq}\nevent: {event.type}\ndata: {payload}\n\n".encode()
-                if sub.overflowed:
-                    yield b"event: overflow\ndata: {}\n\n"
-                    return
-
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

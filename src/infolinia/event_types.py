@@ -1,0 +1,209 @@
+"""The schema of every event published on the bus, by type. ``validate()`` raises ``InvalidEvent`` for an event
+whose type has no schema or whose data does not match it (unknown fields included), so a new event cannot be
+published without a schema: the test suite validates every event it causes.
+
+The envelope, as sent over the WebSocket and server-sent events: ``{"seq", "type", "tenant_id", "at", "data"}``.
+``routing.*`` events carry engine times (``expires_at``, ``not_before``) in seconds since the epoch, and ``after``:
+the views of the tasks, agents and queues they touched (``routing/views.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from infolinia.events import Event
+from infolinia.routing.model import AgentState
+from infolinia.routing.views import After
+
+
+class InvalidEvent(ValueError):
+    """An event that does not match its schema (a bug in the code that published it)."""
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- events from the actions (``tx.emit``) --------------------------------------------------------------------
+
+
+class ObjectId(Data):
+    id: int
+
+
+class ObjectChanged(Data):
+    id: int
+    fields: list[str]
+
+
+class UserCreated(Data):
+    id: int
+    role: str
+
+
+class TenantCreated(Data):
+    id: int
+    slug: str
+
+
+class AgentUpdated(Data):
+    user_id: int
+
+
+class ConsentChanged(Data):
+    customer_id: int
+    purpose: str
+    granted: bool
+
+
+class CustomerRestricted(Data):
+    id: int
+    restricted: bool
+
+
+class InteractionCreated(Data):
+    id: int
+    channel: str
+    customer_id: int | None
+
+
+class InteractionUpdated(ObjectChanged):
+    customer_id: int | None
+
+
+# --- routing events (``routing.<kind>``, published by the routing service) ------------------------------------
+
+
+class Routing(Data):
+    task: int | None
+    agent: int | None
+    queue: int | None
+    reason: str
+    after: After
+
+
+class TaskEvent(Routing):
+    task: int
+    queue: int
+
+
+class TaskQueued(TaskEvent):
+    priority: int
+    personal_for: int | None
+
+
+class TaskScheduled(TaskEvent):
+    not_before: float
+
+
+class Offer(TaskEvent):
+    agent: int
+    expires_at: float
+
+
+class OfferReturned(TaskEvent):
+    agent: int
+
+
+class OfferAccepted(TaskEvent):
+    agent: int
+    wait: float
+
+
+class TaskCompleted(TaskEvent):
+    agent: int
+
+
+class TaskAbandoned(TaskEvent):
+    wait: float  # ``agent``: who it was offered to or handled by, if anyone
+
+
+class TaskExited(TaskEvent):
+    action: str
+    wait: float | None = None  # absent when the queue was closed on arrival
+
+
+class Overflow(TaskEvent):
+    step: int
+    from_queue: int
+    skills: dict[str, int]
+    language: str | None
+
+
+class PreferredFallback(TaskEvent):
+    agent: int  # the preferred agent, who did not take it in time
+
+
+class AgentStateChanged(Routing):
+    agent: int
+    was: AgentState | None = Field(None, alias="from")  # absent when the engine starts a wrap-up
+    to: AgentState
+
+
+class AgentChanged(Routing):
+    agent: int
+
+
+class QueueChanged(Routing):
+    queue: int
+
+
+class TaskRestored(TaskEvent):
+    agent: int  # assigned to it before the restart, and again now
+
+
+class TaskRequeued(TaskEvent):
+    agent: int  # who held it (taken out of routing): the task waits again in its place
+
+
+SCHEMAS: dict[str, type[Data]] = {
+    "agent.updated": AgentUpdated,
+    "user.created": UserCreated,
+    "user.updated": ObjectId,
+    "tenant.created": TenantCreated,
+    "tenant.updated": ObjectChanged,
+    "team.created": ObjectId,
+    "queue.created": ObjectId,
+    "queue.updated": ObjectChanged,
+    "customer.created": ObjectId,
+    "customer.updated": ObjectChanged,
+    "customer.restricted": CustomerRestricted,
+    "customer.erased": ObjectId,
+    "consent.changed": ConsentChanged,
+    "interaction.created": InteractionCreated,
+    "interaction.updated": InteractionUpdated,
+    "routing.task_queued": TaskQueued,
+    "routing.task_scheduled": TaskScheduled,
+    "routing.offer": Offer,
+    "routing.offer_returned": OfferReturned,
+    "routing.offer_accepted": OfferAccepted,
+    "routing.task_completed": TaskCompleted,
+    "routing.task_abandoned": TaskAbandoned,
+    "routing.task_exited": TaskExited,
+    "routing.overflow": Overflow,
+    "routing.preferred_fallback": PreferredFallback,
+    "routing.agent_state": AgentStateChanged,
+    "routing.agent_updated": AgentChanged,
+    "routing.queue_updated": QueueChanged,
+    "routing.task_restored": TaskRestored,
+    "routing.task_requeued": TaskRequeued,
+    "routing.agent_removed": AgentChanged,
+}
+
+
+def parse(type_: str, data: dict[str, Any]) -> Data:
+    """The typed data of an event (as published, or as received from the stream)."""
+    schema = SCHEMAS.get(type_)
+    if schema is None:
+        raise InvalidEvent(f"event type {type_!r} has no schema")
+    try:
+        return schema.model_validate(data, strict=False)
+    except ValidationError as exc:
+        raise InvalidEvent(f"{type_} does not match its schema: {exc}") from exc
+
+
+def validate(event: Event) -> None:
+    """Raise ``InvalidEvent`` unless the event matches its schema; the bus calls it before publishing."""
+    parse(event.type, event.data)
