@@ -79,3 +79,27 @@ async def test_restart_restores_1000_waiting_tasks_in_order(center: Infolinia) -
         open_rows = await s.scalar(select(func.count()).where(RoutingTask.id.in_(ids), RoutingTask.state != "done"))
     assert open_rows == 999
     assert len(set(again.engine.tasks)) == 999
+
+
+async def test_reading_statistics_fires_due_timers_and_writes_what_they_did(center: Infolinia) -> None:
+    """Statistics move the engine's clock: an offer that timed out meanwhile is returned, and the rows say so."""
+    tenant, queues, agent = await _demo(center)
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    service = RoutingService(center.db)
+    await service.load(start)
+    await service.add_tasks(
+        [RoutingTask(tenant_id=tenant, queue_id=queues[0], channel="email", skills={}, enqueued_at=start)], start
+    )
+    await service.set_presence(agent, Presence.READY, now=start + timedelta(seconds=1))
+    task = service.engine.agents[agent].reserved  # this one, or one left waiting by an earlier test
+    assert task is not None and service.engine.task_state(task) is TaskState.RESERVED
+    queue = service.engine.tasks[task].queue_id
+    timeout = service.engine.queues[queue].spec.offer_timeout_s
+
+    stats = await service.queue_stats(queue, start + timedelta(seconds=2 + timeout))
+    assert stats is not None and stats["waiting"] >= 1
+    assert service.engine.task_state(task) is TaskState.WAITING
+    async with center.db.session() as s:
+        row = await s.get(RoutingTask, task)
+        assert row is not None and (row.state, row.agent_id) == ("waiting", None)
+    assert await service.queue_stats(2**31 - 1) is None

@@ -18,6 +18,7 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,6 +205,16 @@ class RoutingService:
 
     async def tick(self, now: datetime | None = None) -> None:
         await self._call("tick", now=now)
+
+    async def queue_stats(self, queue_id: int, now: datetime | None = None) -> dict[str, Any] | None:
+        """Live statistics of a queue (None if the engine does not have it). Reading them moves the engine's clock,
+        which may fire timers: under the lock, and mirrored like any other call."""
+        async with self.lock:
+            if queue_id not in self.engine.queues:
+                return None
+            stats = self.engine.queue_stats(queue_id, self._now(now))
+            await self._mirror(self.engine.drain())
+            return stats
 
     async def run_timers(self, interval_s: float = 0.25) -> None:
         """Fire the engine's timers (offer time-outs, overflow, maximum wait, scheduled tasks) as time passes."""

@@ -145,7 +145,6 @@ async def set_agent_presence(
 
 @router.get("/queues/{queue_id}/stats")
 async def queue_stats(queue_id: int, a: Access = Depends(access("queues.read"))) -> dict[str, object]:
-    engine = service(a).engine
-    if queue_id not in engine.queues:
-        return {"queue": queue_id, "waiting": 0, "agents": {}}
-    return engine.queue_stats(queue_id, max(engine.now, utcnow().timestamp()))
+    await a.session.close()  # the service writes through its own sessions (timers may fire)
+    stats = await service(a).queue_stats(queue_id)
+    return stats if stats is not None else {"queue": queue_id, "waiting": 0, "agents": {}}
