@@ -1,0 +1,1 @@
+"""Voice: SIP signalling and RTP media."""
