@@ -13,7 +13,8 @@ set -euo pipefail
 
 TEST_PACKAGES=(
     "postgresql:initdb,pg_ctl,postgres"
-    # Later: "sip-tester:sipp" "baresip:baresip" "chromium:chromium"
+    "sip-tester:sipp"  # SIPp; its RFC 2833 DTMF and G.711 captures in /usr/share/sip-tester feed the RTP tests
+    # Later: "baresip:baresip" "chromium:chromium"
     #        "espeak-ng:espeak-ng" "sox:sox"
 )
 
