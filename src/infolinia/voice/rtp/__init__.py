@@ -1,5 +1,6 @@
-"""RTP media wire formats, pure: packets (RFC 3550), G.711 PCMU/PCMA, RFC 4733 telephone events."""
+"""RTP media, pure: packets (RFC 3550), RTCP reports, G.711 PCMU/PCMA, RFC 4733 telephone events, the media clock."""
 
+from infolinia.voice.rtp.clock import Due, MediaClock
 from infolinia.voice.rtp.dtmf import DIGITS, Digit, DtmfFrame, DtmfReceiver, TelephoneEvent, dtmf_frames
 from infolinia.voice.rtp.errors import RtpError
 from infolinia.voice.rtp.g711 import (
@@ -17,15 +18,23 @@ from infolinia.voice.rtp.g711 import (
     ulaw_to_linear,
 )
 from infolinia.voice.rtp.packet import RtpExtension, RtpPacket, is_rtcp
+from infolinia.voice.rtp.rtcp import ReceiverReport, ReportBlock, RtcpOther, RtcpPacket, SenderReport, parse_rtcp
 
 __all__ = [
     "DIGITS",
     "Digit",
     "DtmfFrame",
     "DtmfReceiver",
+    "Due",
+    "MediaClock",
+    "ReceiverReport",
+    "ReportBlock",
+    "RtcpOther",
+    "RtcpPacket",
     "RtpError",
     "RtpExtension",
     "RtpPacket",
+    "SenderReport",
     "TelephoneEvent",
     "alaw_decode",
     "alaw_decode_array",
@@ -36,6 +45,7 @@ __all__ = [
     "is_rtcp",
     "linear_to_alaw",
     "linear_to_ulaw",
+    "parse_rtcp",
     "ulaw_decode",
     "ulaw_decode_array",
     "ulaw_encode",
