@@ -49,7 +49,10 @@ def udp_datagrams(path: Path) -> Iterator[Datagram]:
             raise PcapError("truncated record")
         frame = data[offset : offset + included]
         offset += included
-        yield _udp(seconds + micros / 1e6, _ip_packet(frame, linktype))
+        try:
+            yield _udp(seconds + micros / 1e6, _ip_packet(frame, linktype))
+        except struct.error as exc:  # a header cut short
+            raise PcapError(f"truncated frame: {exc}") from exc
 
 
 def _ip_packet(frame: bytes, linktype: int) -> bytes:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import struct
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.pcap import udp_datagrams
+from tests.pcap import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PcapError, udp_datagrams
 
 from infolinia.voice.rtp import DtmfReceiver, RtpPacket, TelephoneEvent, alaw_decode_array, alaw_encode, is_rtcp
 
@@ -91,3 +93,57 @@ def test_g711a_capture_parses_and_decodes() -> None:
     assert len(pcm) == len(audio)
     assert alaw_encode(pcm) == audio  # every A-law code survives decode and encode
     assert np.abs(pcm.astype(np.int32)).max() > 1000  # speech, not silence
+
+
+def test_missing_captures_skip_locally_and_fail_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CAPTURES", tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        capture("g711a.pcap")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="sip-tester"):
+        capture("g711a.pcap")
+
+
+def _pcap(linktype: int, frames: list[bytes]) -> bytes:
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for i, frame in enumerate(frames):
+        out += struct.pack("<IIII", 1_000 + i, 0, len(frame), len(frame)) + frame
+    return out
+
+
+def _ipv4_udp(payload: bytes) -> bytes:
+    udp = struct.pack("!HHHH", 5004, 6000, 8 + len(payload), 0) + payload
+    ip = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    )
+    return ip + udp
+
+
+def test_pcap_reader_reads_linux_cooked_captures(tmp_path: Path) -> None:
+    rtp = bytes(RtpPacket(0, 1, 160, 9, b"\xff" * 160))
+    sll = struct.pack("!HHH8sH", 0, 1, 6, bytes(8), 0x0800)
+    path = tmp_path / "sll.pcap"
+    path.write_bytes(_pcap(LINKTYPE_LINUX_SLL, [sll + _ipv4_udp(rtp)]))
+    [datagram] = udp_datagrams(path)
+    assert (datagram.src, datagram.dst, datagram.payload) == (("10.0.0.1", 5004), ("10.0.0.2", 6000), rtp)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\x00" * 24,  # bad magic
+        _pcap(LINKTYPE_ETHERNET, [bytes(12) + b"\x86\xdd" + bytes(40)])[:-1],  # record cut short
+        _pcap(LINKTYPE_ETHERNET, [bytes(12) + b"\x86\xdd" + bytes(40)]),  # IPv6
+        _pcap(LINKTYPE_ETHERNET, [bytes(12) + b"\x08\x00" + _ipv4_udp(b"abc")[:-1]]),  # IP length past the data
+        _pcap(147, [b"x"]),  # unknown link type
+        _pcap(LINKTYPE_ETHERNET, [bytes(13)]),  # Ethernet header cut short
+        _pcap(LINKTYPE_ETHERNET, [bytes(12) + b"\x08\x00" + _ipv4_udp(b"")[:24]]),  # UDP header cut short
+    ],
+)
+def test_pcap_reader_is_strict(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.pcap"
+    path.write_bytes(content)
+    with pytest.raises(PcapError):
+        list(udp_datagrams(path))
