@@ -36,9 +36,13 @@ class RtpExtension:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RtpPacket:
-    """One RTP packet. `padding` is the P-bit padding count (0 = none), the pad count byte included."""
+    """One RTP packet. `padding` is the P-bit padding count (0 = none), the pad count byte included.
+
+    Mutable (a frozen dataclass takes ten times as long to build, and this is built per datagram): a relay
+    rewrites `sequence`, `timestamp` or `ssrc` in place; `bytes()` checks every field's range.
+    """
 
     payload_type: int
     sequence: int
@@ -58,9 +62,10 @@ class RtpPacket:
         first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
         if first >> 6 != RTP_VERSION:
             raise RtpError(f"RTP version {first >> 6}, expected 2")
-        end = len(data)
+        if not first & 0x3F:  # no padding, extension or CSRC: the common case
+            return cls(second & 0x7F, sequence, timestamp, ssrc, bytes(data[HEADER_SIZE:]), bool(second & 0x80))
         padding = _padding(data) if first & 0x20 else 0
-        end -= padding
+        end = len(data) - padding
         csrc, offset = _csrc(data, first & 0x0F, end)
         extension, offset = _extension(data, offset, end) if first & 0x10 else (None, offset)
         if offset > end:
@@ -78,18 +83,24 @@ class RtpPacket:
         )
 
     def __bytes__(self) -> bytes:
-        _check_fields(self)
-        first = RTP_VERSION << 6 | (0x20 if self.padding else 0) | (0x10 if self.extension else 0) | len(self.csrc)
+        if not 0 <= self.payload_type <= 0x7F or len(self.csrc) > 15 or not 0 <= self.padding <= 0xFF:
+            raise RtpError("RTP payload type, CSRC count or padding out of range")
+        first = (
+            RTP_VERSION << 6
+            | (0x20 if self.padding else 0)
+            | (0x10 if self.extension is not None else 0)
+            | len(self.csrc)
+        )
         second = (0x80 if self.marker else 0) | self.payload_type
-        parts = [_HEADER.pack(first, second, self.sequence, self.timestamp, self.ssrc)]
-        parts.extend(struct.pack("!I", c) for c in self.csrc)
-        if self.extension is not None:
-            ext = self.extension
-            parts.append(_EXTENSION_HEADER.pack(ext.profile, len(ext.data) // 4) + ext.data)
-        parts.append(self.payload)
-        if self.padding:
-            parts.append(bytes(self.padding - 1) + bytes((self.padding,)))
-        return b"".join(parts)
+        try:
+            header = _HEADER.pack(first, second, self.sequence, self.timestamp, self.ssrc)
+            if first & 0x3F:
+                header += struct.pack(f"!{len(self.csrc)}I", *self.csrc) + _extension_bytes(self.extension)
+        except struct.error as exc:
+            raise RtpError(f"RTP field out of range: {exc}") from exc
+        if not self.padding:
+            return header + self.payload
+        return b"".join((header, self.payload, bytes(self.padding - 1), bytes((self.padding,))))
 
 
 def is_rtcp(data: bytes) -> bool:
@@ -129,21 +140,9 @@ def _extension(data: bytes, offset: int, end: int) -> tuple[RtpExtension, int]:
     return RtpExtension(profile, bytes(data[start:stop])), stop
 
 
-def _check_fields(packet: RtpPacket) -> None:
-    checks = (
-        (0 <= packet.payload_type <= 0x7F, "payload type"),
-        (0 <= packet.sequence <= 0xFFFF, "sequence"),
-        (0 <= packet.timestamp <= 0xFFFFFFFF, "timestamp"),
-        (0 <= packet.ssrc <= 0xFFFFFFFF, "SSRC"),
-        (len(packet.csrc) <= 15 and all(0 <= c <= 0xFFFFFFFF for c in packet.csrc), "CSRC list"),
-        (0 <= packet.padding <= 0xFF, "padding"),
-        (packet.extension is None or _extension_ok(packet.extension), "extension"),
-    )
-    for ok, what in checks:
-        if not ok:
-            raise RtpError(f"RTP {what} out of range")
-
-
-def _extension_ok(extension: RtpExtension) -> bool:
-    size = len(extension.data)
-    return 0 <= extension.profile <= 0xFFFF and size % 4 == 0 and size // 4 <= 0xFFFF
+def _extension_bytes(extension: RtpExtension | None) -> bytes:
+    if extension is None:
+        return b""
+    if len(extension.data) % 4:
+        raise RtpError("RTP extension data is not a whole number of 32-bit words")
+    return _EXTENSION_HEADER.pack(extension.profile, len(extension.data) // 4) + extension.data
