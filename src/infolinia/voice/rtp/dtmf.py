@@ -139,7 +139,8 @@ def dtmf_frames(
 
     Every packet carries `timestamp` (the press start). Durations grow by one packet time and stop at the
     press length, which must fit in 16 bits (no long-event segments). The end packets follow one packet time
-    apart; each needs its own sequence number from the stream (see `DtmfFrame.packet`).
+    apart; the stream numbers every frame (`DtmfFrame.packet`). Some senders repeat the end packet's sequence
+    number instead; the receiver takes either.
     """
     if len(digit) != 1 or digit not in DIGITS:
         raise ValueError(f"not a DTMF digit: {digit!r}")
