@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SipError
-from .grammar import ALPHANUM, DIGITS, HEXDIGITS, Param, find_param, parse_int
+from .grammar import ALPHANUM, DIGITS, HEXDIGITS, Param, parse_int
 
 _UNRESERVED = ALPHANUM | frozenset("-_.!~*'()")
 _USER_CHARS = _UNRESERVED | frozenset("&=+$,;?/")
@@ -74,11 +74,12 @@ class SipUri:
         return "".join(out)
 
     def param(self, name: str) -> str | None:
-        found = find_param(self.params, name)
-        return None if found is None or found[1] is None else unescape(found[1]).decode("utf-8", "replace")
+        """The unescaped value of URI parameter ``name`` (whose written name may itself be escaped)."""
+        value = _param_key(self.params).get(name.lower().encode(), None)
+        return None if value is None else value.decode("utf-8", "replace")
 
     def has_param(self, name: str) -> bool:
-        return find_param(self.params, name) is not None
+        return name.lower().encode() in _param_key(self.params)
 
     def equivalent(self, other: object) -> bool:
         """URI equality of RFC 3261 §19.1.4 (escapes resolved, host and parameter names without case)."""
@@ -195,16 +196,25 @@ def _opt_unescape(text: str | None) -> bytes | None:
     return None if text is None else unescape(text)
 
 
-def _param_key(params: tuple[Param, ...]) -> dict[str, bytes | None]:
-    return {name.lower(): None if value is None else unescape(value).lower() for name, value in params}
+def _param_key(params: tuple[Param, ...]) -> dict[bytes, bytes | None]:
+    """Unescaped parameter names (lower case) to unescaped values; the first of a repeated name wins."""
+    key: dict[bytes, bytes | None] = {}
+    for name, value in params:
+        key.setdefault(unescape(name).lower(), None if value is None else unescape(value))
+    return key
 
 
 def _params_match(a: tuple[Param, ...], b: tuple[Param, ...]) -> bool:
-    left, right = _param_key(a), _param_key(b)
+    left, right = _lowered(_param_key(a)), _lowered(_param_key(b))
     for name in _COMPARE_ALWAYS:
-        if (name in left or name in right) and left.get(name, b"") != right.get(name, b""):
+        key = name.encode()
+        if (key in left or key in right) and left.get(key, b"") != right.get(key, b""):
             return False
     return all(left[name] == right[name] for name in left.keys() & right.keys())
+
+
+def _lowered(params: dict[bytes, bytes | None]) -> dict[bytes, bytes | None]:
+    return {name: None if value is None else value.lower() for name, value in params.items()}
 
 
 def _headers_key(headers: tuple[tuple[str, str], ...]) -> set[tuple[bytes, bytes]]:
