@@ -23,7 +23,14 @@ def wire(text: str) -> bytes:
     return text.replace("\n", "\r\n").encode()
 
 
-SDP = "v=0\no=alice 2890844526 2890844526 IN IP4 192.0.2.10\ns=-\nc=IN IP4 192.0.2.10\nt=0 0\nm=audio 49170 RTP/AVP 0 8 101\na=rtpmap:101 telephone-event/8000\n"
+SDP = """v=0
+o=alice 2890844526 2890844526 IN IP4 192.0.2.10
+s=-
+c=IN IP4 192.0.2.10
+t=0 0
+m=audio 49170 RTP/AVP 0 8 101
+a=rtpmap:101 telephone-event/8000
+"""
 BODY = wire(SDP)
 
 COMMON = """Max-Forwards: 70
@@ -32,8 +39,9 @@ From: "Alice Kowalska" <sip:alice@example.com>;tag=1928301774
 Call-ID: a84b4c76e66710@pc33.example.com
 """
 
-INVITE = wire(
-    f"""INVITE sip:800100200@pbx.example.com SIP/2.0
+INVITE = (
+    wire(
+        f"""INVITE sip:800100200@pbx.example.com SIP/2.0
 Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport
 {COMMON}CSeq: 314159 INVITE
 Contact: <sip:alice@192.0.2.10:5060>
@@ -41,10 +49,13 @@ Content-Type: application/sdp
 Content-Length: {len(BODY)}
 
 """
-) + BODY
+    )
+    + BODY
+)
 
-OK_200 = wire(
-    f"""SIP/2.0 200 OK
+OK_200 = (
+    wire(
+        f"""SIP/2.0 200 OK
 Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport=5060;received=192.0.2.10
 To: <sip:800100200@pbx.example.com>;tag=a6c85cf
 From: "Alice Kowalska" <sip:alice@example.com>;tag=1928301774
@@ -55,7 +66,9 @@ Content-Type: application/sdp
 Content-Length: {len(BODY)}
 
 """
-) + BODY
+    )
+    + BODY
+)
 
 ACK = wire(
     """ACK sip:800100200@192.0.2.1:5060 SIP/2.0
@@ -220,7 +233,8 @@ l: 0
 """
     )
     message = parse(data)
-    assert [name for name, _ in message.headers] == ["Via", "From", "To", "Call-ID", "CSeq", "Supported", "Content-Length"]
+    names = [name for name, _ in message.headers]
+    assert names == ["Via", "From", "To", "Call-ID", "CSeq", "Supported", "Content-Length"]
     assert message.headers.get("i") == message.headers.get("CALL-id") == "x@y"
     assert message.headers.values("Supported") == ["timer", "100rel"]
     assert b"\r\nCall-ID: x@y\r\n" in bytes(message)
