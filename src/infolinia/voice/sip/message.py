@@ -155,9 +155,16 @@ class _Typed:
 def _wire(start: str, headers: Headers, body: bytes) -> bytes:
     lines = [start]
     for name, value in headers:
-        lines.append(f"{name}: {str(len(body)) if name == 'Content-Length' else value}")
+        lines.append(f"{name}: {_length(value, len(body)) if name == 'Content-Length' else value}")
     head = "\r\n".join(lines) + "\r\n\r\n"
     return head.encode("utf-8", "surrogateescape") + body
+
+
+def _length(written: str, length: int) -> str:
+    """Content-Length as written when it already says ``length`` (``0150`` stays), else ``length``."""
+    if written and all(c in "0123456789" for c in written) and written.lstrip("0") == str(length).lstrip("0"):
+        return written
+    return str(length)
 
 
 @dataclass(eq=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SipError
-from .grammar import ALPHANUM, DIGITS, HEXDIGITS, Param, parse_int
+from .grammar import ALPHANUM, DIGITS, HEXDIGITS, Param, format_params, parse_int
 
 _UNRESERVED = ALPHANUM | frozenset("-_.!~*'()")
 _USER_CHARS = _UNRESERVED | frozenset("&=+$,;?/")
@@ -18,6 +18,7 @@ _PARAM_CHARS = _UNRESERVED | frozenset("[]/:&+$")
 _HEADER_CHARS = _UNRESERVED | frozenset("[]/?:+$")
 _HOST_CHARS = ALPHANUM | frozenset("-.")
 _SCHEME_CHARS = ALPHANUM | frozenset("+-.")
+_DIGITS_ETC = DIGITS | frozenset("+-.")  # a scheme starts with a letter
 _TEL_CHARS = DIGITS | HEXDIGITS | frozenset("+-.()*#")
 _OPAQUE_CHARS = _UNRESERVED | frozenset(";/?:@&=+$,[]#")
 _COMPARE_ALWAYS = ("user", "ttl", "method", "maddr", "transport")
@@ -68,7 +69,7 @@ class SipUri:
         if self.user is not None:
             out += [self.user, "" if self.password is None else ":" + self.password, "@"]
         out.append(self.host if self.port is None else f"{self.host}:{self.port}")
-        out += [f";{n}" if v is None else f";{n}={v}" for n, v in self.params]
+        out.append(format_params(self.params))
         if self.headers:
             out.append("?" + "&".join(f"{n}={v}" for n, v in self.headers))
         return "".join(out)
@@ -102,7 +103,7 @@ class TelUri:
     params: tuple[Param, ...] = ()
 
     def __str__(self) -> str:
-        return "tel:" + self.number + "".join(f";{n}" if v is None else f";{n}={v}" for n, v in self.params)
+        return "tel:" + self.number + format_params(self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ Uri = SipUri | TelUri | OtherUri
 
 def parse_uri(text: str) -> Uri:
     scheme, colon, rest = text.partition(":")
-    if not colon or not scheme or scheme[0] not in ALPHANUM or not all(c in _SCHEME_CHARS for c in scheme):
+    if not colon or not scheme or scheme[0] in _DIGITS_ETC or not all(c in _SCHEME_CHARS for c in scheme):
         raise SipError("URI without a scheme")
     scheme = scheme.lower()
     if scheme in ("sip", "sips"):
@@ -143,11 +144,11 @@ def _parse_sip(scheme: str, rest: str) -> SipUri:
         password = _check_chars(pw, _PASSWORD_CHARS, "password") if colon else None
         if not user:
             raise SipError("empty URI user")
-    rest, _, header_text = rest.partition("?")
+    rest, question, header_text = rest.partition("?")
     hostport, *param_texts = rest.split(";")
     host, port = parse_hostport(hostport)
     params = tuple(_uri_param(p) for p in param_texts)
-    headers = tuple(_uri_header(h) for h in header_text.split("&")) if header_text else ()
+    headers = tuple(_uri_header(h) for h in header_text.split("&")) if question else ()
     return SipUri(scheme, host, user, password, port, params, headers)
 
 
