@@ -1,9 +1,11 @@
 """RFC 4475 (SIP torture test messages) as conformance tests for the message layer.
 
-The messages in ``tests/data/sip/rfc4475/`` were typed from the RFC's text, one file per message, named by the
-RFC's own file names, with CRLF line ends and the RFC's ``<hex>``/``<allOneLine>``/``<repeat>`` notation expanded.
-Bodies and Content-Length values were checked to agree as in the RFC. Typing may still differ from the RFC in a
-character here or there; the checks below pin what each message is meant to exercise.
+The messages in ``tests/data/sip/rfc4475/`` were typed from the RFC's text (§3.1.1, §3.1.2, §3.2, §3.3), one file
+per message named after the RFC's own file names, with CRLF line ends and the RFC's ``<hex>`` and ``<allOneLine>``
+notation expanded. They were not byte-compared with the RFC's archive of .dat files; the long and unusual ones
+(wsinv, intmeth, longreq, scalar02, unreason) were checked line by line against published transcriptions of the
+RFC, and every body against its Content-Length. A character may still differ from the RFC here or there; the
+checks below pin what each message is meant to exercise.
 
 Included, valid (§3.1.1 and the syntactically valid ones of §3.2/§3.3): wsinv, intmeth, esc01, escnull, esc02,
 lwsdisp, longreq, dblreq, semiuri, transports, unreason, noreason, badbranch, unksm2, bext01, invut, regaut01,
