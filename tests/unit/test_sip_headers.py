@@ -78,6 +78,7 @@ def test_address_forms() -> None:
         "< sip:a@b>",
         "<sip:a@b >",
         "Bell, Alexander <sip:a@b>",
+        "Bell\x0bAlexander <sip:a@b>",
         "sip:a@b?Route=x",
         "<sip:a@b>;tag",
         "<sip:a@b>;tag=a b",
@@ -107,7 +108,7 @@ def test_malformed_contacts(value: str) -> None:
 def test_cseq() -> None:
     cseq = parse_cseq("  0042   REGISTER ")
     assert (cseq.number, cseq.method, str(cseq)) == (42, "REGISTER", "42 REGISTER")
-    for bad in ("", "1", "x INVITE", "-1 INVITE", "2147483648 INVITE", "1 INVITE extra", "1 INV@TE"):
+    for bad in ("", "1", "x INVITE", "-1 INVITE", "2147483648 INVITE", "1 INVITE extra", "1 INV@TE", "1\x0bINVITE"):
         with pytest.raises(SipError):
             parse_cseq(bad)
 

@@ -254,6 +254,7 @@ def test_multi_value_headers_split_only_outside_quotes_and_brackets() -> None:
         "<sip:c@example.com>",
     ]
     assert headers.values("Subject") == ["hello, world"]
+    assert Headers([("Supported", ""), ("k", "timer,")]).values("Supported") == ["timer"]
 
 
 def test_headers_edit_in_place() -> None:
@@ -345,6 +346,11 @@ def test_framer_cuts_a_stream_into_messages() -> None:
     stream = b"\r\n\r\n" + INVITE + OK_200 + b"\r\n" + OPTIONS
     received = [message for i in range(0, len(stream), 7) for message in framer.feed(stream[i : i + 7])]
     assert received == [parse(INVITE), parse(OK_200), parse(OPTIONS)]
+
+
+def test_framer_reads_a_folded_content_length() -> None:
+    folded = OPTIONS.replace(b"Content-Length: 0", b"Content-Length:\r\n 0")
+    assert Framer().feed(folded + OPTIONS) == [parse(OPTIONS), parse(OPTIONS)]
 
 
 def test_framer_needs_content_length_and_stays_broken() -> None:

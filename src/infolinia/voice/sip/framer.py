@@ -53,7 +53,8 @@ class Framer:
 
 
 def _content_length(head: bytes) -> int:
-    for line in head.split(b"\r\n")[1:]:
+    unfolded = head.replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    for line in unfolded.split(b"\r\n")[1:]:
         name, colon, value = line.partition(b":")
         if colon and name.strip(b" \t").lower() in _LENGTH_NAMES:
             return parse_int(value.strip(b" \t").decode("ascii", "replace"), MAX_MESSAGE_SIZE, "Content-Length")

@@ -22,6 +22,11 @@ def is_token(text: str) -> bool:
     return bool(text) and all(c in TOKEN_CHARS for c in text)
 
 
+def words(text: str) -> list[str]:
+    """``text`` split on runs of SP and HTAB (the only white space of SIP's grammar)."""
+    return [word for word in text.replace("\t", " ").split(" ") if word]
+
+
 def need_token(text: str, what: str) -> str:
     if not is_token(text):
         raise SipError(f"{what} is not a token")

@@ -24,6 +24,7 @@ from .grammar import (
     quoted_end,
     split_list,
     unquote,
+    words,
 )
 from .uri import Uri, parse_hostport, parse_uri
 
@@ -123,10 +124,10 @@ def parse_address(text: str) -> Address:
         return _name_addr(display, rest)
     lt, semi = text.find("<"), text.find(";")
     if lt >= 0 and (semi < 0 or lt < semi):
-        words = text[:lt].split()
-        if not all(is_token(word) for word in words):
+        display_words = words(text[:lt])
+        if not all(is_token(word) for word in display_words):
             raise SipError("display name must be tokens or a quoted string")
-        return _name_addr(" ".join(words) if words else None, text[lt:])
+        return _name_addr(" ".join(display_words) if display_words else None, text[lt:])
     uri_text, sep, params = text.partition(";")
     uri_text = uri_text.rstrip(WSP)
     if any(c in uri_text for c in "?, \t"):
@@ -181,7 +182,7 @@ class CSeq:
 
 
 def parse_cseq(value: str) -> CSeq:
-    parts = value.split()
+    parts = words(value)
     if len(parts) != 2:
         raise SipError("CSeq must be a number and a method")
     return CSeq(parse_int(parts[0], MAX_CSEQ, "CSeq number"), need_token(parts[1], "CSeq method"))

@@ -71,7 +71,7 @@ class Headers:
         fields = self.get_all(name)
         if canonical(name).lower() not in LIST_HEADERS:
             return fields
-        return [item for value in fields for item in split_list(value)]
+        return [item for value in fields for item in split_list(value) if item]
 
     def add(self, name: str, value: str) -> None:
         self._fields.append((canonical(name), value))
