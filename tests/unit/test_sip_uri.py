@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infolinia.voice.sip import OtherUri, SipError, SipUri, TelUri, parse_uri
+from infolinia.voice.sip import OtherUri, SipError, SipUri, TelUri, escape_param, escape_user, parse_uri, unescape
 
 
 @pytest.mark.parametrize(
@@ -121,3 +121,13 @@ def test_different_pairs_of_rfc3261(a: str, b: str) -> None:
     assert isinstance(left, SipUri)
     assert not left.equivalent(right)
     assert not left.equivalent("sip:bob@biloxi.com")
+
+
+@pytest.mark.parametrize("text", ["plain", "I have spaces", "a@b:c%d", "zażółć\x00", "+48;x=1?y"])
+def test_escaping_builds_uris_that_parse_back(text: str) -> None:
+    uri = parse_uri(f"sip:{escape_user(text)}@example.com;p={escape_param(text)}")
+    assert isinstance(uri, SipUri)
+    assert unescape(uri.user or "") == text.encode()
+    assert uri.param("p") == text
+    assert escape_user("I have spaces") == "I%20have%20spaces"
+    assert escape_user("+48;x=1?y") == "+48;x=1?y"

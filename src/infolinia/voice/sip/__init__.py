@@ -26,7 +26,7 @@ from .limits import MAX_HEADER_LENGTH, MAX_HEADERS, MAX_MESSAGE_SIZE
 from .message import SIP_VERSION, Headers, Request, Response
 from .names import canonical
 from .parser import parse
-from .uri import OtherUri, SipUri, TelUri, Uri, parse_uri, unescape
+from .uri import OtherUri, SipUri, TelUri, Uri, escape_param, escape_user, parse_uri, unescape
 
 __all__ = [
     "MAX_HEADERS",
@@ -49,6 +49,8 @@ __all__ = [
     "Uri",
     "Via",
     "canonical",
+    "escape_param",
+    "escape_user",
     "parse",
     "parse_address",
     "parse_auth",

@@ -39,6 +39,21 @@ def unescape(text: str) -> bytes:
     return bytes(out)
 
 
+def escape_user(text: str) -> str:
+    """``text`` as a URI user part: every octet outside the user part's characters written as ``%XX``."""
+    return _escape(text, _USER_CHARS)
+
+
+def escape_param(text: str) -> str:
+    """``text`` as a URI parameter name or value."""
+    return _escape(text, _PARAM_CHARS)
+
+
+def _escape(text: str, allowed: frozenset[str]) -> str:
+    raw = text.encode("utf-8", "surrogateescape")
+    return "".join(chr(octet) if chr(octet) in allowed else f"%{octet:02X}" for octet in raw)
+
+
 def _check_chars(text: str, allowed: frozenset[str], what: str) -> str:
     i = 0
     while i < len(text):
