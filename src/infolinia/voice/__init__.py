@@ -1,1 +1,1 @@
-"""Voice: SIP signalling and RTP media."""
+"""Voice: SIP signalling (``voice.sip``) and RTP media (``voice.rtp``); the server and IVR are to come."""
