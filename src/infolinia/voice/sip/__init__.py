@@ -22,13 +22,28 @@ from .headers import (
     parse_cseq,
     parse_via,
 )
+from .layer import MAGIC_COOKIE, TransactionLayer, TransactionLimitError, new_branch
 from .limits import MAX_HEADER_LENGTH, MAX_HEADERS, MAX_MESSAGE_SIZE
 from .message import SIP_VERSION, Headers, Request, Response
 from .names import canonical
 from .parser import parse
+from .timers import Timer, Timers
+from .transaction import (
+    Deliver,
+    Event,
+    Rejected,
+    State,
+    Terminated,
+    TimedOut,
+    TransactionError,
+    TransactionKey,
+    Transmit,
+    TransportError,
+)
 from .uri import OtherUri, SipUri, TelUri, Uri, escape_param, escape_user, parse_uri, unescape
 
 __all__ = [
+    "MAGIC_COOKIE",
     "MAX_HEADERS",
     "MAX_HEADER_LENGTH",
     "MAX_MESSAGE_SIZE",
@@ -37,20 +52,35 @@ __all__ = [
     "Auth",
     "CSeq",
     "ContentType",
+    "Deliver",
+    "Event",
     "Framer",
     "Headers",
     "OtherUri",
     "Param",
+    "Rejected",
     "Request",
     "Response",
     "SipError",
     "SipUri",
+    "State",
     "TelUri",
+    "Terminated",
+    "TimedOut",
+    "Timer",
+    "Timers",
+    "TransactionError",
+    "TransactionKey",
+    "TransactionLayer",
+    "TransactionLimitError",
+    "Transmit",
+    "TransportError",
     "Uri",
     "Via",
     "canonical",
     "escape_param",
     "escape_user",
+    "new_branch",
     "parse",
     "parse_address",
     "parse_auth",
