@@ -465,3 +465,129 @@ def test_random_schedules_keep_the_invariants(steps: list[tuple[str, float, int,
     now += 1000  # then everything ends by itself
     check(layer.timeout(now))
     assert len(layer) == 0 and layer.next_deadline() is None
+
+
+# --- two ends in memory over a lossy channel ------------------------------------------------------------------
+
+
+class Channel:
+    """Datagrams between two layers: each takes ``latency`` seconds and goes through the wire form; the
+    ``first``-th one and every ``every``-th after it are lost."""
+
+    def __init__(self, loss: tuple[int, int] | None, latency: float = 0.05) -> None:
+        self.loss, self.latency = loss, latency
+        self.sent = self.dropped = 0
+        self.in_flight: list[tuple[float, int, str, bytes]] = []
+
+    def send(self, now: float, to: str, message: Request | Response) -> None:
+        self.sent += 1
+        if self.loss and self.sent >= self.loss[0] and (self.sent - self.loss[0]) % self.loss[1] == 0:
+            self.dropped += 1
+            return
+        self.in_flight.append((now + self.latency, self.sent, to, bytes(message)))
+        self.in_flight.sort()
+
+
+class Pair:
+    """A client layer (UAC) and a server layer (UAS) with just enough TU on each side: the UAS answers OPTIONS
+    with 200 and INVITE with 180 then, a second later, 200 that it retransmits until the ACK comes (§13.3.1.4);
+    the UAC ACKs every 2xx the transaction passes up."""
+
+    def __init__(self, loss: tuple[int, int] | None) -> None:
+        self.channel = Channel(loss)
+        self.uac, self.uas = TransactionLayer(), TransactionLayer()
+        self.uac_got: list[Response] = []
+        self.uas_got: list[Request] = []
+        self.acks_sent = 0
+        self.ok: tuple[TransactionKey, Response] | None = None
+        self.ok_next: float | None = None  # the UAS TU's own timer: send or retransmit the 2xx
+        self.ok_interval = 0.5
+
+    def deliver_uac(self, events: list[Event], now: float) -> None:
+        for event in events:
+            if isinstance(event, Transmit):
+                self.channel.send(now, "uas", event.message)
+            elif isinstance(event, Deliver) and isinstance(event.message, Response):
+                self.uac_got.append(event.message)
+                rsp, tx = event.message, self.uac.get(event.key) if event.key else None
+                if rsp.cseq.method == "INVITE" and 200 <= rsp.status < 300 and tx is not None:
+                    self.channel.send(now, "uas", ack_of_2xx(tx.request, rsp))
+                    self.acks_sent += 1
+
+    def deliver_uas(self, events: list[Event], now: float) -> None:
+        for event in events:
+            if isinstance(event, Transmit):
+                self.channel.send(now, "uac", event.message)
+            elif isinstance(event, Deliver) and isinstance(event.message, Request):
+                req = event.message
+                self.uas_got.append(req)
+                if req.method == "ACK":
+                    self.ok_next = None
+                elif req.method == "OPTIONS" and event.key:
+                    self.deliver_uas(self.uas.send_response(event.key, response(req, 200), now), now)
+                elif req.method == "INVITE" and event.key:
+                    self.deliver_uas(self.uas.send_response(event.key, response(req, 180), now), now)
+                    self.ok, self.ok_next = (event.key, response(req, 200)), now + 1.0
+
+    def run(self, until: float = 120.0) -> float:
+        now = 0.0
+        while True:
+            times = [t for t in (self.uac.next_deadline(), self.uas.next_deadline(), self.ok_next) if t is not None]
+            times += [self.channel.in_flight[0][0]] if self.channel.in_flight else []
+            if not times or min(times) > until:
+                return now
+            assert min(times) >= now
+            now = min(times)
+            while self.channel.in_flight and self.channel.in_flight[0][0] <= now:
+                _, _, to, wire = self.channel.in_flight.pop(0)
+                layer, deliver = (self.uac, self.deliver_uac) if to == "uac" else (self.uas, self.deliver_uas)
+                deliver(layer.receive(parse(wire), now, ("127.0.0.1", 5060)), now)
+            self.deliver_uac(self.uac.timeout(now), now)
+            self.deliver_uas(self.uas.timeout(now), now)
+            if self.ok_next is not None and self.ok_next <= now and self.ok is not None:
+                key, ok = self.ok
+                if self.uas.get(key) is not None:
+                    self.deliver_uas(self.uas.send_response(key, ok, now), now)
+                self.ok_next, self.ok_interval = now + self.ok_interval, min(2 * self.ok_interval, 4.0)
+
+
+LOSSES = [None, (1, 3), (2, 3), (2, 4), (2, 7), (3, 5), (4, 6), (4, 4)]
+
+
+def ack_of_2xx(invite: Request, ok: Response) -> Request:
+    """The UAC dialog's ACK of a 2xx: a new branch, its own transaction-less request (§13.2.2.4)."""
+    headers = Headers([("Via", f"SIP/2.0/UDP 192.0.2.10:5060;branch={new_branch()}")])
+    for name in ("From", "Call-ID"):
+        headers.add(name, invite.headers.get(name) or "")
+    headers.add("To", ok.headers.get("To") or "")
+    headers.add("CSeq", f"{invite.cseq.number} ACK")
+    return Request("ACK", invite.uri, headers)
+
+
+@pytest.mark.parametrize("loss", LOSSES[:5])
+def test_two_ends_complete_options_through_a_lossy_channel(loss: tuple[int, int] | None) -> None:
+    pair = Pair(loss)
+    options = request("OPTIONS", new_branch())
+    pair.deliver_uac(pair.uac.send_request(options, 0.0)[1], 0.0)
+    end = pair.run()
+    assert [r.status for r in pair.uac_got] == [200]
+    assert [r.method for r in pair.uas_got] == ["OPTIONS"]  # retransmits absorbed by the server transaction
+    assert len(pair.uac) == len(pair.uas) == 0 and end < 64
+    assert (pair.channel.dropped > 0) == (loss is not None)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_two_ends_complete_invite_200_ack_through_a_lossy_channel(loss: tuple[int, int] | None) -> None:
+    pair = Pair(loss)
+    invite = request("INVITE", new_branch())
+    pair.deliver_uac(pair.uac.send_request(invite, 0.0)[1], 0.0)
+    pair.run()
+    finals = [r for r in pair.uac_got if r.status >= 200]
+    assert finals and {r.status for r in finals} == {200}  # 2xx retransmits reach the TU to be ACKed again
+    assert pair.acks_sent == len(finals)
+    if loss == (4, 4):  # the first ACK is lost: the UAS retransmits its 200, the UAC transaction passes it up
+        assert pair.acks_sent >= 2
+    assert [r.method for r in pair.uas_got if r.method != "ACK"] == ["INVITE"]  # one INVITE reaches the TU
+    assert "ACK" in [r.method for r in pair.uas_got] and pair.ok_next is None  # the 2xx retransmits stopped
+    assert len(pair.uac) == len(pair.uas) == 0
+    assert (pair.channel.dropped > 0) == (loss is not None)
