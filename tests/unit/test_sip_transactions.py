@@ -18,6 +18,8 @@ from infolinia.voice.sip import (
     State,
     Terminated,
     TimedOut,
+    Timer,
+    Timers,
     TransactionError,
     TransactionKey,
     TransactionLayer,
@@ -27,6 +29,21 @@ from infolinia.voice.sip import (
     new_branch,
     parse,
     parse_uri,
+)
+from infolinia.voice.sip.transaction import (
+    INVITE_CLIENT,
+    INVITE_SERVER,
+    NON_INVITE_CLIENT,
+    NON_INVITE_SERVER,
+    ClientTransaction,
+    Input,
+    InviteClientTransaction,
+    InviteServerTransaction,
+    NonInviteClientTransaction,
+    NonInviteServerTransaction,
+    ServerTransaction,
+    Table,
+    Transaction,
 )
 
 PEER = ("192.0.2.20", 5060)
@@ -366,8 +383,6 @@ def test_unreadable_messages_are_dropped_and_counted() -> None:
 
 
 def test_timers_are_configurable() -> None:
-    from infolinia.voice.sip import Timers
-
     layer = TransactionLayer(Timers(t1=0.1, t2=0.4, t4=1.0))
     layer.send_request(request("OPTIONS", new_branch()), 0.0)
     timed = run_timers(layer, 10)
@@ -591,3 +606,147 @@ def test_two_ends_complete_invite_200_ack_through_a_lossy_channel(loss: tuple[in
     assert "ACK" in [r.method for r in pair.uas_got] and pair.ok_next is None  # the 2xx retransmits stopped
     assert len(pair.uac) == len(pair.uas) == 0
     assert (pair.channel.dropped > 0) == (loss is not None)
+
+
+# --- every rule of the four tables ----------------------------------------------------------------------------
+
+MACHINES: dict[str, tuple[type[Transaction], str, Table]] = {
+    "ict": (InviteClientTransaction, "INVITE", INVITE_CLIENT),
+    "nict": (NonInviteClientTransaction, "OPTIONS", NON_INVITE_CLIENT),
+    "ist": (InviteServerTransaction, "INVITE", INVITE_SERVER),
+    "nist": (NonInviteServerTransaction, "OPTIONS", NON_INVITE_SERVER),
+}
+STATUS = {"1xx": 180, "2xx": 200, "fail": 486}
+INPUTS: dict[str, Input | Timer] = {
+    "1xx": Input.PROVISIONAL,
+    "2xx": Input.SUCCESS,
+    "fail": Input.FAILURE,
+    "req": Input.REQUEST,
+    "ack": Input.ACK,
+    "err": Input.TRANSPORT_ERROR,
+    **{timer.value: timer for timer in Timer},
+}
+T, C, D, E, X = "Transmit", "Deliver", "TimedOut", "TransportError", "Terminated"
+RULES: list[tuple[str, tuple[str, ...], str, State, list[str]]] = [
+    ("ict", (), "A", State.CALLING, [T]),
+    ("ict", (), "B", State.TERMINATED, [D, X]),
+    ("ict", (), "1xx", State.PROCEEDING, [C]),
+    ("ict", (), "2xx", State.ACCEPTED, [C]),
+    ("ict", (), "fail", State.COMPLETED, [T, C]),
+    ("ict", (), "err", State.TERMINATED, [E, X]),
+    ("ict", ("1xx",), "1xx", State.PROCEEDING, [C]),
+    ("ict", ("1xx",), "2xx", State.ACCEPTED, [C]),
+    ("ict", ("1xx",), "fail", State.COMPLETED, [T, C]),
+    ("ict", ("fail",), "fail", State.COMPLETED, [T]),
+    ("ict", ("fail",), "err", State.TERMINATED, [E, X]),
+    ("ict", ("fail",), "D", State.TERMINATED, [X]),
+    ("ict", ("2xx",), "2xx", State.ACCEPTED, [C]),
+    ("ict", ("2xx",), "M", State.TERMINATED, [X]),
+    ("nict", (), "E", State.TRYING, [T]),
+    ("nict", (), "F", State.TERMINATED, [D, X]),
+    ("nict", (), "1xx", State.PROCEEDING, [C]),
+    ("nict", (), "2xx", State.COMPLETED, [C]),
+    ("nict", (), "fail", State.COMPLETED, [C]),
+    ("nict", (), "err", State.TERMINATED, [E, X]),
+    ("nict", ("1xx",), "E", State.PROCEEDING, [T]),
+    ("nict", ("1xx",), "F", State.TERMINATED, [D, X]),
+    ("nict", ("1xx",), "1xx", State.PROCEEDING, [C]),
+    ("nict", ("1xx",), "2xx", State.COMPLETED, [C]),
+    ("nict", ("1xx",), "fail", State.COMPLETED, [C]),
+    ("nict", ("1xx",), "err", State.TERMINATED, [E, X]),
+    ("nict", ("2xx",), "K", State.TERMINATED, [X]),
+    ("ist", (), "100", State.PROCEEDING, [T]),
+    ("ist", (), "1xx", State.PROCEEDING, [T]),
+    ("ist", (), "2xx", State.ACCEPTED, [T]),
+    ("ist", (), "fail", State.COMPLETED, [T]),
+    ("ist", ("1xx",), "req", State.PROCEEDING, [T]),
+    ("ist", (), "err", State.TERMINATED, [E, X]),
+    ("ist", ("fail",), "req", State.COMPLETED, [T]),
+    ("ist", ("fail",), "G", State.COMPLETED, [T]),
+    ("ist", ("fail",), "H", State.TERMINATED, [D, X]),
+    ("ist", ("fail",), "ack", State.CONFIRMED, []),
+    ("ist", ("fail",), "err", State.TERMINATED, [E, X]),
+    ("ist", ("fail", "ack"), "I", State.TERMINATED, [X]),
+    ("ist", ("2xx",), "2xx", State.ACCEPTED, [T]),
+    ("ist", ("2xx",), "ack", State.ACCEPTED, [C]),
+    ("ist", ("2xx",), "err", State.ACCEPTED, [E]),
+    ("ist", ("2xx",), "L", State.TERMINATED, [X]),
+    ("nist", (), "1xx", State.PROCEEDING, [T]),
+    ("nist", (), "2xx", State.COMPLETED, [T]),
+    ("nist", (), "fail", State.COMPLETED, [T]),
+    ("nist", (), "req", State.TRYING, []),
+    ("nist", ("1xx",), "1xx", State.PROCEEDING, [T]),
+    ("nist", ("1xx",), "2xx", State.COMPLETED, [T]),
+    ("nist", ("1xx",), "fail", State.COMPLETED, [T]),
+    ("nist", ("1xx",), "req", State.PROCEEDING, [T]),
+    ("nist", ("1xx",), "err", State.TERMINATED, [E, X]),
+    ("nist", ("2xx",), "req", State.COMPLETED, [T]),
+    ("nist", ("2xx",), "err", State.TERMINATED, [E, X]),
+    ("nist", ("2xx",), "J", State.TERMINATED, [X]),
+]
+
+
+def apply(tx: Transaction, step: str, now: float) -> tuple[list[Event], float]:
+    """Give ``tx`` one input; a timer step first lets the earlier timers fire, and answers only its own events."""
+    if step in STATUS:
+        rsp = response(tx.request, STATUS[step])
+        return (tx.receive(rsp, now) if isinstance(tx, ClientTransaction) else tx.send_response(rsp, now)), now
+    if step in ("req", "ack"):
+        assert isinstance(tx, ServerTransaction)
+        incoming = tx.request if step == "req" else request("ACK", tx.key.branch)
+        return tx.receive(incoming, now), now
+    if step == "err":
+        return tx.transport_error(now), now
+    due = tx.deadline(Timer(step))
+    assert due is not None, f"{tx!r} does not run timer {step}"
+    tx.timeout(due - 1e-6)
+    return tx.timeout(due), due
+
+
+def drive(machine: str, path: tuple[str, ...]) -> tuple[Transaction, float]:
+    kind, method, _ = MACHINES[machine]
+    req = request(method, new_branch())
+    tx = kind(TransactionKey(req.via[0].branch or "", "", method), req, Timers())
+    tx.start(0.0)
+    now = 0.0
+    for step in path:
+        now += 0.05
+        _, now = apply(tx, step, now)
+    return tx, now + 0.05
+
+
+@pytest.mark.parametrize(("machine", "path", "step", "after", "events"), RULES)
+def test_every_rule(machine: str, path: tuple[str, ...], step: str, after: State, events: list[str]) -> None:
+    tx, now = drive(machine, path)
+    got, _ = apply(tx, step, now)
+    assert (tx.state, kinds(got)) == (after, events)
+    if after is State.TERMINATED:  # then nothing moves it and nothing comes out of it
+        assert tx.next_deadline() is None
+        for late in ("1xx", "2xx", "fail", "err", *(("req", "ack") if isinstance(tx, ServerTransaction) else ())):
+            if late in STATUS and isinstance(tx, ServerTransaction):
+                with pytest.raises(TransactionError):
+                    apply(tx, late, now + 1)
+            else:
+                assert apply(tx, late, now + 1)[0] == []
+            assert tx.state is State.TERMINATED
+
+
+def test_the_rules_cover_every_table_entry_and_nothing_else_moves() -> None:
+    covered: set[tuple[str, State, Input | Timer]] = set()
+    for machine, path, step, _, _ in RULES:
+        covered.add((machine, drive(machine, path)[0].state, INPUTS[step]))
+    for machine, (_, _, table) in MACHINES.items():
+        assert {(machine, *key) for key in table} == {c for c in covered if c[0] == machine}
+        for path in {path for m, path, *_ in RULES if m == machine}:
+            for step in ("1xx", "2xx", "fail", "req", "ack", "err"):
+                tx, now = drive(machine, path)
+                if (tx.state, INPUTS[step]) in table or (step in ("req", "ack") and machine in ("ict", "nict")):
+                    continue
+                before = tx.state
+                tu_input = step in STATUS and isinstance(tx, ServerTransaction)
+                if tu_input:
+                    with pytest.raises(TransactionError):
+                        apply(tx, step, now)
+                else:
+                    assert apply(tx, step, now)[0] == []
+                assert tx.state is before

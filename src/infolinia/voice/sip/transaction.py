@@ -264,6 +264,10 @@ class Transaction:
     def next_deadline(self) -> float | None:
         return min(self._deadlines.values(), default=None)
 
+    def deadline(self, timer: Timer) -> float | None:
+        """When ``timer`` fires next; None when it does not run."""
+        return self._deadlines.get(timer)
+
     def timeout(self, now: float) -> list[Event]:
         """Fire, in order, every timer due at ``now``."""
         events: list[Event] = []
