@@ -218,6 +218,21 @@ def test_increasing_nonce_counts_on_one_nonce() -> None:
         assert server.check(register(str(value)), NOW + nc, lookup) == Authorized("201", "SHA-256")
 
 
+def test_spelling_of_nc_and_algorithm() -> None:
+    server = challenger()
+    challenge = offered(server, algorithm="MD5")
+    secret = stored("MD5")["201"]
+    value = str(answer(challenge, "REGISTER", URI, "201", secret, cnonce="c", nc=10))
+    upper = value.replace("nc=0000000a", "nc=0000000A").replace("algorithm=MD5", "algorithm=md5")
+    nonce, cnonce = challenge.get("nonce") or "", "c"
+    response = digest_response("MD5", secret, nonce, "REGISTER", URI, "auth", "0000000A", cnonce)
+    upper = upper.replace(parse_auth(value).get("response") or "", response.upper())
+    assert "nc=0000000A" in upper and "algorithm=md5" in upper
+    assert server.check(register(upper), NOW, lookup) == Authorized("201", "MD5")
+    # the same count in the other case is a replay
+    refused(server.check(register(value), NOW, lookup), Reason.REPLAY, stale=True)
+
+
 def test_equivalent_request_uri_accepted() -> None:
     server = challenger()
     value = login(server, uri="sip:DEMO.infolinia;transport=udp")
@@ -264,6 +279,16 @@ def test_unknown_user_looks_like_a_wrong_password() -> None:
     unknown = refused(server_a.check(register(login(server_a, username="999")), NOW, lookup), Reason.CREDENTIALS)
     wrong = refused(server_b.check(register(login(server_b, password="nope")), NOW, lookup), Reason.CREDENTIALS)
     assert unknown.headers() == wrong.headers()  # same random source, same clock: same bytes on the wire
+
+
+def test_the_dummy_ha1_of_unknown_users_never_authorizes() -> None:
+    server = challenger()
+    dummy = server._dummy_ha1["SHA-256"]
+    value = str(answer(offered(server), "REGISTER", URI, "999", dummy, cnonce="c"))
+    refused(server.check(register(value), NOW, lookup), Reason.CREDENTIALS)
+    read = server.read(register(value), NOW)
+    assert isinstance(read, DigestCredentials)
+    refused(server.verify(read, "zz", NOW), Reason.CREDENTIALS)  # a broken stored value: the dummy is used
 
 
 def test_malformed_stored_ha1_never_authorizes() -> None:
@@ -341,6 +366,12 @@ def test_eviction_makes_older_nonces_stale_never_replayable() -> None:
     # (first nonce, 1) was evicted; its replay is refused as stale, not accepted
     refused(server.check(register(first), NOW + 3, lookup), Reason.STALE, stale=True)
     assert len(server._seen) == 2
+    # the oldest went, so the newest nonce still serves its next count
+    newest = challenger()._nonce(int(NOW + 2))
+    assert server.nonce_time(newest) == int(NOW + 2)
+    again = Auth.digest({"realm": REALM, "nonce": newest, "qop": "auth"}, {"algorithm": "SHA-256"})
+    value = str(answer(again, "REGISTER", URI, "201", stored("SHA-256")["201"], cnonce="c", nc=2))
+    assert server.check(register(value), NOW + 3, lookup) == Authorized("201", "SHA-256")
 
 
 def test_uri_mismatch_is_a_bad_request() -> None:

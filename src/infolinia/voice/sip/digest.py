@@ -142,7 +142,7 @@ def answer(challenge: Auth, method: str, uri: str, username: str, ha1: str, *, c
     """
     if challenge.scheme.lower() != "digest":
         raise SipError("not a Digest challenge")
-    algorithm = challenge.get("algorithm") or "MD5"
+    algorithm = _algorithm(challenge)
     realm, nonce = challenge.get("realm"), challenge.get("nonce")
     if algorithm not in ALGORITHMS or realm is None or nonce is None:
         raise SipError("unusable Digest challenge")
@@ -247,7 +247,7 @@ class DigestChallenger:
         ours = [value for value in digests if value.get("realm") == self.realm]
         if not ours:
             return self.challenge(now, Reason.WRONG_REALM if digests else Reason.MISSING)
-        chosen = next((value for value in ours if (value.get("algorithm") or "MD5") in ALGORITHMS), ours[0])
+        chosen = next((value for value in ours if _algorithm(value) in ALGORITHMS), ours[0])
         try:
             return self._credentials(chosen, request)
         except _Refused as refused:
@@ -266,7 +266,7 @@ class DigestChallenger:
         username, nonce, uri, response = fields["username"], fields["nonce"], fields["uri"], fields["response"]
         if username is None or nonce is None or uri is None or response is None:
             raise SipError("Digest credentials need username, nonce, uri and response")
-        algorithm = fields["algorithm"] or "MD5"
+        algorithm = _algorithm(value)
         qop, nc, cnonce = fields["qop"], fields["nc"], fields["cnonce"]
         if algorithm not in ALGORITHMS:
             raise _Refused(Reason.UNSUPPORTED)
@@ -285,9 +285,7 @@ class DigestChallenger:
             _encode(text)
         if not _same_uri(uri, request):
             raise SipError("digest uri is not the Request-URI")
-        return DigestCredentials(
-            username, algorithm, nonce, uri, response.lower(), request.method, qop, nc and nc.lower(), cnonce
-        )
+        return DigestCredentials(username, algorithm, nonce, uri, response.lower(), request.method, qop, nc, cnonce)
 
     def verify(self, credentials: DigestCredentials, ha1: str | None, now: float) -> Challenge | Authorized:
         """Decide on credentials from ``read``; ``ha1`` is the user's stored HA1 for the algorithm, or None."""
@@ -303,7 +301,7 @@ class DigestChallenger:
             return self.challenge(now, Reason.CREDENTIALS)
         if now - issued > self.nonce_lifetime or issued <= self._stale_before:
             return self.challenge(now, Reason.STALE, stale=True)
-        seen = (c.nonce, c.nc or "")
+        seen = (c.nonce, c.nc.lower() if c.nc else "")  # 0000000A and 0000000a are one count
         if seen in self._seen:
             return self.challenge(now, Reason.REPLAY, stale=True)
         self._remember(seen)
@@ -320,6 +318,11 @@ class _Refused(Exception):
     def __init__(self, reason: Reason) -> None:
         super().__init__(reason.value)
         self.reason = reason
+
+
+def _algorithm(value: Auth) -> str:
+    """The algorithm named (RFC 7616 §3.3: tokens, without case), MD5 when none is."""
+    return (value.get("algorithm") or "MD5").upper()
 
 
 def _h(algorithm: str, text: str) -> str:
