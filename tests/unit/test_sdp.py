@@ -226,6 +226,12 @@ def test_direction_mirrored(offered: str, ours: str) -> None:
     assert session_level.direction == ours
 
 
+@pytest.mark.parametrize(("offered", "ours"), [("sendrecv", "recvonly"), ("recvonly", "inactive")])
+def test_old_hold_with_zero_address(offered: str, ours: str) -> None:
+    offer = SIPP.replace(b"c=IN IP4 127.0.0.1", b"c=IN IP4 0.0.0.0") + f"a={offered}\r\n".encode()
+    assert answered(offer).direction == ours
+
+
 def test_port_zero_lines_are_mirrored_and_skipped() -> None:
     offer = sdp(
         "v=0",
@@ -257,6 +263,18 @@ def test_dynamic_payload_type_for_pcmu() -> None:
     assert result.sdp.media[0].rtpmaps[110] == RtpMap(110, "PCMU", 8000)
 
 
+def test_first_offered_number_of_a_codec_is_kept() -> None:
+    offer = SIPP.replace(b"RTP/AVP 0", b"RTP/AVP 0 110") + b"a=rtpmap:110 PCMU/8000\r\n"
+    assert answered(offer).payload_type == 0
+    offer = SIPP.replace(b"RTP/AVP 0", b"RTP/AVP 110 0") + b"a=rtpmap:110 PCMU/8000\r\n"
+    assert answered(offer).payload_type == 110
+
+
+def test_multicast_address_without_ttl() -> None:
+    result = answered(SIPP.replace(b"c=IN IP4 127.0.0.1", b"c=IN IP4 224.2.1.1/127"))
+    assert result.remote_address == "224.2.1.1"
+
+
 def test_remapped_static_number_is_not_taken_for_its_static_codec() -> None:
     offer = SIPP.replace(b"rtpmap:0 PCMU/8000", b"rtpmap:0 opus/48000/2")
     assert isinstance(answer_offer(parse_sdp(offer), LOCAL), NotAcceptable)
@@ -270,6 +288,7 @@ def test_remapped_static_number_is_not_taken_for_its_static_codec() -> None:
         SIPP.replace(b"m=audio 6000", b"m=audio 0"),
         SIPP.replace(b"RTP/AVP", b"RTP/SAVP"),
         SIPP.replace(b"PCMU/8000", b"PCMU/16000"),
+        SIPP.replace(b"PCMU/8000", b"PCMU/8000/2"),
         sdp("v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "t=0 0"),
     ],
 )

@@ -3,8 +3,9 @@
 ``answer_offer(offer, local)`` answers the first audio stream it can take (RTP/AVP with PCMU or PCMA) with one
 codec, chosen in our order of preference, plus ``telephone-event/8000`` under the offerer's payload type when
 offered. Every other m= line is refused with port 0, as are the offer's port-0 lines (the answer has as many
-m= lines as the offer, RFC 3264 §6). The direction is the mirror of the offer's. When no stream can be taken
-the result is ``NotAcceptable`` (488 Not Acceptable Here), not an exception.
+m= lines as the offer, RFC 3264 §6). The direction is the mirror of the offer's (c=0.0.0.0, the hold of
+RFC 2543, counts as the offerer not receiving). When no stream can be taken the result is ``NotAcceptable``
+(488 Not Acceptable Here), not an exception.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def answer_offer(offer: SessionDescription, local: Local) -> Answer | NotAccepta
     media = offer.media[index]
     connection = offer.connection_of(media)
     assert connection is not None  # parse_sdp requires one for every stream with a port
-    direction = MIRROR[media.direction(offer.direction)]
+    direction = MIRROR[_offered_direction(media.direction(offer.direction), connection)]
     answered = _answer_media(media, local, codec, payload_type, event, direction)
     lines = [_refused(m) if i != index else answered for i, m in enumerate(offer.media)]
     family = "IP6" if ipaddress.ip_address(local.address).version == 6 else "IP4"
@@ -89,6 +90,13 @@ def answer_offer(offer: SessionDescription, local: Local) -> Answer | NotAccepta
     )
     address = connection.address.partition("/")[0]
     return Answer(sdp, codec, payload_type, event, direction, address, media.port, media.ptime)
+
+
+def _offered_direction(direction: str, connection: Connection) -> str:
+    """RFC 3264 §8.4: the old hold, c=0.0.0.0, means the offerer receives nothing."""
+    if connection.address.partition("/")[0] not in ("0.0.0.0", "::"):
+        return direction
+    return {"sendrecv": "sendonly", "recvonly": "inactive"}.get(direction, direction)
 
 
 def _codec(media: Media, preference: tuple[str, ...]) -> tuple[str, int] | None:
