@@ -291,6 +291,12 @@ def test_the_dummy_ha1_of_unknown_users_never_authorizes() -> None:
     refused(server.verify(read, "zz", NOW), Reason.CREDENTIALS)  # a broken stored value: the dummy is used
 
 
+def test_verify_refuses_an_algorithm_not_offered() -> None:
+    server = challenger()
+    credentials = DigestCredentials("201", "SHA-512", "n", URI, "00", "REGISTER", "auth", "00000001", "c")
+    refused(server.verify(credentials, "00", NOW), Reason.UNSUPPORTED)
+
+
 def test_malformed_stored_ha1_never_authorizes() -> None:
     server = challenger()
     read = server.read(register(login(server)), NOW)

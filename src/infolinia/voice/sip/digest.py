@@ -290,6 +290,8 @@ class DigestChallenger:
     def verify(self, credentials: DigestCredentials, ha1: str | None, now: float) -> Challenge | Authorized:
         """Decide on credentials from ``read``; ``ha1`` is the user's stored HA1 for the algorithm, or None."""
         c = credentials
+        if c.algorithm not in ALGORITHMS:
+            return self.challenge(now, Reason.UNSUPPORTED)
         issued = self.nonce_time(c.nonce)
         if issued is None or issued > now + CLOCK_SKEW:
             return self.challenge(now, Reason.BAD_NONCE)
