@@ -1,11 +1,13 @@
 """The SIP message layer (RFC 3261): pure codecs, no I/O.
 
 ``parse(bytes)`` gives a ``Request`` or ``Response``, ``bytes(message)`` gives the wire form back; ``Framer`` cuts
-messages out of a stream. Every malformed or over-limit input raises ``SipError``.
+messages out of a stream. Every malformed or over-limit input raises ``SipError``. ``DigestChallenger``
+(``digest.py``) challenges requests and checks their digest credentials against stored HA1 values.
 """
 
 from __future__ import annotations
 
+from .digest import Authorized, AuthResult, BadRequest, Challenge, DigestChallenger, DigestCredentials
 from .errors import SipError
 from .framer import Framer
 from .grammar import Param
@@ -50,9 +52,15 @@ __all__ = [
     "SIP_VERSION",
     "Address",
     "Auth",
+    "AuthResult",
+    "Authorized",
+    "BadRequest",
     "CSeq",
+    "Challenge",
     "ContentType",
     "Deliver",
+    "DigestChallenger",
+    "DigestCredentials",
     "Event",
     "Framer",
     "Headers",
