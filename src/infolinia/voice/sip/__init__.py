@@ -3,10 +3,23 @@
 ``parse(bytes)`` gives a ``Request`` or ``Response``, ``bytes(message)`` gives the wire form back; ``Framer`` cuts
 messages out of a stream. Every malformed or over-limit input raises ``SipError``. ``DigestChallenger``
 (``digest.py``) challenges requests and checks their digest credentials against stored HA1 values.
+``builders.py`` writes responses, out-of-dialog requests and CANCELs; ``Dialog`` (``dialog.py``) keeps a dialog.
 """
 
 from __future__ import annotations
 
+from .builders import SentBy, cancel_for, new_call_id, new_request, new_tag, response_to
+from .dialog import (
+    Dialog,
+    DialogError,
+    DialogEvent,
+    DialogId,
+    DialogState,
+    NoAck,
+    Resend,
+    request_dialog_id,
+    response_dialog_id,
+)
 from .digest import Authorized, AuthResult, BadRequest, Challenge, DigestChallenger, DigestCredentials
 from .errors import SipError
 from .framer import Framer
@@ -59,16 +72,24 @@ __all__ = [
     "Challenge",
     "ContentType",
     "Deliver",
+    "Dialog",
+    "DialogError",
+    "DialogEvent",
+    "DialogId",
+    "DialogState",
     "DigestChallenger",
     "DigestCredentials",
     "Event",
     "Framer",
     "Headers",
+    "NoAck",
     "OtherUri",
     "Param",
     "Rejected",
     "Request",
+    "Resend",
     "Response",
+    "SentBy",
     "SipError",
     "SipUri",
     "State",
@@ -85,10 +106,14 @@ __all__ = [
     "TransportError",
     "Uri",
     "Via",
+    "cancel_for",
     "canonical",
     "escape_param",
     "escape_user",
     "new_branch",
+    "new_call_id",
+    "new_request",
+    "new_tag",
     "parse",
     "parse_address",
     "parse_auth",
@@ -97,5 +122,8 @@ __all__ = [
     "parse_cseq",
     "parse_uri",
     "parse_via",
+    "request_dialog_id",
+    "response_dialog_id",
+    "response_to",
     "unescape",
 ]
