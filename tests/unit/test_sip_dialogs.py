@@ -170,6 +170,11 @@ def test_response_to_leaves_a_100_and_a_tagged_to_alone() -> None:
     assert ok.headers.get("Record-Route") is None  # only dialog-creating responses to INVITE copy it
     busy = reparse_rsp(response_to(invite, 486, "Busy", to_tag="t9"))
     assert (busy.status, busy.reason, busy.to.tag) == (486, "Busy", "t9")
+    options = req(SIPP_INVITE.replace("INVITE", "OPTIONS"))
+    first, second = response_to(options, 200).to.tag, response_to(options, 200).to.tag
+    assert first and second and first != second  # §8.2.6.2: a non-100 always gets a To tag
+    assert reparse_rsp(response_to(options, 299, "Odd")).reason == "Odd"
+    assert response_to(options, 199).reason == ""
 
 
 def test_response_to_with_a_body() -> None:
@@ -360,6 +365,9 @@ def test_uas_early_dialog_ends_on_our_failure_answer() -> None:
     invite = req(SIPP_INVITE)
     dialog = Dialog.uas_from(invite, response_to(invite, 180, to_tag="e1"), US, 0.0)
     assert dialog.state is DialogState.EARLY and not dialog.awaiting_ack
+    with pytest.raises(DialogError, match="To tag"):
+        dialog.respond(response_to(invite, 200, to_tag="other"), 1.0)
+    assert dialog.state is DialogState.EARLY
     dialog.respond(response_to(invite, 603, to_tag="e1"), 1.0)
     assert dialog.state is DialogState.TERMINATED and dialog.next_deadline() is None
 

@@ -85,14 +85,15 @@ def response_to(
     body: bytes = b"",
     content_type: ContentType | str | None = None,
 ) -> Response:
-    """A response to ``request`` (§8.2.6): every Via in order, From, To, Call-ID and CSeq copied; ``to_tag`` added
-    to a To without a tag (never to a 100, which is hop by hop); Timestamp echoed in a 100; a dialog-creating
-    response (101-299 to INVITE) copies Record-Route (§12.1.1); Content-Length always."""
+    """A response to ``request`` (§8.2.6): every Via in order, From, To, Call-ID and CSeq copied; a To without a
+    tag gets ``to_tag`` (a fresh one when None: pass the dialog's own to answer an INVITE more than once), except in
+    a 100, which is hop by hop; Timestamp echoed in a 100; a dialog-creating response (101-299 to INVITE) copies
+    Record-Route (§12.1.1); Content-Length always."""
     headers = Headers((name, value) for name, value in request.headers if name == "Via")
     headers.add("From", _one(request, "From"))
     to = request.to
-    if to_tag is not None and to.tag is None and status != 100:
-        to = with_tag(to, to_tag)
+    if to.tag is None and status != 100:
+        to = with_tag(to, to_tag or new_tag())
         headers.add("To", str(to))
     else:
         headers.add("To", _one(request, "To"))

@@ -199,6 +199,8 @@ class Dialog:
         until its ACK; a non-2xx final answer to the INVITE that made an early dialog ends it (§12.3)."""
         if response.cseq.method != "INVITE" or response.status < 200:
             return
+        if (response.to.tag or "") != self.id.local_tag:
+            raise DialogError(f"the response's To tag is not that of {self!r}")
         if response.status < 300:
             self._set(DialogState.CONFIRMED)
             t1 = self.timers.t1
