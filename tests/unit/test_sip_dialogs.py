@@ -679,3 +679,16 @@ def test_a_caller_that_never_acks_gets_a_bye_after_64_t1() -> None:
     assert len(no_ack) == 1 and dialog.state is DialogState.TERMINATED
     assert str(bye.uri) == "sip:sipp@127.0.0.1:5061" and bye.to.tag == "4711SIPpTag001" and bye.from_.tag == "n1"
     assert isinstance(bye.uri, SipUri) and Address(bye.uri) == Address(parse_uri("sip:sipp@127.0.0.1:5061"))
+
+
+def test_forked_responses_make_one_dialog_each() -> None:
+    invite = req(SIPP_INVITE)
+    first = Dialog.uac_from(invite, rsp(SIPP_200.replace("200 OK", "180 Ringing").replace("4712SIPpTag011", "f1")))
+    second = Dialog.uac_from(invite, rsp(SIPP_200.replace("4712SIPpTag011", "f2")))
+    assert first.id != second.id and (first.state, second.state) == (DialogState.EARLY, DialogState.CONFIRMED)
+    assert first.ack(rsp(SIPP_200.replace("4712SIPpTag011", "f1"))).to.tag == "f1"
+    assert second.ack(rsp(SIPP_200.replace("4712SIPpTag011", "f2"))).to.tag == "f2"
+    with pytest.raises(DialogError, match="not to this INVITE"):
+        Dialog.uac_from(invite, rsp(SIPP_200.replace("1 INVITE", "2 INVITE")))
+    with pytest.raises(DialogError, match="2xx"):
+        second.ack(rsp(SIPP_200.replace("200 OK", "180 Ringing")))
