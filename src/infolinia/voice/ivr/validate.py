@@ -81,7 +81,8 @@ def _graph_errors(flow: Flow, index: Mapping[str, int], edges: Mapping[str, list
     exits = [node.id for i, node in enumerate(flow.nodes) if index[node.id] == i and is_exit(node)]
     leads_out = _reach(exits, reverse)
     trapped = {node_id for node_id in reachable if node_id not in leads_out}
-    for component in _components(trapped, edges):
+    components = [(min(index[n] for n in component), component) for component in _components(trapped, edges)]
+    for _, component in sorted(components):
         first = min(component, key=lambda node_id: index[node_id])
         path = f"nodes[{index[first]}]"
         looped = len(component) > 1 or first in edges[first]
