@@ -284,7 +284,7 @@ def trapped_nodes(f: Flow) -> set[str]:
     return {n for n in reach(f.start) if not any(is_exit(nodes[m]) for m in reach(n))}
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(flows())
 def test_random_flows_never_crash_and_dead_ends_are_found(f: Flow) -> None:
     found = validate(f, PROMPTS, QUEUES)
