@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.test_ivr_validate import flows
 
 from infolinia.voice.ivr import (
     Call,
@@ -25,6 +26,7 @@ from infolinia.voice.ivr import (
 )
 from infolinia.voice.ivr.flow import DIGITS
 from infolinia.voice.ivr.interpreter import HoursStatus
+from infolinia.voice.ivr.validate import validate
 
 TERMINAL = (EnterQueue, RecordVoicemail, Transfer, Hangup)
 
@@ -307,6 +309,9 @@ def answer(call: Call, out: list[Command], choice: Input | None, now: float) -> 
 
 
 VISITS = 30
+# A menu visit: its prompt, then per failure (retries + 1 <= 4) the digit or timeout, the notice and the prompt;
+# an identify visit: the caller ID lookup, the prompt, up to 10 digits and the number's lookup.
+STEPS_PER_VISIT = 1 + 4 * 3
 
 
 @settings(max_examples=200, deadline=None)
@@ -325,8 +330,7 @@ def test_every_call_on_the_demo_flow_ends_within_bounded_steps(
     out = call.start(0.0, caller_id, hours(status))
     now = 0.0
     steps = 0
-    # Per node visit: at most retries + 1 failures, each a digit or a timeout plus the notice and the menu prompt.
-    bound = VISITS * 3 * 4
+    bound = VISITS * STEPS_PER_VISIT
     while not call.done:
         steps += 1
         assert steps <= bound, call.path
@@ -335,5 +339,34 @@ def test_every_call_on_the_demo_flow_ends_within_bounded_steps(
         out = answer(call, out, choice, now) or out
     assert isinstance(out[-1], TERMINAL)
     assert all(not isinstance(c, TERMINAL) for c in out[:-1])
+    assert set(call.path) <= ids
+    assert len(call.path) <= VISITS
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    flows(),
+    st.sampled_from(["open", "closed", "holiday"]),
+    st.one_of(st.none(), st.just("+48600100200")),
+    st.lists(INPUTS, max_size=100),
+)
+def test_any_runnable_flow_ends(flow: Flow, status: HoursStatus, caller_id: str | None, choices: list[Input]) -> None:
+    """Random flows whose references resolve, even ones with dead-end loops, end within the visit limit."""
+    try:
+        call = Call(flow, max_visits=VISITS)
+    except CallError:
+        assert any("unknown node" in e.message for e in validate(flow, set(), set()))
+        return
+    ids = {node.id for node in flow.nodes}
+    out = call.start(0.0, caller_id, hours(status))
+    now = 0.0
+    steps = 0
+    while not call.done:
+        steps += 1
+        assert steps <= VISITS * STEPS_PER_VISIT, call.path
+        now += 0.5
+        choice = choices[steps - 1] if steps <= len(choices) else None
+        out = answer(call, out, choice, now) or out
+    assert isinstance(out[-1], TERMINAL)
     assert set(call.path) <= ids
     assert len(call.path) <= VISITS
