@@ -1,1 +1,2 @@
-"""Voice: SIP signalling (``voice.sip``) and RTP media (``voice.rtp``); the server and IVR are to come."""
+"""Voice: SIP signalling (``voice.sip``), SDP (``voice.sdp``), RTP media (``voice.rtp``) and IVR flows
+(``voice.ivr``); the server is to come."""
