@@ -55,7 +55,8 @@ def fresh_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
 async def center(fresh_db_url: Callable[[], Awaitable[str]]) -> AsyncIterator[Infolinia]:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    instance = Infolinia(Settings(database_url=url, validate_events=True))  # every event is held to its schema
+    # every event is held to its schema; SIP on a free port
+    instance = Infolinia(Settings(database_url=url, sip_port=0, validate_events=True))
     assert await demo.seed(instance.db)
     await instance.start()
     yield instance

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +24,10 @@ from infolinia.config import Settings
 from infolinia.events import EventBus
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
+from infolinia.voice.directory import AgentDirectory
+from infolinia.voice.registrar import Registrar
+from infolinia.voice.sip import Request, Response
+from infolinia.voice.sip.transport import Peer, SipTransport, udp_socket
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +51,11 @@ def api_websocket_routes() -> list[tuple[str, APIWebSocketRoute]]:
 
 
 class Infolinia:
-    """One contact center process: database, event bus, login limiter, HTTP app (SIP, SMTP, schedulers join)."""
+    """One contact center process: database, event bus, login limiter, SIP registrar, HTTP app (SMTP and
+    schedulers join). ``sip_socket``: a UDP socket already bound (``serve`` binds it first to report a port in use);
+    without one, ``start`` binds ``settings.host``:``settings.sip_port``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sip_socket: socket.socket | None = None) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
         self.bus = EventBus(event_types.validate if settings.validate_events else None)
@@ -55,7 +63,19 @@ class Infolinia:
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
         self.routing = RoutingService(self.db, self.bus)
         self._timers: asyncio.Task[None] | None = None
-        self.health_checks: dict[str, HealthCheck] = {"database": self.db.ping, "routing": self._routing_up}
+        self.registrar = Registrar(AgentDirectory(self.db))
+        self.sip = SipTransport({"REGISTER": self._register})
+        self._sip_socket = sip_socket
+        self.sip_address: tuple[str, int] | None = None  # where SIP listens once started
+        self.health_checks: dict[str, HealthCheck] = {
+            "database": self.db.ping, "routing": self._routing_up, "sip": self._sip_up,
+        }  # fmt: skip
+
+    async def _register(self, request: Request, source: Peer) -> Response:
+        return await self.registrar.handle(request, source, time.time())
+
+    async def _sip_up(self) -> bool:
+        return self.sip.is_open
 
     async def _routing_up(self) -> bool:
         return self._timers is not None and not self._timers.done()
@@ -65,8 +85,14 @@ class Infolinia:
         restored = await self.routing.load()
         log.info("routing engine loaded: %d open tasks", restored)
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
+        sock = self._sip_socket or udp_socket(self.settings.host, self.settings.sip_port)
+        self._sip_socket = None
+        await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
+        self.sip_address = sock.getsockname()[:2]
+        log.info("SIP/UDP listening on %s:%d", *self.sip_address)
 
     async def stop(self) -> None:
+        await self.sip.close()
         if self._timers is not None:
             self._timers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -74,8 +100,9 @@ class Infolinia:
         await self.db.dispose()
 
     async def health(self) -> dict[str, Any]:
-        parts = {name: {"up": await check()} for name, check in self.health_checks.items()}
+        parts: dict[str, dict[str, Any]] = {name: {"up": await check()} for name, check in self.health_checks.items()}
         parts["http"] = {"up": True}
+        parts["sip"] |= {"counters": self.sip.stats()}
         ok = all(p["up"] for p in parts.values())
         return {"status": "ok" if ok else "degraded", "version": __version__, "subsystems": parts}
 

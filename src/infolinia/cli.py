@@ -59,7 +59,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [$INFOLINIA_HOST or 127.0.0.1].")] = None,
     http_port: Annotated[int | None, typer.Option(help="HTTP port [$INFOLINIA_HTTP_PORT or 8080].")] = None,
     sip_port: Annotated[
-        int | None, typer.Option(help="SIP/UDP port [$INFOLINIA_SIP_PORT or 5060] (the phone line comes later).")
+        int | None, typer.Option(help="SIP/UDP port [$INFOLINIA_SIP_PORT or 5060] (agents' softphones register here).")
     ] = None,
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",

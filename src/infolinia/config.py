@@ -27,6 +27,7 @@ class Settings:
     database_url: str = field(default_factory=database_url_from_env)
     host: str = "127.0.0.1"
     http_port: int = 8080
+    #: SIP/UDP port; 0 picks a free one (tests)
     sip_port: int = 5060
     #: lifetime of a browser session (and of the bearer token the login returns)
     session_hours: float = 12.0
@@ -49,9 +50,10 @@ class Settings:
     validate_events: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("http_port", "sip_port"):
-            if not 1 <= getattr(self, name) <= 65535:
-                raise SettingsError(f"{name} must be a port number (1-65535), not {getattr(self, name)}")
+        if not 1 <= self.http_port <= 65535:
+            raise SettingsError(f"http_port must be a port number (1-65535), not {self.http_port}")
+        if not 0 <= self.sip_port <= 65535:
+            raise SettingsError(f"sip_port must be a port number (0-65535, 0: any free one), not {self.sip_port}")
         positive = (
             "session_hours", "max_body_bytes", "login_attempts", "login_window_s", "events_keepalive_s",
             "events_buffer",

@@ -13,6 +13,7 @@ from infolinia import demo
 from infolinia.app import Infolinia
 from infolinia.config import Settings
 from infolinia.store import db as store
+from infolinia.voice.sip.transport import udp_socket
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +32,33 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _listen_udp(host: str, port: int) -> socket.socket:
+    """Bind the SIP/UDP socket before anything else too, for the same reason."""
+    try:
+        return udp_socket(host, port)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on SIP/UDP {host}:{port}: {exc.strerror or exc}") from exc
+
+
 def run(settings: Settings, *, demo_data: bool = False, log_level: str = "info") -> None:
     sock = _listen(settings.host, settings.http_port)
     try:
+        sip_sock = _listen_udp(settings.host, settings.sip_port)
+    except ListenError:
+        sock.close()
+        raise
+    try:
         store.upgrade(settings.database_url)
-        uvloop.run(_serve(settings, sock, seed_demo=demo_data, log_level=log_level))
+        uvloop.run(_serve(settings, sock, sip_sock, seed_demo=demo_data, log_level=log_level))
     finally:
         sock.close()
+        sip_sock.close()
 
 
-async def _serve(settings: Settings, sock: socket.socket, *, seed_demo: bool, log_level: str) -> None:
-    center = Infolinia(settings)
+async def _serve(
+    settings: Settings, sock: socket.socket, sip_sock: socket.socket, *, seed_demo: bool, log_level: str
+) -> None:
+    center = Infolinia(settings, sip_socket=sip_sock)
     base_url = f"http://{settings.host}:{settings.http_port}"
     if seed_demo:
         seeded = await demo.seed(center.db)

@@ -79,7 +79,7 @@ async def test_health_is_503_when_a_subsystem_is_down(tmp_path) -> None:  # type
     from infolinia.app import Infolinia
     from infolinia.config import Settings
 
-    broken = Infolinia(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db"))
+    broken = Infolinia(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db", sip_port=0))
     transport = httpx.ASGITransport(app=broken.http_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://infolinia.test") as c:
         r = await c.get("/healthz")

@@ -94,7 +94,7 @@ class Office:
 async def office(fresh_db_url: Callable[[], Awaitable[str]]) -> AsyncIterator[Office]:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    center = Infolinia(Settings(database_url=url))
+    center = Infolinia(Settings(database_url=url, sip_port=0))
     assert await demo.seed(center.db)
     await center.routing.load(FIRST_MONDAY)  # no timer loop: the tests move time
     transport = httpx.ASGITransport(app=center.http_app(), client=("127.0.0.1", 50001))

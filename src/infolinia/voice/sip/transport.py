@@ -1,0 +1,216 @@
+"""The SIP/UDP shell: moves datagrams between a socket and the pure ``TransactionLayer``, and time into it.
+
+Bad input never raises out of ``datagram_received``: a request that parsed far enough is answered 400/416/505,
+anything else is dropped and counted (``counters``). Responses go back to the datagram's source (RFC 3581:
+``received`` and ``rport`` are filled into the top Via). One ``loop.call_at`` follows ``next_deadline()``.
+Requests the transaction layer delivers go to a handler per method; OPTIONS is answered here, other methods 405
+(known to SIP) or 501.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import cast
+
+from .builders import response_to
+from .errors import SipError
+from .grammar import split_list
+from .layer import TransactionLayer
+from .limits import MAX_MESSAGE_SIZE
+from .message import Request, Response
+from .parser import parse
+from .transaction import Deliver, Event, Rejected, TransactionKey, Transmit
+
+log = logging.getLogger(__name__)
+
+Peer = tuple[str, int]
+Handler = Callable[[Request, Peer], Awaitable[Response]]
+RECEIVE_BUFFER = 4 * 1024 * 1024
+KNOWN_METHODS = frozenset(
+    {"INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO",
+     "REFER", "MESSAGE", "UPDATE"}
+)  # fmt: skip
+
+
+def udp_socket(host: str, port: int) -> socket.socket:
+    """A bound, non-blocking UDP socket with a large receive buffer (raises OSError when the port is taken)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class SipTransport(asyncio.DatagramProtocol):
+    def __init__(self, handlers: dict[str, Handler], layer: TransactionLayer | None = None) -> None:
+        self.handlers = handlers
+        self.layer = layer or TransactionLayer()
+        self.counters: Counter[str] = Counter()
+        self._transport: asyncio.DatagramTransport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._armed: float | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._transport is not None and not self._transport.is_closing()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is not a subclass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        if self._timer is not None:
+            self._timer.cancel()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._transport is not None:
+            self._transport.close()
+            await asyncio.sleep(0)
+
+    def stats(self) -> dict[str, int]:
+        return {**self.counters, "transactions": len(self.layer), "stray_responses": self.layer.stray_responses}
+
+    # --- from the network --------------------------------------------------------------------------------------
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        peer = (str(addr[0]), int(addr[1]))
+        self.counters["received"] += 1
+        if len(data) > MAX_MESSAGE_SIZE:
+            self.counters["oversized"] += 1
+            return
+        if not data.strip(b"\r\n"):  # keep-alive (RFC 5626 §3.5.1)
+            return
+        try:
+            message = parse(data)
+        except SipError as error:
+            self._malformed(error, peer)
+            return
+        if isinstance(message, Request):
+            try:
+                stamp_via(message, peer)
+            except SipError as error:
+                self._malformed(SipError(error.reason, status=400, request=message), peer)
+                return
+        self._process(self.layer.receive(message, self._now(), peer), peer)
+
+    def error_received(self, exc: Exception) -> None:
+        self.counters["socket_errors"] += 1
+        log.debug("SIP socket error: %s", exc)
+
+    def _malformed(self, error: SipError, peer: Peer) -> None:
+        self.counters["malformed"] += 1
+        log.debug("bad SIP message from %s: %s", peer, error.reason)
+        if error.status is not None and error.request is not None:
+            try:
+                self._send(response_to(error.request, error.status), peer)
+            except (SipError, ValueError):
+                return
+            self.counters["answered_malformed"] += 1
+
+    # --- events from the transaction layer ---------------------------------------------------------------------
+
+    def _process(self, events: list[Event], source: Peer | None = None) -> None:
+        for event in events:
+            if isinstance(event, Transmit):
+                self._send(event.message, event.peer or source)
+            elif isinstance(event, Deliver) and isinstance(event.message, Request) and event.key is not None:
+                self._deliver(event.key, event.message, event.peer or source)
+            elif isinstance(event, Rejected):
+                self._rejected(event, event.peer or source)
+        self._rearm()
+
+    def _rejected(self, event: Rejected, peer: Peer | None) -> None:
+        self.counters[f"rejected_{event.reason}"] += 1
+        if event.message.method != "ACK" and peer is not None:
+            self._send(response_to(event.message, 503 if event.reason == "overloaded" else 400), peer)
+
+    def _deliver(self, key: TransactionKey, request: Request, peer: Peer | None) -> None:
+        if peer is None:
+            return
+        if request.method == "OPTIONS":
+            self._respond(key, self._options(request))
+            return
+        handler = self.handlers.get(request.method)
+        if handler is None:
+            status = 405 if request.method in KNOWN_METHODS else 501
+            self._respond(key, self._with_allow(response_to(request, status)))
+            return
+        task = asyncio.get_running_loop().create_task(self._handle(handler, key, request, peer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, handler: Handler, key: TransactionKey, request: Request, peer: Peer) -> None:
+        try:
+            response = await handler(request, peer)
+        except Exception:  # the peer still gets an answer; the server keeps serving
+            log.exception("%s handler failed", request.method)
+            response = response_to(request, 500)
+        self._respond(key, response)
+
+    def _respond(self, key: TransactionKey, response: Response) -> None:
+        if self.layer.get(key) is None:
+            return  # the transaction is gone (timed out) while the handler worked
+        self._process(self.layer.send_response(key, response, self._now()))
+
+    def _options(self, request: Request) -> Response:
+        return self._with_allow(response_to(request, 200))
+
+    def _with_allow(self, response: Response) -> Response:
+        response.headers.add("Allow", ", ".join(["OPTIONS", *sorted(self.handlers)]))
+        return response
+
+    # --- out and time ------------------------------------------------------------------------------------------
+
+    def _send(self, message: Request | Response, peer: Peer | None) -> None:
+        if self._transport is None or peer is None:
+            return
+        self._transport.sendto(bytes(message), peer)
+        self.counters["sent"] += 1
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _rearm(self) -> None:
+        due = self.layer.next_deadline()
+        if due == self._armed:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._armed = due
+        self._timer = None if due is None else asyncio.get_running_loop().call_at(due, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = self._armed = None
+        self._process(self.layer.timeout(self._now()))
+
+
+def stamp_via(request: Request, peer: Peer) -> None:
+    """RFC 3261 §18.2.1 and RFC 3581 §4: note in the top Via where the request really came from."""
+    vias = request.via
+    if not vias:
+        return
+    top = vias[0]
+    params = [p for p in top.params if p[0].lower() not in ("received", "rport")]
+    if top.rport is not False or top.host != peer[0]:
+        params.append(("received", peer[0]))
+    if top.rport is not False:
+        params.append(("rport", str(peer[1])))
+    first, *rest = request.headers.get_all("Via")
+    items = split_list(first)
+    items[0] = str(type(top)(top.transport, top.host, top.port, tuple(params), top.protocol))
+    request.headers.set("Via", ", ".join([*items, *rest]))  # one field, in the place of the first, order kept
