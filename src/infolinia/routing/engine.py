@@ -133,6 +133,13 @@ class _Agent:
     def qualifies(self, req: Requirement) -> bool:
         return req.mask & self.abilities == req.mask
 
+    def hold(self, channel: Channel, change: int) -> None:
+        """Count a contact of ``channel`` taken on (1) or finished (-1)."""
+        self.load[channel] += change
+        self.load_total += change
+        if channel in EXCLUSIVE:
+            self.load_exclusive += change
+
     def can_take(self, channel: Channel) -> bool:
         if self.load[channel] >= self.spec.capacity.get(channel, 0):
             return False
@@ -332,11 +339,7 @@ class Engine:
     @_operation
     def add_task(self, spec: TaskSpec, now: float | None = None) -> None:
         now = self._advance(now)
-        if spec.id in self.tasks:
-            raise RoutingError(f"task {spec.id} is already in the engine")
-        q = self.queues.get(spec.queue_id)
-        if q is None or q.spec.tenant_id != spec.tenant_id:
-            raise RoutingError(f"task {spec.id}: no queue {spec.queue_id} in tenant {spec.tenant_id}")
+        q = self._new_task_queue(spec)
         if spec.channel in LIVE and q.spec.is_open is not None and not q.spec.is_open(now):
             self._log(now, "task_exited", task=spec.id, queue=q.spec.id, reason="closed",
                       data={"action": q.spec.closed_action})  # fmt: skip
@@ -391,10 +394,7 @@ class Engine:
             raise RoutingError(f"task {task_id} is not offered to anyone")
         a = self.agents[t.agent]
         a.reserved = None
-        a.load[t.channel] += 1
-        a.load_total += 1
-        if t.channel in EXCLUSIVE:
-            a.load_exclusive += 1
+        a.hold(t.channel, 1)
         t.state = TaskState.ASSIGNED
         t.accepted_at = now
         q = self.queues[t.queue_id]
@@ -426,10 +426,7 @@ class Engine:
         if t.state is not TaskState.ASSIGNED or t.agent is None:
             raise RoutingError(f"task {task_id} is not assigned")
         a = self.agents[t.agent]
-        a.load[t.channel] -= 1
-        a.load_total -= 1
-        if t.channel in EXCLUSIVE:
-            a.load_exclusive -= 1
+        a.hold(t.channel, -1)
         q = self.queues[t.queue_id]
         q.aht += (now - t.accepted_at - q.aht) * 0.1  # moving average of handle time
         self._forget(t)
@@ -482,11 +479,7 @@ class Engine:
         (its room is taken), the queue's statistics do not count it again (it was offered and answered before),
         and it has no timers (an assigned task neither overflows nor times out)."""
         now = self._advance(now)
-        if spec.id in self.tasks:
-            raise RoutingError(f"task {spec.id} is already in the engine")
-        q = self.queues.get(spec.queue_id)
-        if q is None or q.spec.tenant_id != spec.tenant_id:
-            raise RoutingError(f"task {spec.id}: no queue {spec.queue_id} in tenant {spec.tenant_id}")
+        q = self._new_task_queue(spec)
         a = self._agent(agent_id)
         if a.tenant_id != spec.tenant_id:
             raise RoutingError(f"task {spec.id}: agent {agent_id} is not in tenant {spec.tenant_id}")
@@ -494,10 +487,7 @@ class Engine:
         t = _Task(spec, self._seq)
         t.state, t.agent, t.accepted_at = TaskState.ASSIGNED, a.id, min(accepted_at, now)
         self.tasks[t.id] = t
-        a.load[t.channel] += 1
-        a.load_total += 1
-        if t.channel in EXCLUSIVE:
-            a.load_exclusive += 1
+        a.hold(t.channel, 1)
         self._refresh(a)
         self._log(now, "task_restored", task=t.id, agent=a.id, queue=q.spec.id, reason="assigned before restart")
 
@@ -945,6 +935,15 @@ class Engine:
         if a is None:
             raise RoutingError(f"no agent {agent_id}")
         return a
+
+    def _new_task_queue(self, spec: TaskSpec) -> _Queue:
+        """The queue a new task enters, after checking the task is new and the queue is of its tenant."""
+        if spec.id in self.tasks:
+            raise RoutingError(f"task {spec.id} is already in the engine")
+        q = self.queues.get(spec.queue_id)
+        if q is None or q.spec.tenant_id != spec.tenant_id:
+            raise RoutingError(f"task {spec.id}: no queue {spec.queue_id} in tenant {spec.tenant_id}")
+        return q
 
     def _task(self, task_id: int) -> _Task:
         t = self.tasks.get(task_id)
