@@ -197,7 +197,8 @@ class RoutingMachine(RuleBasedStateMachine):
                     (sl[0], req.mask, req) for req, sl in q.classes.items() if sl and req.channel == ch
                 )
                 with_room = sorted((a.idle_since, a.id) for a in q.members.values() if ch in a.offerable())
-                assert [entry for entry in q.idle(ch) if ch in self.e.agents[entry[1]].channels] == with_room
+                searched = q.idle_calls if ch in EXCLUSIVE else q.idle_calls + q.idle_written  # as _pick_agent does
+                assert sorted(e for e in searched if ch in self.e.agents[e[1]].channels) == with_room
             calls = sorted((a.idle_since, a.id) for a in q.members.values() if a.offerable() & EXCLUSIVE)
             written = sorted(
                 (a.idle_since, a.id) for a in q.members.values() if a.offerable() and not a.offerable() & EXCLUSIVE

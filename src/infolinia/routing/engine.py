@@ -22,7 +22,7 @@ import functools
 import heapq
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from infolinia.routing.model import (
@@ -204,12 +204,6 @@ class _Queue:
     __slots__ = (
         "aht", "classes", "heads", "idle_calls", "idle_written", "members", "rr_last", "spec", "stats", "waiting",
     )  # fmt: skip
-
-    def idle(self, channel: Channel) -> Iterator[tuple[float, int]]:
-        """Agents who might take a contact of ``channel``, longest idle first (callers still check each one)."""
-        if channel in EXCLUSIVE:
-            return iter(self.idle_calls)
-        return heapq.merge(self.idle_calls, self.idle_written)
 
     def anyone_idle(self, channel: Channel) -> bool:
         return bool(self.idle_calls) or (channel not in EXCLUSIVE and bool(self.idle_written))
@@ -772,7 +766,7 @@ class Engine:
         self.decisions += 1
         if t.personal:
             a = self.agents[t.spec.preferred_agent]  # type: ignore[index]
-            if t.channel in a.channels and a.qualifies(t.req) and a.id not in t.declined:
+            if self._eligible(a, t):
                 self._offer(t, a, now, "preferred agent")
             return
         q = self.queues[t.queue_id]
