@@ -5,6 +5,7 @@ in memory completing INVITE/180/200/ACK/BYE through transaction layers over a lo
 from __future__ import annotations
 
 import pytest
+from tests.lossy import LossyChannel
 
 from infolinia.voice.sip import (
     Address,
@@ -486,27 +487,6 @@ def test_ack_stops_the_retransmits_and_only_the_right_ack() -> None:
 # --- two ends in memory through transaction layers over a lossy channel ---------------------------------------
 
 
-class Channel:
-    """Datagrams in wire form, ``latency`` seconds each; the ``first``-th and every ``every``-th after are lost."""
-
-    def __init__(self, loss: tuple[int, int] | None, latency: float = 0.05) -> None:
-        self.loss, self.latency = loss, latency
-        self.sent = self.dropped = 0
-        self.in_flight: list[tuple[float, int, str, bytes]] = []
-        self.log: list[tuple[str, str]] = []
-
-    def send(self, now: float, to: str, message: Request | Response) -> None:
-        self.sent += 1
-        what = message.method if isinstance(message, Request) else f"{message.status} {message.cseq.method}"
-        if self.loss and self.sent >= self.loss[0] and (self.sent - self.loss[0]) % self.loss[1] == 0:
-            self.dropped += 1
-            self.log.append((to, what + " (lost)"))
-            return
-        self.log.append((to, what))
-        self.in_flight.append((now + self.latency, self.sent, to, bytes(message)))
-        self.in_flight.sort()
-
-
 UAC_SENT_BY = SentBy("192.0.2.10", 5060)
 UAS_SENT_BY = SentBy("192.0.2.20", 5060)
 
@@ -516,7 +496,7 @@ class Call:
     second later; the caller ACKs every 2xx through its dialog and hangs up a second after the first one."""
 
     def __init__(self, loss: tuple[int, int] | None) -> None:
-        self.channel = Channel(loss)
+        self.channel = LossyChannel(loss)
         self.uac, self.uas = TransactionLayer(), TransactionLayer()
         self.uac_dialogs: dict[DialogId, Dialog] = {}
         self.uas_dialogs: dict[DialogId, Dialog] = {}
@@ -612,7 +592,7 @@ class Call:
         times = [self.uac.next_deadline(), self.uas.next_deadline(), self.answer_at]
         times += [d.next_deadline() for d in self.uas_dialogs.values()]
         times += [self.hangup_at if self.hangup_at != float("inf") else None]
-        times += [self.channel.in_flight[0][0]] if self.channel.in_flight else []
+        times += [self.channel.next_arrival()]
         return [t for t in times if t is not None]
 
     def run(self, until: float = 200.0) -> float:
@@ -620,8 +600,7 @@ class Call:
         while (times := self.deadlines()) and min(times) <= until:
             assert min(times) >= now
             now = min(times)
-            while self.channel.in_flight and self.channel.in_flight[0][0] <= now:
-                _, _, to, wire = self.channel.in_flight.pop(0)
+            for to, wire in self.channel.arrivals(now):
                 message = parse(wire)
                 if to == "uac":
                     self.on_uac(self.uac.receive(message, now, ("192.0.2.20", 5060)), now)

@@ -7,6 +7,7 @@ import contextlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.lossy import LossyChannel
 
 from infolinia.voice.sip import (
     Deliver,
@@ -485,31 +486,13 @@ def test_random_schedules_keep_the_invariants(steps: list[tuple[str, float, int,
 # --- two ends in memory over a lossy channel ------------------------------------------------------------------
 
 
-class Channel:
-    """Datagrams between two layers: each takes ``latency`` seconds and goes through the wire form; the
-    ``first``-th one and every ``every``-th after it are lost."""
-
-    def __init__(self, loss: tuple[int, int] | None, latency: float = 0.05) -> None:
-        self.loss, self.latency = loss, latency
-        self.sent = self.dropped = 0
-        self.in_flight: list[tuple[float, int, str, bytes]] = []
-
-    def send(self, now: float, to: str, message: Request | Response) -> None:
-        self.sent += 1
-        if self.loss and self.sent >= self.loss[0] and (self.sent - self.loss[0]) % self.loss[1] == 0:
-            self.dropped += 1
-            return
-        self.in_flight.append((now + self.latency, self.sent, to, bytes(message)))
-        self.in_flight.sort()
-
-
 class Pair:
     """A client layer (UAC) and a server layer (UAS) with just enough TU on each side: the UAS answers OPTIONS
     with 200 and INVITE with 180 then, a second later, 200 that it retransmits until the ACK comes (§13.3.1.4);
     the UAC ACKs every 2xx the transaction passes up."""
 
     def __init__(self, loss: tuple[int, int] | None) -> None:
-        self.channel = Channel(loss)
+        self.channel = LossyChannel(loss)
         self.uac, self.uas = TransactionLayer(), TransactionLayer()
         self.uac_got: list[Response] = []
         self.uas_got: list[Request] = []
@@ -547,14 +530,13 @@ class Pair:
     def run(self, until: float = 120.0) -> float:
         now = 0.0
         while True:
-            times = [t for t in (self.uac.next_deadline(), self.uas.next_deadline(), self.ok_next) if t is not None]
-            times += [self.channel.in_flight[0][0]] if self.channel.in_flight else []
+            deadlines = (self.uac.next_deadline(), self.uas.next_deadline(), self.ok_next, self.channel.next_arrival())
+            times = [t for t in deadlines if t is not None]
             if not times or min(times) > until:
                 return now
             assert min(times) >= now
             now = min(times)
-            while self.channel.in_flight and self.channel.in_flight[0][0] <= now:
-                _, _, to, wire = self.channel.in_flight.pop(0)
+            for to, wire in self.channel.arrivals(now):
                 layer, deliver = (self.uac, self.deliver_uac) if to == "uac" else (self.uas, self.deliver_uas)
                 deliver(layer.receive(parse(wire), now, ("127.0.0.1", 5060)), now)
             self.deliver_uac(self.uac.timeout(now), now)
