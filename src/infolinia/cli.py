@@ -61,15 +61,27 @@ def serve(
     sip_port: Annotated[
         int | None, typer.Option(help="SIP/UDP port [$INFOLINIA_SIP_PORT or 5060] (agents' softphones register here).")
     ] = None,
+    rtp_ports: Annotated[
+        str | None, typer.Option(help="UDP ports for call audio, LOW-HIGH [$INFOLINIA_RTP_PORTS or 10000-20000].")
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Folder for prompts, recordings, voicemail [$INFOLINIA_DATA_DIR or data].")
+    ] = None,
+    demo_always_open: Annotated[
+        bool, typer.Option("--demo-always-open", help="Treat every tenant as open at any hour (demos, tests).")
+    ] = False,
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
-    """Run the contact center in one process: migrations, then HTTP (API and health)."""
+    """Run the contact center in one process: migrations, then HTTP (API and health) and SIP/RTP."""
     from infolinia import server
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with _errors():
-        settings = Settings.from_env(database_url=db, host=host, http_port=http_port, sip_port=sip_port)
+        settings = Settings.from_env(
+            database_url=db, host=host, http_port=http_port, sip_port=sip_port, rtp_ports=rtp_ports,
+            data_dir=data_dir, always_open=demo_always_open or None,
+        )  # fmt: skip
         server.run(settings, demo_data=demo, log_level=log_level)
 
 

@@ -29,6 +29,12 @@ class Settings:
     http_port: int = 8080
     #: SIP/UDP port; 0 picks a free one (tests)
     sip_port: int = 5060
+    #: UDP ports for call audio (RTP on the even port, RTCP on the odd one above it), ``LOW-HIGH``
+    rtp_ports: str = "10000-20000"
+    #: folder for generated prompts, recordings and voicemail (created on start)
+    data_dir: str = "data"
+    #: treat every tenant as open around the clock (demos and tests at any hour)
+    always_open: bool = False
     #: lifetime of a browser session (and of the bearer token the login returns)
     session_hours: float = 12.0
     #: mark the session cookie Secure (set it when users reach the server over HTTPS)
@@ -62,11 +68,24 @@ class Settings:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise SettingsError(f"{name} must be a positive number, not {value}")
+        low, high = self.rtp_port_range
+        if not (1024 <= low < high <= 65535 and high - low >= 3):
+            raise SettingsError(f"rtp_ports must be LOW-HIGH in 1024-65535, 4 ports at least, not {self.rtp_ports!r}")
+        if not self.data_dir.strip():
+            raise SettingsError("data_dir must name a folder")
         if not 1 <= self.min_password_length <= 256:
             raise SettingsError(f"min_password_length must be 1-256, not {self.min_password_length}")
         for origin in self.origins:
             if not ORIGIN.fullmatch(origin):
                 raise SettingsError(f"allowed_origins: {origin!r} is not scheme://host[:port]")
+
+    @property
+    def rtp_port_range(self) -> tuple[int, int]:
+        """``rtp_ports`` as (low, high), both included; (0, 0) when it does not read as two numbers."""
+        low, sep, high = self.rtp_ports.partition("-")
+        if not sep or not low.strip().isdigit() or not high.strip().isdigit():
+            return (0, 0)
+        return (int(low), int(high))
 
     @property
     def origins(self) -> frozenset[str]:

@@ -47,3 +47,15 @@ def test_bad_values_are_named(name: str, value: str) -> None:
 def test_out_of_range_values_are_refused(field: str, value: float) -> None:
     with pytest.raises(SettingsError, match=field):
         Settings.from_env({}, **{field: value})
+
+
+def test_rtp_ports_and_data_dir_read_from_the_environment() -> None:
+    settings = Settings.from_env({"INFOLINIA_RTP_PORTS": "30000-30099", "INFOLINIA_DATA_DIR": "/tmp/x"})
+    assert settings.rtp_port_range == (30000, 30099)
+    assert settings.data_dir == "/tmp/x"
+
+
+@pytest.mark.parametrize("value", ["", "10000", "20000-10000", "100-200", "10000-10001", "a-b", "60000-70000"])
+def test_bad_rtp_ports_are_named(value: str) -> None:
+    with pytest.raises(SettingsError, match="rtp_ports"):
+        Settings(rtp_ports=value)
