@@ -46,7 +46,7 @@ Peer = tuple[str, int]
 class Registrar:
     def __init__(self, directory: Directory, table: BindingTable | None = None, secret: bytes | None = None) -> None:
         self.directory = directory
-        self.table = table or BindingTable()
+        self.table = table if table is not None else BindingTable()
         self._secret = secret or secrets.token_bytes(32)
         self._challengers: dict[str, DigestChallenger] = {}
 

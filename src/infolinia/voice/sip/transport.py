@@ -5,6 +5,16 @@ anything else is dropped and counted (``counters``). Responses go back to the da
 ``received`` and ``rport`` are filled into the top Via). One ``loop.call_at`` follows ``next_deadline()``.
 Requests the transaction layer delivers go to a handler per method; OPTIONS is answered here, other methods 405
 (known to SIP) or 501.
+
+Calls need more than one answer per request, so three more paths serve them:
+
+- a new INVITE (no To tag) goes to ``on_invite`` as a ``ServerInvite`` the call answers through ``respond`` (1xx
+  as often as it likes, then one final response); a CANCEL that matches it is answered 200 here and reported to
+  the ``ServerInvite.on_cancel`` the call set; an unmatched CANCEL gets 481;
+- a request with a To tag belongs to a dialog: it goes to the ``DialogUser`` registered with ``add_dialog``
+  (BYE, re-INVITE, INFO, and the ACK of a 2xx, which has no transaction); no such dialog: 481 (an ACK is dropped);
+- ``send_request`` starts a client transaction (an INVITE to an agent's phone, a BYE) and hands each response to
+  a callback; a timeout or transport error comes back as a 408 or 503 made here (RFC 3261 §8.1.3.1).
 """
 
 from __future__ import annotations
@@ -14,21 +24,23 @@ import logging
 import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import Protocol, cast
 
 from .builders import response_to
+from .dialog import DialogId, request_dialog_id
 from .errors import SipError
 from .grammar import split_list
 from .layer import TransactionLayer
 from .limits import MAX_MESSAGE_SIZE
 from .message import Request, Response
 from .parser import parse
-from .transaction import Deliver, Event, Rejected, TransactionKey, Transmit
+from .transaction import Deliver, Event, Rejected, Terminated, TimedOut, TransactionKey, Transmit, TransportError
 
 log = logging.getLogger(__name__)
 
 Peer = tuple[str, int]
 Handler = Callable[[Request, Peer], Awaitable[Response]]
+ResponseCallback = Callable[[Response], None]
 RECEIVE_BUFFER = 4 * 1024 * 1024
 KNOWN_METHODS = frozenset(
     {"INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO",
@@ -50,10 +62,29 @@ def udp_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ServerInvite:
+    """An INVITE waiting for its final response; ``on_cancel`` is called once if the caller cancels it first."""
+
+    __slots__ = ("key", "on_cancel", "peer", "request")
+
+    def __init__(self, key: TransactionKey, request: Request, peer: Peer) -> None:
+        self.key, self.request, self.peer = key, request, peer
+        self.on_cancel: Callable[[], None] | None = None
+
+
+class DialogUser(Protocol):
+    def in_dialog(self, key: TransactionKey | None, request: Request, peer: Peer) -> None:
+        """A request inside the dialog; ``key`` is None for an ACK (answer others with ``SipTransport.respond``)."""
+
+
 class SipTransport(asyncio.DatagramProtocol):
     def __init__(self, handlers: dict[str, Handler], layer: TransactionLayer | None = None) -> None:
         self.handlers = handlers
-        self.layer = layer or TransactionLayer()
+        self.on_invite: Callable[[ServerInvite], None] | None = None
+        self._invites: dict[TransactionKey, ServerInvite] = {}
+        self._dialogs: dict[DialogId, DialogUser] = {}
+        self._clients: dict[TransactionKey, tuple[Request, ResponseCallback]] = {}
+        self.layer = layer if layer is not None else TransactionLayer()  # an empty layer is falsy (len 0)
         self.counters: Counter[str] = Counter()
         self._transport: asyncio.DatagramTransport | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -83,7 +114,43 @@ class SipTransport(asyncio.DatagramProtocol):
             await asyncio.sleep(0)
 
     def stats(self) -> dict[str, int]:
-        return {**self.counters, "transactions": len(self.layer), "stray_responses": self.layer.stray_responses}
+        return {
+            **self.counters, "transactions": len(self.layer), "stray_responses": self.layer.stray_responses,
+            "dialogs": len(self._dialogs),
+        }  # fmt: skip
+
+    @property
+    def local_address(self) -> Peer | None:
+        if self._transport is None:
+            return None
+        name = self._transport.get_extra_info("sockname")
+        return None if name is None else (str(name[0]), int(name[1]))
+
+    # --- for calls ---------------------------------------------------------------------------------------------
+
+    def add_dialog(self, dialog: DialogId, user: DialogUser) -> None:
+        self._dialogs[dialog] = user
+
+    def remove_dialog(self, dialog: DialogId) -> None:
+        self._dialogs.pop(dialog, None)
+
+    def respond(self, key: TransactionKey, response: Response) -> None:
+        """Send ``response`` in server transaction ``key`` (dropped if the transaction is gone)."""
+        if response.status >= 200 and response.cseq.method == "INVITE":
+            self._invites.pop(key, None)
+        self._respond(key, response)
+
+    def send_request(self, request: Request, peer: Peer, on_response: ResponseCallback) -> TransactionKey:
+        """Start a client transaction; every response (a made-up 408/503 on timeout/transport error) goes to
+        ``on_response``. Raises ``TransactionError`` when the layer is full or the request is not sendable."""
+        key, events = self.layer.send_request(request, self._now(), peer)
+        self._clients[key] = (request, on_response)
+        self._process(events)
+        return key
+
+    def send_stateless(self, message: Request | Response, peer: Peer) -> None:
+        """Send without a transaction: the ACK of a 2xx, a 2xx retransmitted after its transaction ended."""
+        self._send(message, peer)
 
     # --- from the network --------------------------------------------------------------------------------------
 
@@ -128,19 +195,74 @@ class SipTransport(asyncio.DatagramProtocol):
         for event in events:
             if isinstance(event, Transmit):
                 self._send(event.message, event.peer or source)
-            elif isinstance(event, Deliver) and isinstance(event.message, Request) and event.key is not None:
-                self._deliver(event.key, event.message, event.peer or source)
+            elif isinstance(event, Deliver):
+                self._delivered(event, event.peer or source)
             elif isinstance(event, Rejected):
                 self._rejected(event, event.peer or source)
+            elif isinstance(event, TimedOut | TransportError):
+                self._client_failed(event.key, 408 if isinstance(event, TimedOut) else 503)
+            elif isinstance(event, Terminated):
+                self._clients.pop(event.key, None)
+                self._invites.pop(event.key, None)
         self._rearm()
+
+    def _delivered(self, event: Deliver, peer: Peer | None) -> None:
+        message = event.message
+        if isinstance(message, Response):
+            client = self._clients.get(event.key) if event.key is not None else None
+            if client is not None:
+                self._callback(client[1], message)
+        elif peer is None:
+            return
+        elif event.key is None:  # the ACK of a 2xx: the dialog's
+            user = self._dialogs.get(request_dialog_id(message)) if message.method == "ACK" else None
+            if user is not None:
+                self._callback(user.in_dialog, None, message, peer)
+        elif message.method == "CANCEL":
+            self._cancel(event.key, event.cancels)
+        elif message.to.tag is not None:
+            self._in_dialog(event.key, message, peer)
+        else:
+            self._deliver(event.key, message, peer)
+
+    def _in_dialog(self, key: TransactionKey, request: Request, peer: Peer) -> None:
+        user = self._dialogs.get(request_dialog_id(request))
+        if user is None:
+            self.counters["no_dialog"] += 1
+            self._respond(key, response_to(request, 481))
+            return
+        self._callback(user.in_dialog, key, request, peer)
+
+    def _cancel(self, key: TransactionKey, invite_key: TransactionKey | None) -> None:
+        tx = self.layer.get(key)
+        if tx is None:
+            return
+        invite = self._invites.pop(invite_key, None) if invite_key is not None else None
+        self._respond(key, response_to(tx.request, 481 if invite is None else 200))
+        if invite is not None and invite.on_cancel is not None:
+            self._callback(invite.on_cancel)
+
+    def _client_failed(self, key: TransactionKey, status: int) -> None:
+        client = self._clients.pop(key, None)
+        if client is not None:
+            self.counters[f"client_{status}"] += 1
+            self._callback(client[1], response_to(client[0], status))
+
+    def _callback(self, fn: Callable[..., None], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception:  # a call's bug must not stop the transport
+            log.exception("SIP callback failed")
 
     def _rejected(self, event: Rejected, peer: Peer | None) -> None:
         self.counters[f"rejected_{event.reason}"] += 1
         if event.message.method != "ACK" and peer is not None:
             self._send(response_to(event.message, 503 if event.reason == "overloaded" else 400), peer)
 
-    def _deliver(self, key: TransactionKey, request: Request, peer: Peer | None) -> None:
-        if peer is None:
+    def _deliver(self, key: TransactionKey, request: Request, peer: Peer) -> None:
+        if request.method == "INVITE" and self.on_invite is not None:
+            invite = self._invites[key] = ServerInvite(key, request, peer)
+            self._callback(self.on_invite, invite)
             return
         if request.method == "OPTIONS":
             self._respond(key, self._options(request))
@@ -171,7 +293,8 @@ class SipTransport(asyncio.DatagramProtocol):
         return self._with_allow(response_to(request, 200))
 
     def _with_allow(self, response: Response) -> Response:
-        response.headers.add("Allow", ", ".join(["OPTIONS", *sorted(self.handlers)]))
+        calls = ("ACK", "BYE", "CANCEL", "INVITE") if self.on_invite is not None else ()
+        response.headers.add("Allow", ", ".join(["OPTIONS", *sorted({*self.handlers, *calls})]))
         return response
 
     # --- out and time ------------------------------------------------------------------------------------------
