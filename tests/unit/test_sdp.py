@@ -384,3 +384,23 @@ def test_truncated_and_flipped_offers(cut: int, at: int, byte: int) -> None:
         assert parse_sdp(bytes(parsed)) == parsed
         result = answer_offer(parsed, LOCAL)
         assert isinstance(result, Answer | NotAcceptable)
+
+
+def test_our_offer_answered_by_our_answerer_settles_on_the_first_common_codec() -> None:
+    from infolinia.voice.sdp import Accepted, Local, answer_offer, make_offer, parse_sdp, read_answer
+
+    offer = parse_sdp(bytes(make_offer(Local("127.0.0.1", 40000))))
+    answer = answer_offer(offer, Local("127.0.0.1", 40002, codecs=("PCMA", "PCMU")))
+    assert not isinstance(answer, NotAcceptable)
+    settled = read_answer(parse_sdp(bytes(answer.sdp)))
+    assert settled == Accepted("PCMA", 8, 101, "127.0.0.1", 40002)
+
+
+def test_an_answer_that_refuses_audio_or_picks_an_unoffered_codec_is_not_acceptable() -> None:
+    from infolinia.voice.sdp import read_answer
+
+    assert read_answer(parse_sdp(SIPP)).codec == "PCMU"  # type: ignore[union-attr]
+    refused = SIPP.replace(b"m=audio 6000", b"m=audio 0")
+    assert isinstance(read_answer(parse_sdp(refused)), NotAcceptable)
+    g729 = SIPP.replace(b"RTP/AVP 0", b"RTP/AVP 18").replace(b"a=rtpmap:0 PCMU/8000", b"a=rtpmap:18 G729/8000")
+    assert isinstance(read_answer(parse_sdp(g729)), NotAcceptable)

@@ -8,7 +8,7 @@ or over-limit input raises ``SdpError``. ``answer_offer(offer, Local(...))`` giv
 from __future__ import annotations
 
 from .errors import MAX_FORMATS, MAX_LINES, MAX_MEDIA, MAX_SDP_SIZE, SdpError
-from .offer_answer import Answer, Local, NotAcceptable, answer_offer
+from .offer_answer import Accepted, Answer, Local, NotAcceptable, answer_offer, make_offer, read_answer
 from .session import Connection, Media, Origin, RtpMap, SessionDescription, parse_rtpmap, parse_sdp
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "MAX_LINES",
     "MAX_MEDIA",
     "MAX_SDP_SIZE",
+    "Accepted",
     "Answer",
     "Connection",
     "Local",
@@ -26,6 +27,8 @@ __all__ = [
     "SdpError",
     "SessionDescription",
     "answer_offer",
+    "make_offer",
     "parse_rtpmap",
     "parse_sdp",
+    "read_answer",
 ]

@@ -145,3 +145,58 @@ def _answer_media(
 def _refused(offer: Media) -> Media:
     """A refused stream: port 0 and the offer's formats (an m= line needs at least one)."""
     return Media(offer.media, 0, offer.proto, offer.formats)
+
+
+# --- our offer (the agent leg: we call the agent's phone) ------------------------------------------------------
+
+OFFER_EVENT_PT = 101
+"""The payload type we offer telephone-event under (dynamic range, the common choice)."""
+
+
+def make_offer(local: Local) -> SessionDescription:
+    """Our offer: one sendrecv audio stream with ``local.codecs`` in order and telephone-event."""
+    family = "IP6" if ipaddress.ip_address(local.address).version == 6 else "IP4"
+    formats = [str(STATIC[codec]) for codec in local.codecs] + [str(OFFER_EVENT_PT)]
+    attributes: list[tuple[str, str | None]] = [
+        ("rtpmap", str(RtpMap(STATIC[codec], codec, 8000))) for codec in local.codecs
+    ]
+    attributes += [
+        ("rtpmap", f"{OFFER_EVENT_PT} telephone-event/8000"),
+        ("fmtp", f"{OFFER_EVENT_PT} {DTMF_EVENTS}"),
+        ("ptime", str(local.ptime)),
+        ("sendrecv", None),
+    ]
+    media = Media("audio", local.port, "RTP/AVP", tuple(formats), attributes=tuple(attributes))
+    return SessionDescription(
+        Origin(local.username, local.session_id, local.session_version, local.address, "IN", family),
+        "-",
+        Connection(local.address, family),
+        ((0, 0),),
+        (),
+        (media,),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What the answer to our offer settles: the codec, its payload type, telephone-event's, where to send."""
+
+    codec: str
+    payload_type: int
+    telephone_event: int | None
+    remote_address: str
+    remote_port: int
+
+
+def read_answer(answer: SessionDescription, offered: tuple[str, ...] = ("PCMU", "PCMA")) -> Accepted | NotAcceptable:
+    """The answer to ``make_offer``: its first audio stream must keep a port and pick one of ``offered``
+    (RFC 3264 §6: an answer only uses what was offered; anything else is a broken answer, 488)."""
+    audio = next((m for m in answer.media if m.media == "audio"), None)
+    if audio is None or audio.port == 0:
+        return NotAcceptable("the answer refused the audio stream")
+    picked = _codec(audio, tuple(offered))
+    connection = answer.connection_of(audio)
+    if picked is None or connection is None:
+        return NotAcceptable("the answer has no offered codec or no connection address")
+    address = connection.address.partition("/")[0]
+    return Accepted(picked[0], picked[1], _telephone_event(audio), address, audio.port)
