@@ -496,6 +496,9 @@ class InteractionOut(Output):
     wrapup_ended_at: datetime | None
     disposition_code: str | None
     notes: str | None
+    ivr_path: list[str] = []
+    recording: str | None = None
+    end_reason: str | None = None
 
 
 # --- auth and audit --------------------------------------------------------------------------------------

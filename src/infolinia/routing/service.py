@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +50,9 @@ class RoutingService:
         #: tenant of every queue and agent the engine has known (events name a tenant even after an agent left)
         self.queue_tenants: dict[int, int] = {}
         self.agent_tenants: dict[int, int] = {}
+        #: in-process consumers of the engine's decisions (the call control rings an agent on ``offer``), told
+        #: after the rows are written; a listener must not block (it starts its own work)
+        self.listeners: list[Callable[[list[Event]], None]] = []
 
     def _now(self, at: datetime | None) -> float:
         """Engine time never goes back, even if the wall clock does."""
@@ -277,3 +280,16 @@ class RoutingService:
                 await s.commit()
         if self.bus is not None:  # each event with the views of what it touched (routing/views.py)
             views.publish(self.bus, self.engine, events, self.tenant_of)
+        for listener in self.listeners if events else ():
+            try:
+                listener(events)
+            except Exception:  # one consumer's bug must not undo routing
+                log.exception("routing listener failed")
+
+    def position(self, task_id: int) -> int | None:
+        """The waiting task's place in its queue (0 = next), None when it is not waiting."""
+        return self.engine.position(task_id)
+
+    def estimated_wait(self, task_id: int) -> float | None:
+        """Seconds the waiting task is expected to wait still, None when unknown."""
+        return self.engine.estimated_wait(task_id)

@@ -307,6 +307,12 @@ class Interaction(Base):
     disposition_code: Mapped[str | None] = mapped_column(String(60))
     notes: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # calls: the IVR nodes the caller went through, the recording file (relative to the data folder), why it
+    # ended (caller_hangup, agent_hangup, cancelled, ...), the SIP Call-ID
+    ivr_path: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    recording: Mapped[str | None] = mapped_column(String(500))
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    sip_call_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class RoutingTask(Base):

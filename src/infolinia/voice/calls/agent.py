@@ -1,0 +1,175 @@
+"""The agent leg: we call the agent's registered phone for a call the routing engine offered them.
+
+``AgentLeg.ring`` sends the INVITE (our SDP offer from a fresh media leg) to the phone's registered contact, from
+the address the phone registered from. The owner hears back through three callbacks: ``on_answer`` (the phone
+answered: the ACK is sent, the media leg is connected to the phone's answer), ``on_fail(status)`` (a final
+non-2xx, a made-up 408 on timeout, or an answer we cannot use) and ``on_hangup`` (the agent's BYE). ``cancel``
+withdraws a ringing INVITE (CANCEL; a 2xx that still crosses it is ACKed and ended with BYE at once), ``hangup``
+ends an answered leg with BYE.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from enum import Enum
+
+from infolinia.voice.media import MediaLeg
+from infolinia.voice.sdp import Local, NotAcceptable, SdpError, make_offer, parse_sdp, read_answer
+from infolinia.voice.sip import Request, Response, SipError, parse_address, parse_uri
+from infolinia.voice.sip.builders import SentBy, cancel_for, new_request, response_to
+from infolinia.voice.sip.dialog import Dialog, DialogError
+from infolinia.voice.sip.transaction import TransactionError, TransactionKey
+from infolinia.voice.sip.transport import Peer, SipTransport
+
+log = logging.getLogger(__name__)
+
+
+class LegState(Enum):
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+class AgentLeg:
+    def __init__(
+        self,
+        transport: SipTransport,
+        media: MediaLeg,
+        *,
+        contact_uri: str,
+        phone: Peer,
+        caller: str,
+        extension: str,
+        realm: str,
+        us: Peer,
+    ) -> None:
+        self.transport = transport
+        self.media = media
+        self.phone = phone
+        self.state = LegState.RINGING
+        self.on_answer: Callable[[], None] = _nothing
+        self.on_fail: Callable[[int], None] = _ignore_status
+        self.on_hangup: Callable[[], None] = _nothing
+        self.dialog: Dialog | None = None
+        host, port = us
+        local = Local(media.local_address[0], media.local_address[1])
+        display = caller.replace('"', "")[:40] or "anonymous"
+        user = "".join(ch for ch in caller if ch.isdigit() or ch == "+")[:32] or "anonymous"
+        self.invite = new_request(
+            "INVITE",
+            parse_uri(contact_uri),
+            from_=parse_address(f'"{display}" <sip:{user}@{host}>'),
+            to=parse_address(f"<sip:{extension}@{realm}>"),
+            sent_by=SentBy(host, port),
+            contact=parse_address(f"<sip:infolinia@{host}:{port}>"),
+            body=bytes(make_offer(local)),
+            content_type="application/sdp",
+        )
+
+    def ring(self) -> None:
+        try:
+            self.transport.send_request(self.invite, self.phone, self._response)
+        except TransactionError:
+            log.warning("cannot call the agent's phone: transaction layer full")
+            self._fail(503)
+
+    def cancel(self) -> None:
+        """Stop ringing (CANCEL); an answered leg is hung up instead."""
+        if self.state is LegState.ANSWERED:
+            self.hangup()
+        elif self.state is LegState.RINGING:
+            self.state = LegState.ENDED
+            self.media.close()
+            try:
+                self.transport.send_request(cancel_for(self.invite), self.phone, _ignore_response)
+            except TransactionError:
+                log.debug("CANCEL not sent: transaction layer full")
+
+    def hangup(self) -> None:
+        if self.state is not LegState.ANSWERED or self.dialog is None:
+            return
+        self.state = LegState.ENDED
+        self.transport.remove_dialog(self.dialog.id)
+        self.media.close()
+        try:
+            self.transport.send_request(self.dialog.request("BYE"), self.phone, _ignore_response)
+        except (TransactionError, DialogError):
+            log.debug("BYE to the agent's phone not sent")
+
+    # --- from the phone ----------------------------------------------------------------------------------------
+
+    def _response(self, response: Response) -> None:
+        if response.status < 200:
+            return
+        if response.status >= 300:
+            if self.state is LegState.RINGING:
+                self._fail(response.status)
+            return
+        self._answered(response)
+
+    def _answered(self, response: Response) -> None:
+        try:
+            dialog = Dialog.uac_from(self.invite, response)
+            self.transport.send_stateless(dialog.ack(response), self.phone)
+        except (DialogError, SipError) as error:
+            log.debug("unusable 2xx from the agent's phone: %s", error)
+            return
+        if self.dialog is not None:
+            return  # a retransmitted 2xx: ACKed again above
+        self.dialog = dialog
+        if self.state is not LegState.RINGING:  # answered after we cancelled: end it at once
+            self.state = LegState.ANSWERED
+            self.hangup()
+            return
+        try:
+            accepted = read_answer(parse_sdp(response.body))
+        except SdpError:
+            accepted = NotAcceptable("the phone's answer has no readable SDP")
+        if isinstance(accepted, NotAcceptable):
+            log.info("agent phone answer refused: %s", accepted.reason)
+            self.state = LegState.ANSWERED
+            self.hangup()
+            self.on_fail(488)
+            return
+        self.state = LegState.ANSWERED
+        self.media.connect((accepted.remote_address, accepted.remote_port), accepted.payload_type,
+                           accepted.telephone_event)  # fmt: skip
+        self.transport.add_dialog(dialog.id, self)
+        self.on_answer()
+
+    def in_dialog(self, key: TransactionKey | None, request: Request, peer: Peer) -> None:
+        if key is None or self.dialog is None:
+            return  # an ACK: we never answer INVITEs on this leg
+        status = self.dialog.receive_request(request)
+        if status is not None:
+            self.transport.respond(key, response_to(request, status))
+            return
+        if request.method == "BYE":
+            self.transport.respond(key, response_to(request, 200))
+            if self.state is LegState.ANSWERED:
+                self.state = LegState.ENDED
+                self.transport.remove_dialog(self.dialog.id)
+                self.media.close()
+                self.on_hangup()
+        elif request.method in ("INVITE", "UPDATE"):
+            self.transport.respond(key, response_to(request, 488))  # hold from the phone: keep the media as is
+        else:
+            self.transport.respond(key, response_to(request, 200 if request.method in ("INFO", "OPTIONS") else 501))
+
+    def _fail(self, status: int) -> None:
+        self.state = LegState.ENDED
+        self.media.close()
+        self.on_fail(status)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _ignore_status(status: int) -> None:
+    return None
+
+
+def _ignore_response(response: Response) -> None:
+    return None

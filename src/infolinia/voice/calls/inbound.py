@@ -1,0 +1,579 @@
+"""One inbound call, from the INVITE to the last BYE: ringing, the IVR, the queue, the agent, the end.
+
+States (``CallState``), each change logged:
+
+    ringing --answer--> ivr --EnterQueue--> queued --offer--> connecting --agent answers--> talking
+       |                 |                    ^                  |                             |
+       +--CANCEL--+      +--Hangup------+     +--no answer-------+                             |
+                  v                     v                                                      v
+                 ended <----------- any BYE, media timeout, errors ------------------------- ended
+
+Inputs reach the call as events in one inbox (digits, prompt ends, timers, routing decisions, SIP requests) and
+one task per call takes them in order, so the IVR interpreter, which is pure, sees one input at a time and the
+call's awaits (prompt loading, database writes) never interleave. SIP and media callbacks only post to the inbox.
+
+In the queue the caller hears music, and every ``announce_every_s`` their position and the estimated wait, with
+"press 1 to be called back; you keep your place" every other time. Pressing 1 there turns the call into a
+callback task that keeps the voice task's enqueue time (its place in the order), confirmed to the caller before
+the call ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from infolinia.routing.model import Event as RoutingEvent
+from infolinia.store.models import RoutingTask
+from infolinia.store.types import utcnow
+from infolinia.voice.ivr import (
+    Call,
+    Collect,
+    Command,
+    EnterQueue,
+    Hangup,
+    Lookup,
+    OfferCallback,
+    Play,
+    RecordVoicemail,
+    Transfer,
+)
+from infolinia.voice.ivr.interpreter import HoursStatus
+from infolinia.voice.media import MediaLeg
+from infolinia.voice.sdp import Answer, NotAcceptable, SdpError, answer_offer, parse_sdp
+from infolinia.voice.sip import Request
+from infolinia.voice.sip.builders import new_tag, response_to
+from infolinia.voice.sip.dialog import Dialog, DialogError
+from infolinia.voice.sip.transaction import TransactionKey
+from infolinia.voice.sip.transport import Peer, ServerInvite
+
+if TYPE_CHECKING:
+    from infolinia.voice.calls.manager import CallManager
+    from infolinia.voice.telephony import NumberRoute
+
+log = logging.getLogger(__name__)
+
+MAX_CALL_S = 4 * 3600.0  # a call still up after this is ended: a lost BYE must not hold a line forever
+CALLBACK_DIGIT_S = 6.0
+
+
+class CallState(Enum):
+    RINGING = "ringing"
+    IVR = "ivr"
+    QUEUED = "queued"
+    CONNECTING = "connecting"
+    TALKING = "talking"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    kind: str  # digit, prompt_done, tick, answer, routing, bye, cancel, media_timeout, agent_answer, ...
+    value: Any = None
+    token: int = 0
+
+
+class InboundCall:
+    def __init__(
+        self, manager: CallManager, invite: ServerInvite, route: NumberRoute, leg: MediaLeg, answer: Answer
+    ) -> None:
+        self.m = manager
+        self.invite = invite
+        self.request = invite.request
+        self.route = route
+        self.tenant_id = route.tenant_id
+        self.leg = leg
+        self.answer = answer
+        self.language = (route.languages or ["en"])[0]
+        self.caller = self.request.from_.uri.user if hasattr(self.request.from_.uri, "user") else None
+        self.state = CallState.RINGING
+        self.interaction_id: int | None = None
+        self.task_id: int | None = None
+        self.queue_id: int | None = None
+        self.agent_id: int | None = None
+        self.agent_leg: Any = None
+        self.dialog: Dialog | None = None
+        self.end_reason: str | None = None
+        self.ivr = Call(route.flow) if route.flow is not None else None
+        self.to_tag = new_tag()
+        self._inbox: asyncio.Queue[Input] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._dialog_timer: asyncio.TimerHandle | None = None
+        self._token = 0  # playback generation: a prompt_done of an older prompt is stale
+        self._playing_interruptible = False
+        self._announcements = 0
+        self._in_callback_offer = False
+        self._hangup_after: str | None = None
+        self._limit: asyncio.TimerHandle | None = None
+
+    # --- life ------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.invite.on_cancel = lambda: self.post("cancel")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"call {self.request.call_id}")
+
+    def post(self, kind: str, value: Any = None, token: int = 0) -> None:
+        if self.state is not CallState.ENDED:
+            self._inbox.put_nowait(Input(kind, value, token))
+
+    async def _run(self) -> None:
+        try:
+            await self._begin()
+            while self.state is not CallState.ENDED:
+                item = await self._inbox.get()
+                await self._handle(item)
+        except asyncio.CancelledError:
+            await self._end("shutdown", bye=True)
+            raise
+        except Exception:
+            log.exception("call %s failed", self.request.call_id)
+            await self._end("error", bye=True)
+
+    async def _begin(self) -> None:
+        self.interaction_id = await self.m.records.open(
+            self.tenant_id, self.caller, self.route.e164, self.request.call_id
+        )
+        if self.state is CallState.ENDED:
+            return
+        if self.route.answer_after_s > 0:
+            self.m.transport.respond(self.invite.key, response_to(self.request, 180, to_tag=self.to_tag))
+            self._schedule(self.route.answer_after_s, "answer")
+        else:
+            await self._answer()
+
+    def _set(self, state: CallState) -> None:
+        if state is not self.state:
+            log.debug("call %s: %s -> %s", self.request.call_id, self.state.value, state.value)
+            self.state = state
+
+    # --- inputs ----------------------------------------------------------------------------------------------
+
+    async def _handle(self, item: Input) -> None:  # noqa: C901 - one dispatch table, kept together
+        kind = item.kind
+        if kind == "answer" and self.state is CallState.RINGING:
+            await self._answer()
+        elif kind == "cancel" and self.state is CallState.RINGING:
+            self.m.transport.respond(self.invite.key, response_to(self.request, 487, to_tag=self.to_tag))
+            await self._end("cancelled", bye=False)
+        elif kind in ("bye", "media_timeout", "no_ack", "too_long"):
+            await self._end("caller_hangup" if kind == "bye" else kind, bye=kind != "bye")
+        elif kind == "digit":
+            await self._digit(item.value)
+        elif kind == "prompt_done" and item.token == self._token:
+            self._playing_interruptible = False
+            await self._prompt_done()
+        elif kind == "tick":
+            await self._tick()
+        elif kind == "routing":
+            await self._routing(item.value)
+        elif kind == "agent_answer":
+            await self._agent_answered()
+        elif kind == "agent_fail":
+            await self._agent_failed(item.value)
+        elif kind == "agent_hangup":
+            await self._end("agent_hangup", bye=True)
+
+    async def _answer(self) -> None:
+        ok = response_to(
+            self.request, 200, to_tag=self.to_tag, contact=self.m.contact,
+            body=bytes(self.answer.sdp), content_type="application/sdp",
+        )  # fmt: skip
+        try:
+            self.dialog = Dialog.uas_from(self.request, ok, self.m.sent_by, self._now(), self.m.timers)
+        except DialogError:
+            self.m.transport.respond(self.invite.key, response_to(self.request, 400, "Bad Request (no Contact)"))
+            await self._end("bad_request", bye=False)
+            return
+        self.m.transport.add_dialog(self.dialog.id, self)
+        self.m.transport.respond(self.invite.key, ok)
+        self._arm_dialog()
+        a = self.answer
+        self.leg.on_digit = lambda d: self.post("digit", d)
+        self.leg.on_timeout = lambda: self.post("media_timeout")
+        self.leg.connect((a.remote_address, a.remote_port), a.payload_type, a.telephone_event)
+        self._set(CallState.IVR)
+        self._limit = asyncio.get_running_loop().call_later(MAX_CALL_S, self.post, "too_long")
+        if self.ivr is None:
+            await self._end("no_flow", bye=True)
+            return
+        await self._commands(self.ivr.start(self._now(), self.caller, self._hours))
+
+    # --- SIP inside the dialog (called by the transport) --------------------------------------------------------
+
+    def in_dialog(self, key: TransactionKey | None, request: Request, peer: Peer) -> None:
+        dialog = self.dialog
+        if dialog is None:
+            return
+        status = dialog.receive_request(request)
+        if request.method == "ACK":
+            self._arm_dialog()
+            return
+        assert key is not None
+        if status is not None:
+            self.m.transport.respond(key, response_to(request, status))
+        elif request.method == "BYE":
+            self.m.transport.respond(key, response_to(request, 200))
+            self.post("bye")
+        elif request.method == "INVITE":
+            self._reinvite(key, request)
+        elif request.method == "INFO":
+            self.m.transport.respond(key, response_to(request, 200))
+            digit = _info_digit(request)
+            if digit is not None:
+                self.post("digit", digit)
+        else:
+            self.m.transport.respond(key, response_to(request, 200 if request.method == "OPTIONS" else 501))
+
+    def _reinvite(self, key: TransactionKey, request: Request) -> None:
+        """A re-INVITE (hold, a new address): answer it from the same media leg; an offerless one gets our SDP."""
+        answer: Answer | NotAcceptable = self.answer
+        if request.body:
+            try:
+                answer = answer_offer(parse_sdp(request.body), self.m.local_sdp(self.leg, self.answer))
+            except SdpError:
+                answer = NotAcceptable("unreadable SDP")
+        if isinstance(answer, NotAcceptable):
+            self.m.transport.respond(key, response_to(request, 488))
+            return
+        self.answer = answer
+        if request.body:
+            self.leg.connect((answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event)
+        ok = response_to(request, 200, contact=self.m.contact, body=bytes(answer.sdp), content_type="application/sdp")
+        assert self.dialog is not None
+        self.dialog.respond(ok, self._now())
+        self.m.transport.respond(key, ok)
+        self._arm_dialog()
+
+    def _arm_dialog(self) -> None:
+        """Retransmit our 2xx until its ACK (RFC 3261 §13.3.1.4), on the loop's clock."""
+        if self._dialog_timer is not None:
+            self._dialog_timer.cancel()
+            self._dialog_timer = None
+        due = None if self.dialog is None else self.dialog.next_deadline()
+        if due is not None:
+            self._dialog_timer = asyncio.get_running_loop().call_at(due, self._dialog_due)
+
+    def _dialog_due(self) -> None:
+        self._dialog_timer = None
+        if self.dialog is None:
+            return
+        for event in self.dialog.timeout(self._now()):
+            if type(event).__name__ == "NoAck":
+                self.post("no_ack")
+            else:
+                self.m.transport.respond(self.invite.key, event.response)
+                if self.m.transport.layer.get(self.invite.key) is None:
+                    self.m.transport.send_stateless(event.response, self.invite.peer)
+        self._arm_dialog()
+
+    # --- the IVR ---------------------------------------------------------------------------------------------
+
+    async def _commands(self, commands: list[Command]) -> None:
+        for command in commands:
+            if self.state is CallState.ENDED:
+                return
+            await self._command(command)
+        self._arm_ivr_timer()
+
+    async def _command(self, command: Command) -> None:
+        match command:
+            case Play(prompt=name, interruptible=interruptible):
+                await self._play([name], interruptible)
+            case Collect():
+                pass  # digits come as they are typed; the interpreter keeps the deadline
+            case Lookup(caller_id=caller_id, digits=digits):
+                customer = await self._lookup(caller_id, digits)
+                assert self.ivr is not None
+                await self._commands(self.ivr.lookup_result(customer, self._now()))
+            case OfferCallback(prompt=prompt):
+                self._in_callback_offer = True
+                if prompt is not None:
+                    await self._play([prompt], True)
+                else:
+                    self._schedule(CALLBACK_DIGIT_S, "tick")
+            case EnterQueue() | Transfer(kind="queue"):
+                await self._enter_queue(command)
+            case RecordVoicemail() | Transfer():
+                await self._play(["technical_problem"], False, then_hangup="not_supported")
+            case Hangup(reason=reason):
+                await self._end(reason, bye=True)
+
+    async def _play(self, names: list[str], interruptible: bool, then_hangup: str | None = None) -> None:
+        audio = await self.m.phrase(self.tenant_id, names, self.language)
+        self._token += 1
+        token = self._token
+        self._playing_interruptible = interruptible
+        done: Callable[[], None]
+        if then_hangup is not None:
+            self._hangup_after = then_hangup
+            done = lambda: self.post("prompt_done", "hangup", token)  # noqa: E731
+        else:
+            done = lambda: self.post("prompt_done", None, token)  # noqa: E731
+        self.leg.play(audio, on_done=done)
+
+    async def _prompt_done(self) -> None:
+        if self._hangup_after is not None:
+            await self._end(self._hangup_after, bye=True)
+            return
+        if self.state is CallState.QUEUED:
+            self._queue_music()
+            return
+        if self._in_callback_offer:
+            self._schedule(CALLBACK_DIGIT_S, "tick")
+            return
+        if self.ivr is not None and self.state is CallState.IVR:
+            await self._commands(self.ivr.prompt_done(self._now()))
+
+    async def _digit(self, digit: str) -> None:
+        if self.state is CallState.QUEUED:
+            if digit == "1":
+                await self._keep_place_callback()
+            return
+        if self.state is not CallState.IVR or self.ivr is None:
+            return
+        if self._in_callback_offer:
+            self._in_callback_offer = False
+            self.leg.stop_playback()
+            self._token += 1
+            await self._callback_answer(digit == "1")
+            return
+        if self._playing_interruptible:
+            self.leg.stop_playback()
+            self._token += 1
+            self._playing_interruptible = False
+        await self._commands(self.ivr.digit(digit, self._now()))
+
+    async def _tick(self) -> None:
+        if self.state is CallState.QUEUED:
+            await self._announce()
+        elif self._in_callback_offer and self.state is CallState.IVR:
+            self._in_callback_offer = False
+            await self._callback_answer(False)
+        elif self.ivr is not None and self.state is CallState.IVR:
+            await self._commands(self.ivr.timeout(self._now()))
+
+    def _arm_ivr_timer(self) -> None:
+        if self.ivr is not None and self.state is CallState.IVR and self.ivr.next_deadline is not None:
+            self._schedule_at(self.ivr.next_deadline, "tick")
+
+    def _hours(self, now: float) -> HoursStatus:
+        return self.m.hours(self.route, now)
+
+    async def _lookup(self, caller_id: str | None, digits: str | None) -> int | None:
+        if digits is not None:
+            found = await self.m.records.customer_by_number(self.tenant_id, digits)
+        elif caller_id is not None:
+            found = await self.m.records.customer_by_caller(self.tenant_id, caller_id, self.route.country)
+        else:
+            found = None
+        if found is not None and self.interaction_id is not None:
+            await self.m.records.update(self.tenant_id, self.interaction_id, customer_id=found)
+        return found
+
+    # --- callbacks offered in the IVR ------------------------------------------------------------------------
+
+    async def _callback_answer(self, accepted: bool) -> None:
+        if accepted:
+            queue = await self._callback_queue()
+            if queue is not None and self.caller:
+                await self._create_callback(queue, utcnow())
+                await self._play(["callback_confirmed"], False, then_hangup="callback_accepted")
+                return
+            accepted = False
+        assert self.ivr is not None
+        await self._commands(self.ivr.callback_result(accepted, self._now()))
+
+    async def _callback_queue(self) -> int | None:
+        """The queue a callback asked for in the IVR goes to: the call's queue, else the first the flow names."""
+        if self.queue_id is not None:
+            return self.queue_id
+        flow = self.route.flow
+        for node in flow.nodes if flow is not None else ():
+            if node.type == "queue":
+                return await self.m.records.queue_id(self.tenant_id, node.queue)
+        return None
+
+    async def _create_callback(self, queue_id: int, enqueued_at: datetime) -> None:
+        row = RoutingTask(
+            tenant_id=self.tenant_id, queue_id=queue_id, channel="callback", skills={}, language=self.language,
+            priority=0, enqueued_at=enqueued_at, interaction_id=self.interaction_id,
+        )  # fmt: skip
+        await self.m.routing.add_tasks([row])
+        log.info("call %s: callback task %s for %s", self.request.call_id, row.id, self.caller)
+
+    async def _keep_place_callback(self) -> None:
+        """Press 1 in the queue: a callback task with the voice task's place, the voice task withdrawn."""
+        if self.task_id is None or self.queue_id is None or not self.caller:
+            return
+        task_id, self.task_id = self.task_id, None
+        self.m.by_task.pop(task_id, None)
+        enqueued = await self.m.task_enqueued_at(task_id)
+        await self.m.routing.cancel(task_id)
+        await self._create_callback(self.queue_id, enqueued or utcnow())
+        self._set(CallState.IVR)
+        await self._play(["callback_confirmed"], False, then_hangup="callback_kept_place")
+
+    # --- the queue -------------------------------------------------------------------------------------------
+
+    async def _enter_queue(self, command: EnterQueue | Transfer) -> None:
+        ref = command.queue if isinstance(command, EnterQueue) else command.target
+        queue_id = await self.m.records.queue_id(self.tenant_id, ref)
+        if queue_id is None:
+            log.warning("call %s: the flow names queue %r, which tenant %s lacks", self.request.call_id, ref,
+                        self.tenant_id)  # fmt: skip
+            await self._play(["technical_problem"], False, then_hangup="no_queue")
+            return
+        skills = {s: 1 for s in command.skills} if isinstance(command, EnterQueue) else {}
+        row = RoutingTask(
+            tenant_id=self.tenant_id, queue_id=queue_id, channel="voice", skills=skills,
+            language=command.language if isinstance(command, EnterQueue) else None,
+            priority=command.priority if isinstance(command, EnterQueue) else 0,
+            enqueued_at=utcnow(), interaction_id=self.interaction_id,
+        )  # fmt: skip
+        self.queue_id = queue_id
+        self._set(CallState.QUEUED)
+        assert self.interaction_id is not None
+        await self.m.records.update(
+            self.tenant_id, self.interaction_id, queue_id=queue_id, queued_at=row.enqueued_at, ivr_path=self._path()
+        )
+        self._queue_music()
+        self.m.watch_tasks(self)  # before routing, which may offer at once
+        await self.m.routing.add_tasks([row])
+        self.task_id = row.id
+        self.m.by_task[row.id] = self
+        for event in self.m.early_events(row.id):
+            await self._routing(event)
+        if self.state is CallState.QUEUED:
+            self._schedule(min(2.0, self.m.announce_every_s), "tick")
+
+    def _queue_music(self) -> None:
+        self._token += 1
+        self.leg.play(self.m.music, loop=True)
+
+    async def _announce(self) -> None:
+        if self.task_id is None:
+            return
+        position = self.m.routing.position(self.task_id)
+        wait = self.m.routing.estimated_wait(self.task_id)
+        names: list[str] = []
+        if position is not None:
+            names += self.m.speech_position(position + 1, self.language)
+        if wait is not None:
+            names += self.m.speech_wait(wait, self.language)
+        if self._announcements % 2 == 0 and self.caller:
+            names.append("callback_keep_place")
+        self._announcements += 1
+        if names:
+            await self._play(names, True)
+        self._schedule(self.m.announce_every_s, "tick")
+
+    async def _routing(self, event: RoutingEvent) -> None:
+        if self.state not in (CallState.QUEUED, CallState.CONNECTING):
+            return
+        if event.kind == "offer" and event.agent is not None and self.state is CallState.QUEUED:
+            await self._offer(event.agent)
+        elif event.kind == "offer_returned" and self.state is CallState.CONNECTING:
+            if self.agent_leg is not None:
+                self.agent_leg.cancel()
+                self.agent_leg = None
+            self._set(CallState.QUEUED)
+            self._queue_music()
+        elif event.kind == "task_exited":
+            await self._play(["all_agents_busy"], False, then_hangup=f"exited:{event.data.get('action', '')}")
+
+    async def _offer(self, agent_id: int) -> None:
+        assert self.task_id is not None
+        leg = await self.m.ring_agent(self, agent_id)
+        if leg is None:
+            await self.m.routing.decline(self.task_id)
+            return
+        self.agent_id = agent_id
+        self.agent_leg = leg
+        self._set(CallState.CONNECTING)
+        assert self.interaction_id is not None
+        await self.m.records.update(self.tenant_id, self.interaction_id, offered_at=utcnow())
+
+    async def _agent_answered(self) -> None:
+        if self.state is not CallState.CONNECTING or self.task_id is None:
+            return
+        self._token += 1
+        self.leg.stop_playback()
+        self.leg.bridge(self.agent_leg.media)
+        self._set(CallState.TALKING)
+        await self.m.routing.accept(self.task_id)
+        assert self.interaction_id is not None
+        await self.m.records.update(self.tenant_id, self.interaction_id, agent_id=self.agent_id, answered_at=utcnow())
+
+    async def _agent_failed(self, status: int) -> None:
+        if self.state is not CallState.CONNECTING or self.task_id is None:
+            return
+        log.info("call %s: agent %s did not answer (%s)", self.request.call_id, self.agent_id, status)
+        self.agent_leg = None
+        self._set(CallState.QUEUED)
+        self._queue_music()
+        await self.m.routing.decline(self.task_id)
+
+    # --- the end ---------------------------------------------------------------------------------------------
+
+    async def _end(self, reason: str, *, bye: bool) -> None:
+        if self.state is CallState.ENDED:
+            return
+        was = self.state
+        self._set(CallState.ENDED)
+        self.end_reason = reason
+        for timer in (self._timer, self._dialog_timer, self._limit):
+            if timer is not None:
+                timer.cancel()
+        if bye and self.dialog is not None and was is not CallState.RINGING:
+            self.m.send_bye(self.dialog, self.invite.peer)
+        if self.dialog is not None:
+            self.m.transport.remove_dialog(self.dialog.id)
+        if self.agent_leg is not None:
+            self.agent_leg.cancel()
+        self.leg.close()
+        self.m.forget(self)
+        task_id, self.task_id = self.task_id, None
+        if task_id is not None:
+            if was is CallState.TALKING:
+                await self.m.routing.complete(task_id)
+            else:
+                await self.m.routing.cancel(task_id)
+        if self.interaction_id is not None:
+            await self.m.records.update(
+                self.tenant_id, self.interaction_id, ended_at=utcnow(), end_reason=reason[:40], ivr_path=self._path()
+            )
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _path(self) -> list[str]:
+        return [] if self.ivr is None else list(self.ivr.path)
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _schedule(self, delay: float, kind: str) -> None:
+        self._schedule_at(self._now() + delay, kind)
+
+    def _schedule_at(self, when: float, kind: str) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_at(when, self.post, kind)
+
+
+def _info_digit(request: Request) -> str | None:
+    """The digit of a SIP INFO ``application/dtmf-relay`` body (``Signal=5``), as some phones send DTMF."""
+    kind = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if kind != "application/dtmf-relay":
+        return None
+    for line in request.body.decode("ascii", "replace").splitlines():
+        name, _, value = line.partition("=")
+        if name.strip().lower() == "signal" and value.strip() in tuple("0123456789*#"):
+            return value.strip()
+    return None
+

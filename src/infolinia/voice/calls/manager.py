@@ -1,0 +1,260 @@
+"""The call control: takes new INVITEs, keeps the calls, rings agents when the routing engine offers them a call.
+
+A new INVITE is checked in this order, each failure answered at once: the dialled number belongs to a tenant
+(else 404); the request comes from one of that tenant's trunks (else 403; nothing here ever places a call to an
+outside number, so an inbound request cannot make us dial anywhere: no toll fraud); the number has a flow (else
+480); the INVITE carries an SDP offer we can answer (else 488); a media port is free (else 503). Then the call
+(``InboundCall``) takes over. Calls are kept by Call-ID and by routing task; the routing engine's decisions reach
+the call of their task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from infolinia.config import Settings
+from infolinia.routing.model import Event as RoutingEvent
+from infolinia.routing.service import RoutingService
+from infolinia.store.models import RoutingTask
+from infolinia.tenants.calendar import BusinessHours, CalendarError
+from infolinia.voice.calls.agent import AgentLeg
+from infolinia.voice.calls.inbound import InboundCall
+from infolinia.voice.calls.records import CallRecords
+from infolinia.voice.ivr.interpreter import HoursStatus
+from infolinia.voice.media import Audio, MediaEngine, MediaError, MediaLeg
+from infolinia.voice.prompts import PromptLibrary, speech
+from infolinia.voice.registrar import Registrar
+from infolinia.voice.sdp import Answer, Local, NotAcceptable, SdpError, answer_offer, parse_sdp
+from infolinia.voice.sip import Address, SipUri, parse_address
+from infolinia.voice.sip.builders import SentBy, response_to
+from infolinia.voice.sip.dialog import Dialog, DialogError
+from infolinia.voice.sip.timers import Timers
+from infolinia.voice.sip.transaction import TransactionError
+from infolinia.voice.sip.transport import Peer, ServerInvite, SipTransport
+from infolinia.voice.telephony import NumberRoute, TelephonyDirectory
+
+log = logging.getLogger(__name__)
+
+MUSIC = "music_on_hold"
+
+
+class CallManager:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        transport: SipTransport,
+        media: MediaEngine,
+        numbers: TelephonyDirectory,
+        registrar: Registrar,
+        prompts: PromptLibrary,
+        routing: RoutingService,
+        records: CallRecords,
+        announce_every_s: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.media = media
+        self.numbers = numbers
+        self.registrar = registrar
+        self.prompts = prompts
+        self.routing = routing
+        self.records = records
+        self.announce_every_s = announce_every_s
+        self.timers = Timers()
+        self.calls: dict[str, InboundCall] = {}
+        self.by_task: dict[int, InboundCall] = {}
+        self.music = Audio.silence(1000)
+        self._adding = 0  # calls between add_tasks and learning their task id
+        self._early: dict[int, list[RoutingEvent]] = defaultdict(list)
+        self._address: Peer = (settings.host, settings.sip_port)
+        self._starting: set[asyncio.Task[None]] = set()
+        transport.on_invite = self._on_invite
+        routing.listeners.append(self._on_routing)
+
+    async def start(self, address: Peer) -> None:
+        """Where SIP listens (for Via, Contact and SDP), and the music on hold."""
+        self._address = address
+        music = await self.prompts.get(None, MUSIC, "en")
+        if music is not None:
+            self.music = Audio.from_pcm16(music)
+
+    async def close(self) -> None:
+        for task in list(self._starting):
+            task.cancel()
+        for call in list(self.calls.values()):
+            if call._task is not None:
+                call._task.cancel()
+        await asyncio.gather(
+            *self._starting, *(c._task for c in self.calls.values() if c._task is not None), return_exceptions=True
+        )
+
+    def stats(self) -> dict[str, int]:
+        states: dict[str, int] = defaultdict(int)
+        for call in self.calls.values():
+            states[call.state.value] += 1
+        return {"calls": len(self.calls), **states}
+
+    # --- addresses ---------------------------------------------------------------------------------------------
+
+    @property
+    def sent_by(self) -> SentBy:
+        return SentBy(*self._address)
+
+    @property
+    def contact(self) -> Address:
+        return parse_address(f"<sip:infolinia@{self._address[0]}:{self._address[1]}>")
+
+    def local_sdp(self, leg: MediaLeg, previous: Answer | None = None) -> Local:
+        version = 0 if previous is None else previous.sdp.origin.version + 1
+        session = "1" if previous is None else previous.sdp.origin.session_id
+        host, port = leg.local_address
+        return Local(host, port, session_id=session, session_version=version)
+
+    # --- new calls ---------------------------------------------------------------------------------------------
+
+    def _on_invite(self, invite: ServerInvite) -> None:
+        task = asyncio.get_running_loop().create_task(self._inbound(invite))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    async def _inbound(self, invite: ServerInvite) -> None:
+        request = invite.request
+        try:
+            refusal = await self._check(invite)
+        except Exception:
+            log.exception("INVITE %s: checks failed", request.call_id)
+            refusal = (500, None)
+        if isinstance(refusal, tuple):
+            status, reason = refusal
+            self.transport.respond(invite.key, response_to(request, status, reason))
+            return
+        route, leg, answer = refusal
+        call = InboundCall(self, invite, route, leg, answer)
+        self.calls[request.call_id] = call
+        call.start()
+
+    async def _check(self, invite: ServerInvite) -> tuple[int, str | None] | tuple[NumberRoute, MediaLeg, Answer]:
+        request = invite.request
+        uri = request.uri
+        if not isinstance(uri, SipUri) or not uri.user:
+            return 404, None
+        if request.call_id in self.calls:
+            return 482, "Loop Detected"
+        route = await self.numbers.number(uri.user)
+        if route is None:
+            return 404, None
+        trunk = await self.numbers.trunk_for(invite.peer[0], route.tenant_id)
+        if trunk is None or trunk.requires_auth:
+            log.info("INVITE to %s from %s refused: not one of the tenant's trunks", route.e164, invite.peer[0])
+            return 403, None
+        if route.flow is None:
+            return 480, "Temporarily Unavailable (number not in service)"
+        if not request.body:
+            return 488, "Not Acceptable Here (an offer in the INVITE is required)"
+        try:
+            offer = parse_sdp(request.body)
+        except SdpError as error:
+            return 400, f"Bad Request ({error})"[:80]
+        try:
+            leg = self.media.open_leg()
+        except MediaError:
+            log.warning("INVITE %s: no media port free", request.call_id)
+            return 503, None
+        answer = answer_offer(offer, self.local_sdp(leg))
+        if isinstance(answer, NotAcceptable):
+            leg.close()
+            return answer.status, None
+        return route, leg, answer
+
+    def forget(self, call: InboundCall) -> None:
+        self.calls.pop(call.request.call_id, None)
+
+    # --- time, prompts -----------------------------------------------------------------------------------------
+
+    def hours(self, route: NumberRoute, now: float) -> HoursStatus:
+        """The tenant's calendar status now (``now`` is the loop clock; the calendar reads the wall clock)."""
+        if self.settings.always_open or route.business_hours is None:
+            return "open"
+        try:
+            hours = BusinessHours.from_json(route.business_hours)
+        except CalendarError:
+            return "open"
+        if not hours.weekly:
+            return "open"
+        return hours.status(datetime.now(UTC), route.timezone)
+
+    async def phrase(self, tenant_id: int, names: Sequence[str], language: str) -> Audio:
+        samples = await self.prompts.phrase(tenant_id, list(names), language)
+        return Audio.from_pcm16(samples)
+
+    def speech_position(self, position: int, language: str) -> list[str]:
+        return speech.position(position, language)
+
+    def speech_wait(self, seconds: float, language: str) -> list[str]:
+        return speech.wait(seconds, language)
+
+    # --- routing -----------------------------------------------------------------------------------------------
+
+    def watch_tasks(self, call: InboundCall) -> None:
+        """``call`` is about to add a task: keep decisions about tasks not yet known until it asks for them."""
+        self._adding += 1
+
+    def early_events(self, task_id: int) -> list[RoutingEvent]:
+        self._adding = max(0, self._adding - 1)
+        events = self._early.pop(task_id, [])
+        if not self._adding:
+            self._early.clear()
+        return events
+
+    def _on_routing(self, events: list[RoutingEvent]) -> None:
+        for event in events:
+            if event.task is None:
+                continue
+            call = self.by_task.get(event.task)
+            if call is not None:
+                call.post("routing", event)
+            elif self._adding and event.kind in ("offer", "task_exited"):
+                self._early[event.task].append(event)
+
+    async def task_enqueued_at(self, task_id: int) -> datetime | None:
+        async with self.routing.db.session() as s:
+            return (await s.execute(select(RoutingTask.enqueued_at).where(RoutingTask.id == task_id))).scalar()
+
+    async def ring_agent(self, call: InboundCall, agent_id: int) -> AgentLeg | None:
+        """Call the agent's registered phone for ``call``; None when the agent has no extension or no phone."""
+        extension = await self.records.extension(call.tenant_id, agent_id)
+        bindings = [] if extension is None else self.registrar.contacts(call.tenant_id, extension, time.time())
+        if not bindings:
+            log.info("agent %s has no registered phone: offer declined", agent_id)
+            return None
+        try:
+            media = self.media.open_leg()
+        except MediaError:
+            return None
+        binding = bindings[0]
+        assert extension is not None
+        leg = AgentLeg(
+            self.transport, media, contact_uri=binding.uri, phone=binding.source, caller=call.caller or "",
+            extension=extension, realm=call.route.realm, us=self._address,
+        )  # fmt: skip
+        leg.on_answer = lambda: call.post("agent_answer")
+        leg.on_fail = lambda status: call.post("agent_fail", status)
+        leg.on_hangup = lambda: call.post("agent_hangup")
+        leg.ring()
+        return leg
+
+    def send_bye(self, dialog: Dialog, peer: Peer) -> None:
+        try:
+            bye = dialog.request("BYE")
+            self.transport.send_request(bye, peer, lambda response: None)
+        except (DialogError, TransactionError):
+            log.debug("BYE not sent for %r", dialog)
+
