@@ -1,0 +1,111 @@
+"""Calls to the demo number with SIPp as the caller, against the real server (demo tenant, always open).
+
+Each test dials ``800100200`` (the demo's ``+48800100200``), walks the demo menu with RFC 2833 digits, and reads
+back what the server recorded: the call's Interaction (IVR path, queue, end reason) through the HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.live import LiveServer, free_port, running_server
+from tests.sipp import bye, call_scenario, dtmf, needs_sipp, pause, run_call, sip_log
+
+pytestmark = needs_sipp
+
+
+@pytest.fixture(scope="module")
+def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, int]]:  # type: ignore[no-untyped-def]
+    url = asyncio.run(fresh_db_url())
+    sip_port = free_port()
+    low = 30000 + (sip_port % 1000) * 20
+    with running_server(
+        url, tmp_path_factory.mktemp("calls"), "--sip-port", str(sip_port), "--rtp-ports", f"{low}-{low + 199}",
+        "--demo-always-open",
+    ) as live:  # fmt: skip
+        yield live, sip_port
+
+
+def admin(live: LiveServer) -> httpx.Client:
+    client = httpx.Client(base_url=live.base_url, timeout=10)
+    token = client.post("/api/v1/auth/login", json={"email": "admin@demo.test", "password": "demo"}).json()
+    client.headers["Authorization"] = f"Bearer {token['token']}"
+    return client
+
+
+def last_call(live: LiveServer) -> dict[str, Any]:
+    with admin(live) as client:
+        page = client.get("/api/v1/interactions", params={"channel": "voice", "limit": 1}).json()
+    items: list[dict[str, Any]] = page["items"]
+    assert items, "no voice interaction recorded"
+    return items[0]
+
+
+def queue_id(live: LiveServer, name: str) -> int:
+    with admin(live) as client:
+        queues = client.get("/api/v1/queues").json()
+    items = queues["items"] if isinstance(queues, dict) else queues
+    return int(next(q["id"] for q in items if q["name"] == name))
+
+
+def ok(result: Any, workdir: Path) -> None:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:] + sip_log(workdir)
+
+
+def test_digit_2_lands_the_caller_in_the_technical_queue(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    live, sip_port = server
+    ok(run_call(sip_port, tmp_path, call_scenario(pause(1500), dtmf("2"), pause(2500), bye())), tmp_path)
+    call = last_call(live)
+    assert call["ivr_path"][:3] == ["hours", "greeting", "main_menu"] and call["ivr_path"][-1] == "technical"
+    assert call["queue_id"] == queue_id(live, "Technical")
+    assert call["queued_at"] is not None and call["ended_at"] is not None
+    assert call["end_reason"] == "caller_hangup"
+
+
+def test_digit_4_plays_the_announcement_and_returns_to_the_menu(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    steps = (pause(1500), dtmf("4"), pause(1500), dtmf("1"), pause(1500), dtmf("3"), pause(1500), bye())
+    ok(run_call(sip_port, tmp_path, call_scenario(*steps)), tmp_path)
+    path = last_call(live)["ivr_path"]
+    assert "payment_deadlines" in path
+    after = path[path.index("payment_deadlines") + 1 :]
+    assert after[:1] == ["main_menu"], path  # back to the menu; the 1 typed during the answer cut it short
+    assert path[-1] in ("billing", "sales"), path
+
+
+def test_invalid_digits_and_silence_end_at_the_menu_s_failure_branch(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    # 9 and 8 are not on the menu; then silence: the third failure takes the menu's on_failure branch
+    steps = (pause(1500), dtmf("9"), pause(1500), dtmf("8"), pause(30_000), bye())
+    ok(run_call(sip_port, tmp_path, call_scenario(*steps), timeout_s=90), tmp_path)
+    assert last_call(live)["ivr_path"][-1] == "operator"
+
+
+def test_cancel_before_answer_gets_487(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    live, sip_port = server
+    with admin(live) as client:
+        numbers = client.get("/api/v1/numbers").json()
+        items = numbers["items"] if isinstance(numbers, dict) else numbers
+        number = next(n for n in items if n["e164"] == "+48800100200")
+        assert client.patch(f"/api/v1/numbers/{number['id']}", json={"answer_after_s": 3}).status_code == 200
+        try:
+            ok(run_call(sip_port, tmp_path, call_scenario(cancel=True)), tmp_path)
+        finally:
+            client.patch(f"/api/v1/numbers/{number['id']}", json={"answer_after_s": 0})
+    call = last_call(live)
+    assert call["end_reason"] == "cancelled" and call["answered_at"] is None
+
+
+def test_an_unknown_number_gets_404(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    _, sip_port = server
+    ok(run_call(sip_port, tmp_path, call_scenario(answer=404), number="800999999"), tmp_path)

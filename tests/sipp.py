@@ -1,0 +1,200 @@
+"""SIPp as a caller in tests: a scenario written for the steps a test needs, run against the server.
+
+``call_scenario`` writes an XML scenario: the INVITE (PCMU and telephone-event 101 on ``[auto_media_port]``),
+then the answer the test expects (200, or a refusal status), then steps: ``pause(ms)``, ``dtmf(digit)`` (plays
+the Debian sip-tester RFC 2833 capture of that key from the call's media port), ``cancel()``, ``bye()`` (we
+hang up) or ``wait_bye()`` (the server hangs up). SIPp runs with ``-rtp_echo``, so every RTP packet the server
+sends comes back to it: the server counting packets in is proof the caller heard something.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.live import free_port
+
+SIPP = shutil.which("sipp")
+PCAPS = Path("/usr/share/sip-tester")
+if SIPP is None and os.environ.get("CI") == "true":
+    raise RuntimeError("sipp (Debian sip-tester) is required in CI: scripts/install-test-prereqs.sh installs it")
+needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) is not installed")
+
+PCAP_NAMES = {"*": "star", "#": "pound", **{d: d for d in "0123456789"}}
+
+INVITE = """
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [auto_media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+"""
+
+ANSWERED = """
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
+REFUSED = """
+  <recv response="{status}"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
+CANCEL = """
+  <pause milliseconds="300"/>
+  <send>
+    <![CDATA[
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+"""
+
+BYE = """
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+"""
+
+WAIT_BYE = """
+  <recv request="BYE" timeout="{timeout_ms}"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
+
+@dataclass(frozen=True)
+class Step:
+    xml: str
+
+
+def pause(ms: int) -> Step:
+    return Step(f'  <pause milliseconds="{ms}"/>\n')
+
+
+def dtmf(digit: str) -> Step:
+    name = PCAP_NAMES[digit]
+    return Step(f'  <nop><action><exec play_pcap_audio="pcap/dtmf_2833_{name}.pcap"/></action></nop>\n')
+
+
+def bye() -> Step:
+    return Step(BYE)
+
+
+def wait_bye(timeout_ms: int = 30_000) -> Step:
+    return Step(WAIT_BYE.replace("{timeout_ms}", str(timeout_ms)))
+
+
+def call_scenario(*steps: Step, answer: int = 200, cancel: bool = False, caller: str = "48601200300") -> str:
+    body = INVITE
+    if cancel:
+        body += CANCEL + REFUSED.replace("{status}", "487")
+    elif answer == 200:
+        body += ANSWERED
+    else:
+        body += REFUSED.replace("{status}", str(answer))
+    body += "".join(step.xml for step in steps)
+    body = body.replace("{caller}", caller)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<scenario name="call">\n{body}</scenario>\n'
+
+
+def run_call(
+    sip_port: int, workdir: Path, scenario: str, number: str = "800100200", timeout_s: int = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run one call of ``scenario`` to ``number``; the result's stdout and the message log help a failure."""
+    assert SIPP is not None
+    workdir.mkdir(parents=True, exist_ok=True)
+    link = workdir / "pcap"
+    if not link.exists():
+        link.symlink_to(PCAPS)
+    path = workdir / "call.xml"
+    path.write_text(scenario)
+    command = [
+        SIPP, f"127.0.0.1:{sip_port}", "-sf", str(path), "-s", number, "-i", "127.0.0.1", "-p", str(free_port()),
+        "-mi", "127.0.0.1", "-mp", str(free_port()), "-rtp_echo", "-m", "1", "-nostdin", "-timeout", str(timeout_s),
+        "-timeout_error", "-trace_msg", "-trace_err",
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout_s + 30)
+
+
+def sip_log(workdir: Path) -> str:
+    return "".join(p.read_text(errors="replace") for p in sorted(workdir.glob("*_messages.log")))
