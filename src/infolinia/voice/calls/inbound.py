@@ -44,7 +44,7 @@ from infolinia.voice.ivr import (
     Transfer,
 )
 from infolinia.voice.ivr.interpreter import HoursStatus
-from infolinia.voice.media import MediaLeg
+from infolinia.voice.media import Audio, MediaLeg, Recording
 from infolinia.voice.sdp import Answer, NotAcceptable, SdpError, answer_offer, parse_sdp
 from infolinia.voice.sip import Request
 from infolinia.voice.sip.builders import new_tag, response_to
@@ -66,6 +66,7 @@ class CallState(Enum):
     RINGING = "ringing"
     IVR = "ivr"
     QUEUED = "queued"
+    VOICEMAIL = "voicemail"
     CONNECTING = "connecting"
     TALKING = "talking"
     ENDED = "ended"
@@ -111,6 +112,11 @@ class InboundCall:
         self._in_callback_offer = False
         self._hangup_after: str | None = None
         self._limit: asyncio.TimerHandle | None = None
+        self._notice_first = route.record_calls  # the caller is told before anything is recorded
+        self._may_record = False
+        self.recording: Recording | None = None
+        self._voicemail_queue: int | None = None
+        self._voicemail_max_s: float = 120.0
 
     # --- life ------------------------------------------------------------------------------------------------
 
@@ -154,7 +160,7 @@ class InboundCall:
 
     # --- inputs ----------------------------------------------------------------------------------------------
 
-    async def _handle(self, item: Input) -> None:  # noqa: C901 - one dispatch table, kept together
+    async def _handle(self, item: Input) -> None:
         kind = item.kind
         if kind == "answer" and self.state is CallState.RINGING:
             await self._answer()
@@ -202,6 +208,13 @@ class InboundCall:
         if self.ivr is None:
             await self._end("no_flow", bye=True)
             return
+        if self._notice_first:
+            await self._play(["recording_notice"], False)
+            return
+        await self._start_ivr()
+
+    async def _start_ivr(self) -> None:
+        assert self.ivr is not None
         await self._commands(self.ivr.start(self._now(), self.caller, self._hours))
 
     # --- SIP inside the dialog (called by the transport) --------------------------------------------------------
@@ -299,7 +312,9 @@ class InboundCall:
                     self._schedule(CALLBACK_DIGIT_S, "tick")
             case EnterQueue() | Transfer(kind="queue"):
                 await self._enter_queue(command)
-            case RecordVoicemail() | Transfer():
+            case RecordVoicemail(prompt=prompt, queue=queue, max_s=max_s):
+                await self._voicemail(prompt, queue, max_s)
+            case Transfer():  # to an extension: not offered by the phone line yet
                 await self._play(["technical_problem"], False, then_hangup="not_supported")
             case Hangup(reason=reason):
                 await self._end(reason, bye=True)
@@ -318,6 +333,14 @@ class InboundCall:
         self.leg.play(audio, on_done=done)
 
     async def _prompt_done(self) -> None:
+        if self._notice_first:
+            self._notice_first = False
+            self._may_record = await self.m.may_record(self)
+            await self._start_ivr()
+            return
+        if self.state is CallState.VOICEMAIL:
+            self._start_voicemail()
+            return
         if self._hangup_after is not None:
             await self._end(self._hangup_after, bye=True)
             return
@@ -331,6 +354,10 @@ class InboundCall:
             await self._commands(self.ivr.prompt_done(self._now()))
 
     async def _digit(self, digit: str) -> None:
+        if self.state is CallState.VOICEMAIL:
+            if digit == "#" and self.recording is not None:
+                await self._end("voicemail", bye=True)
+            return
         if self.state is CallState.QUEUED:
             if digit == "1":
                 await self._keep_place_callback()
@@ -350,6 +377,10 @@ class InboundCall:
         await self._commands(self.ivr.digit(digit, self._now()))
 
     async def _tick(self) -> None:
+        if self.state is CallState.VOICEMAIL:
+            if self.recording is not None:
+                await self._end("voicemail", bye=True)
+            return
         if self.state is CallState.QUEUED:
             await self._announce()
         elif self._in_callback_offer and self.state is CallState.IVR:
@@ -506,6 +537,7 @@ class InboundCall:
         self.leg.stop_playback()
         self.leg.bridge(self.agent_leg.media)
         self._set(CallState.TALKING)
+        self._record_conversation()
         await self.m.routing.accept(self.task_id)
         assert self.interaction_id is not None
         await self.m.records.update(self.tenant_id, self.interaction_id, agent_id=self.agent_id, answered_at=utcnow())
@@ -518,6 +550,43 @@ class InboundCall:
         self._set(CallState.QUEUED)
         self._queue_music()
         await self.m.routing.decline(self.task_id)
+
+    # --- voicemail and recording -----------------------------------------------------------------------------
+
+    async def _voicemail(self, prompt: str | None, queue: str | None, max_s: int) -> None:
+        """The prompt, a beep, then the message until ``#``, ``max_s`` or the caller hangs up; it becomes a
+        callback task (with the recording) in ``queue``, else in the queue a callback would go to."""
+        self._voicemail_queue = (
+            await self.m.records.queue_id(self.tenant_id, queue) if queue is not None else await self._callback_queue()
+        )
+        self._voicemail_max_s = max_s
+        self._set(CallState.VOICEMAIL)
+        self._token += 1
+        token = self._token
+        beep = self.m.beep
+        audio = (
+            beep if prompt is None else Audio.concat(await self.m.phrase(self.tenant_id, [prompt], self.language), beep)
+        )
+        self.leg.play(audio, on_done=lambda: self.post("prompt_done", None, token))
+
+    def _start_voicemail(self) -> None:
+        if self.recording is None:
+            self.recording = self.leg.record(self.m.recording_path(self, "voicemail"))
+            self._schedule(self._voicemail_max_s, "tick")
+
+    def _record_conversation(self) -> None:
+        if self._may_record and self.recording is None:
+            self.recording = self.leg.record(self.m.recording_path(self, "call"))
+
+    async def _leave_voicemail(self, recording: Recording) -> None:
+        if self._voicemail_queue is None:
+            log.warning("call %s: a voicemail with no queue to go to: %s", self.request.call_id, recording.path)
+            return
+        row = RoutingTask(
+            tenant_id=self.tenant_id, queue_id=self._voicemail_queue, channel="callback", skills={},
+            language=self.language, priority=0, enqueued_at=utcnow(), interaction_id=self.interaction_id,
+        )  # fmt: skip
+        await self.m.routing.add_tasks([row])
 
     # --- the end ---------------------------------------------------------------------------------------------
 
@@ -536,6 +605,9 @@ class InboundCall:
             self.m.transport.remove_dialog(self.dialog.id)
         if self.agent_leg is not None:
             self.agent_leg.cancel()
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            recording.stop()
         self.leg.close()
         self.m.forget(self)
         task_id, self.task_id = self.task_id, None
@@ -544,10 +616,14 @@ class InboundCall:
                 await self.m.routing.complete(task_id)
             else:
                 await self.m.routing.cancel(task_id)
+        if was is CallState.VOICEMAIL and recording is not None:
+            await self._leave_voicemail(recording)
+            reason = "voicemail"
         if self.interaction_id is not None:
             await self.m.records.update(
-                self.tenant_id, self.interaction_id, ended_at=utcnow(), end_reason=reason[:40], ivr_path=self._path()
-            )
+                self.tenant_id, self.interaction_id, ended_at=utcnow(), end_reason=reason[:40], ivr_path=self._path(),
+                recording=None if recording is None else self.m.relative(recording.path),
+            )  # fmt: skip
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -576,4 +652,3 @@ def _info_digit(request: Request) -> str | None:
         if name.strip().lower() == "signal" and value.strip() in tuple("0123456789*#"):
             return value.strip()
     return None
-

@@ -16,13 +16,15 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
 from infolinia.config import Settings
+from infolinia.customers.actions import current_consent
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.routing.service import RoutingService
-from infolinia.store.models import RoutingTask
+from infolinia.store.models import ConsentPurpose, RoutingTask
 from infolinia.tenants.calendar import BusinessHours, CalendarError
 from infolinia.voice.calls.agent import AgentLeg
 from infolinia.voice.calls.inbound import InboundCall
@@ -72,6 +74,8 @@ class CallManager:
         self.calls: dict[str, InboundCall] = {}
         self.by_task: dict[int, InboundCall] = {}
         self.music = Audio.silence(1000)
+        self.beep = Audio.tone(1000.0, 300)
+        self.data_dir = Path(settings.data_dir)
         self._adding = 0  # calls between add_tasks and learning their task id
         self._early: dict[int, list[RoutingEvent]] = defaultdict(list)
         self._address: Peer = (settings.host, settings.sip_port)
@@ -195,6 +199,35 @@ class CallManager:
         samples = await self.prompts.phrase(tenant_id, list(names), language)
         return Audio.from_pcm16(samples)
 
+    # --- recording ---------------------------------------------------------------------------------------------
+
+    def recording_path(self, call: InboundCall, kind: str) -> Path:
+        """``<data>/recordings/<tenant>/<YYYY-MM>/<interaction>-<kind>.wav`` (the folder is made here)."""
+        month = datetime.now(UTC).strftime("%Y-%m")
+        folder = self.data_dir / "recordings" / str(call.tenant_id) / month
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{call.interaction_id}-{kind}.wav"
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.data_dir.resolve()))
+        except ValueError:
+            return str(path)
+
+    async def may_record(self, call: InboundCall) -> bool:
+        """The tenant records calls (the caller has just been told), and the caller, if we know them by their
+        number, has not said no to recording (their newest ``call_recording`` consent is not a refusal)."""
+        if not call.route.record_calls:
+            return False
+        if not call.caller:
+            return True
+        customer = await self.records.customer_by_caller(call.tenant_id, call.caller, call.route.country)
+        if customer is None:
+            return True
+        async with self.routing.db.session() as s:
+            consent = await current_consent(s, call.tenant_id, [customer])
+        return consent[customer][ConsentPurpose.CALL_RECORDING.value] is not False
+
     def speech_position(self, position: int, language: str) -> list[str]:
         return speech.position(position, language)
 
@@ -257,4 +290,3 @@ class CallManager:
             self.transport.send_request(bye, peer, lambda response: None)
         except (DialogError, TransactionError):
             log.debug("BYE not sent for %r", dialog)
-

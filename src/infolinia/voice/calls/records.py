@@ -76,9 +76,7 @@ class CallRecords:
             for key, value in fields.items():
                 setattr(row, key, list(value) if key == "ivr_path" else value)
             row.updated_at = utcnow()
-            tx.emit(
-                "interaction.updated", tenant_id, id=row.id, fields=sorted(fields), customer_id=row.customer_id
-            )
+            tx.emit("interaction.updated", tenant_id, id=row.id, fields=sorted(fields), customer_id=row.customer_id)
 
     # --- lookups ---------------------------------------------------------------------------------------------
 
@@ -117,4 +115,3 @@ class CallRecords:
         )
         async with self.db.session() as s:
             return (await s.execute(query)).scalar()
-
