@@ -14,8 +14,10 @@ set -euo pipefail
 TEST_PACKAGES=(
     "postgresql:initdb,pg_ctl,postgres"
     "sip-tester:sipp"  # SIPp; its RFC 2833 DTMF and G.711 captures in /usr/share/sip-tester feed the RTP tests
-    # Later: "baresip:baresip" "chromium:chromium"
-    #        "espeak-ng:espeak-ng" "sox:sox"
+    "baresip:baresip"  # the agent softphone of the SIP tests (tests/baresip.py drives it over ctrl_tcp)
+    "espeak-ng:espeak-ng"  # spoken prompts
+    "sox:sox"  # audio conversion and checks
+    # Later: "chromium:chromium"
 )
 
 export DEBIAN_FRONTEND=noninteractive

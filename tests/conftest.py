@@ -18,6 +18,7 @@ from infolinia import demo
 from infolinia.app import Infolinia
 from infolinia.config import Settings
 from infolinia.store import db as store
+from tests.live import LiveServer, free_port, running_server
 
 PG_URL = os.environ.get("INFOLINIA_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
@@ -49,6 +50,17 @@ def fresh_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     yield make
     for name in created:
         asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="module")
+def sip_server(
+    fresh_db_url: Callable[[], Awaitable[str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, int]]:
+    """The real ``infolinia serve --demo`` process on a fresh database, one per test module, and its SIP port."""
+    url = asyncio.run(fresh_db_url())
+    sip_port = free_port()
+    with running_server(url, tmp_path_factory.mktemp("sip"), "--sip-port", str(sip_port)) as live:
+        yield live, sip_port
 
 
 @pytest.fixture(scope="session")

@@ -6,29 +6,18 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infolinia.voice.sip import Request, Response, parse
-from tests.live import LiveServer, free_port, running_server
+from tests.live import LiveServer, free_port
 
 SCENARIO = Path(__file__).resolve().parent.parent / "data" / "sipp" / "register.xml"
 SIPP = shutil.which("sipp")
 if SIPP is None and os.environ.get("CI") == "true":
     raise RuntimeError("sipp (Debian sip-tester) is required in CI: scripts/install-test-prereqs.sh installs it")
 needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) is not installed")
-
-
-@pytest.fixture(scope="module")
-def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, int]]:  # type: ignore[no-untyped-def]
-    import asyncio
-
-    url = asyncio.run(fresh_db_url())
-    sip_port = free_port()
-    with running_server(url, tmp_path_factory.mktemp("sip"), "--sip-port", str(sip_port)) as live:
-        yield live, sip_port
 
 
 def sipp(sip_port: int, workdir: Path, password: str) -> subprocess.CompletedProcess[str]:
@@ -45,8 +34,8 @@ def messages(workdir: Path) -> str:
 
 
 @needs_sipp
-def test_sipp_registers_with_digest_auth(server: tuple[LiveServer, int], tmp_path: Path) -> None:
-    result = sipp(server[1], tmp_path, "demo")
+def test_sipp_registers_with_digest_auth(sip_server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    result = sipp(sip_server[1], tmp_path, "demo")
     assert result.returncode == 0, result.stdout[-3000:] + messages(tmp_path)
     log = messages(tmp_path)
     assert "SIP/2.0 401 Unauthorized" in log and "SIP/2.0 200 OK" in log
@@ -54,8 +43,8 @@ def test_sipp_registers_with_digest_auth(server: tuple[LiveServer, int], tmp_pat
 
 
 @needs_sipp
-def test_sipp_with_a_wrong_password_is_challenged_again(server: tuple[LiveServer, int], tmp_path: Path) -> None:
-    result = sipp(server[1], tmp_path, "not-the-password")
+def test_sipp_with_a_wrong_password_is_challenged_again(sip_server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    result = sipp(sip_server[1], tmp_path, "not-the-password")
     assert result.returncode != 0
     log = messages(tmp_path)
     assert log.count("SIP/2.0 401 Unauthorized") >= 2 and "SIP/2.0 200 OK" not in log, log
@@ -79,9 +68,9 @@ def options(port: int, branch: str) -> bytes:
 
 
 def test_garbage_is_dropped_a_malformed_request_answered_400_and_the_server_goes_on(
-    server: tuple[LiveServer, int],
+    sip_server: tuple[LiveServer, int],
 ) -> None:
-    live, sip_port = server
+    live, sip_port = sip_server
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

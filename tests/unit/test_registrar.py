@@ -111,3 +111,14 @@ def test_unknown_domain_and_extension_is_404() -> None:
     unknown = parse(bytes(register(1)).replace(b"1002@", b"9999@"))
     assert isinstance(unknown, Request)
     assert asyncio.run(Registrar(Directory()).handle(unknown, SRC, 0.0)).status == 404
+
+
+def test_phones_are_challenged_with_md5_alone_unless_told_otherwise() -> None:
+    """libre 1.x (baresip 1.0.0) gives up on a 401 that offers SHA-256 beside MD5: the default offers MD5 alone."""
+
+    def algorithms(registrar: Registrar) -> list[str | None]:
+        challenge = asyncio.run(registrar.handle(register(1), SRC, 0.0))
+        return [parse_auth(value).get("algorithm") for value in challenge.headers.get_all("WWW-Authenticate")]
+
+    assert algorithms(Registrar(Directory())) == ["MD5"]
+    assert algorithms(Registrar(Directory(), algorithms=("SHA-256", "MD5"))) == ["MD5", "SHA-256"]

@@ -155,6 +155,20 @@ def test_challenge_offers_sha256_then_md5() -> None:
     assert value.startswith('Digest realm="demo.infolinia", nonce="')
 
 
+def test_an_md5_only_challenger_offers_and_accepts_md5_alone() -> None:
+    server = challenger(algorithms=("MD5",))
+    result = server.check(register(), NOW, lookup)
+    assert isinstance(result, Challenge) and [c.get("algorithm") for c in result.challenges] == ["MD5"]
+    assert server.check(register(login(server, algorithm="MD5")), NOW, lookup) == Authorized("201", "MD5")
+    # a SHA-256 answer to a nonce of ours is not taken, although its digest is right
+    nonce = offered(server, algorithm="MD5").get("nonce") or ""
+    as_sha = Auth.digest({"realm": REALM, "nonce": nonce, "qop": "auth"}, {"algorithm": "SHA-256"})
+    sha = answer(as_sha, "REGISTER", URI, "201", stored("SHA-256")["201"], cnonce="c")
+    refused(server.check(register(str(sha)), NOW, lookup), Reason.UNSUPPORTED)
+    with pytest.raises(ValueError, match="algorithms"):
+        challenger(algorithms=("SHA-512",))
+
+
 def test_proxy_mode_uses_407_and_proxy_headers() -> None:
     server = challenger(proxy=True)
     missing = server.check(register(), NOW, lookup)

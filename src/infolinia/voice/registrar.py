@@ -4,6 +4,10 @@ Tenant: the digest realm ``<slug>.infolinia`` identifies it. A REGISTER with cre
 without is challenged in the realm its To domain names (``sip:1002@demo.infolinia``), else in that of the only
 tenant with that extension (a phone configured with the server's address as its domain). Extension: the To URI's
 user, which must also be the digest username. Bindings are per (tenant, extension), held by ``BindingTable``.
+
+Challenges offer MD5 alone by default (``PHONE_ALGORITHMS``): phones built on libre up to 1.x (baresip 1.0.0 of
+Debian 12) give up on a 401 as soon as one of its challenges names an algorithm they lack, even when an MD5
+challenge stands beside it, so offering SHA-256 as well locks them out. ``algorithms`` widens the offer.
 """
 
 from __future__ import annotations
@@ -41,12 +45,21 @@ class Directory(Protocol):
 
 
 Peer = tuple[str, int]
+PHONE_ALGORITHMS = ("MD5",)
+"""The digest algorithms a REGISTER is challenged with unless told otherwise (see above)."""
 
 
 class Registrar:
-    def __init__(self, directory: Directory, table: BindingTable | None = None, secret: bytes | None = None) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        table: BindingTable | None = None,
+        secret: bytes | None = None,
+        algorithms: tuple[str, ...] = PHONE_ALGORITHMS,
+    ) -> None:
         self.directory = directory
         self.table = table if table is not None else BindingTable()
+        self.algorithms = algorithms
         self._secret = secret or secrets.token_bytes(32)
         self._challengers: dict[str, DigestChallenger] = {}
 
@@ -94,7 +107,7 @@ class Registrar:
     def _challenger(self, realm: str) -> DigestChallenger:
         challenger = self._challengers.get(realm)
         if challenger is None:
-            challenger = self._challengers[realm] = DigestChallenger(realm, self._secret)
+            challenger = self._challengers[realm] = DigestChallenger(realm, self._secret, algorithms=self.algorithms)
         return challenger
 
     def _bind(self, request: Request, aor: tuple[int, str], source: Peer, now: float) -> Response:
@@ -142,4 +155,4 @@ def requested_updates(request: Request) -> list[Update]:
     return updates
 
 
-__all__ = ["Directory", "Registrar", "requested_updates"]
+__all__ = ["PHONE_ALGORITHMS", "Directory", "Registrar", "requested_updates"]

@@ -7,7 +7,8 @@ so the password itself is never needed. The results are values, never exceptions
 - **Stateless nonces.** A nonce is ``base64url(time ‖ 8 random bytes ‖ HMAC-SHA256(secret, realm ‖ time ‖
   random)[:16])``: the server recognises its own nonces and their age without keeping a table of them, so
   nothing grows with the number of challenges an attacker asks for.
-- **Both algorithms** are offered, SHA-256 first, then MD5 (RFC 8760 §2.4), with ``qop="auth"``. An old phone's
+- **Both algorithms** are offered by default, SHA-256 first, then MD5 (RFC 8760 §2.4), with ``qop="auth"``;
+  ``algorithms`` narrows the offer (and what is accepted) to some of them, in the order given. An old phone's
   RFC 2069/2617 answer without qop is accepted for MD5 when ``allow_no_qop`` is set; its nonce is then good for
   one request only (it has no nonce count to protect it from replay).
 - **Replay.** After a correct answer the pair (nonce, nc) is remembered, oldest first out, in at most
@@ -34,7 +35,7 @@ import hashlib
 import hmac
 import os
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -173,8 +174,11 @@ class DigestChallenger:
         nonce_lifetime: int = NONCE_LIFETIME,
         max_seen: int = MAX_SEEN,
         allow_no_qop: bool = True,
+        algorithms: Sequence[str] = tuple(ALGORITHMS),
         random: Callable[[int], bytes] = os.urandom,
     ) -> None:
+        if not algorithms or not set(algorithms) <= set(ALGORITHMS):
+            raise ValueError(f"algorithms must be some of {', '.join(ALGORITHMS)}")
         if len(secret) < 16:
             raise ValueError("the nonce secret needs at least 16 bytes")
         if max_seen < 1 or nonce_lifetime < 1:
@@ -184,6 +188,7 @@ class DigestChallenger:
         self.nonce_lifetime = nonce_lifetime
         self.max_seen = max_seen
         self.allow_no_qop = allow_no_qop
+        self.algorithms = tuple(dict.fromkeys(algorithms))
         self._secret = secret
         self._random = random
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -199,7 +204,7 @@ class DigestChallenger:
     def challenge(self, now: float, reason: Reason = Reason.MISSING, *, stale: bool = False) -> Challenge:
         nonce = self._nonce(int(now))
         values = []
-        for algorithm in ALGORITHMS:
+        for algorithm in self.algorithms:
             quoted = {"realm": self.realm, "nonce": nonce, "qop": "auth"}
             plain = {"algorithm": algorithm} | ({"stale": "true"} if stale else {})
             values.append(Auth.digest(quoted, plain))
@@ -247,7 +252,7 @@ class DigestChallenger:
         ours = [value for value in digests if value.get("realm") == self.realm]
         if not ours:
             return self.challenge(now, Reason.WRONG_REALM if digests else Reason.MISSING)
-        chosen = next((value for value in ours if _algorithm(value) in ALGORITHMS), ours[0])
+        chosen = next((value for value in ours if _algorithm(value) in self.algorithms), ours[0])
         try:
             return self._credentials(chosen, request)
         except _Refused as refused:
@@ -268,7 +273,7 @@ class DigestChallenger:
             raise SipError("Digest credentials need username, nonce, uri and response")
         algorithm = _algorithm(value)
         qop, nc, cnonce = fields["qop"], fields["nc"], fields["cnonce"]
-        if algorithm not in ALGORITHMS:
+        if algorithm not in self.algorithms:
             raise _Refused(Reason.UNSUPPORTED)
         if qop is None:
             if nc is not None or cnonce is not None:
@@ -290,7 +295,7 @@ class DigestChallenger:
     def verify(self, credentials: DigestCredentials, ha1: str | None, now: float) -> Challenge | Authorized:
         """Decide on credentials from ``read``; ``ha1`` is the user's stored HA1 for the algorithm, or None."""
         c = credentials
-        if c.algorithm not in ALGORITHMS:
+        if c.algorithm not in self.algorithms:
             return self.challenge(now, Reason.UNSUPPORTED)
         issued = self.nonce_time(c.nonce)
         if issued is None or issued > now + CLOCK_SKEW:
