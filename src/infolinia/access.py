@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "presence.manage": _SUPERVISORS,
     "events.read": ALL_TENANT_ROLES,  # what each role receives: api/routes/live.py visible()
     "routing.monitor": _SUPERVISORS,  # the tenant's whole routing state (snapshot) and all its events
+    "telephony.read": _SUPERVISORS,  # phone numbers, trunks, IVR flows
+    "telephony.manage": _ADMIN,
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

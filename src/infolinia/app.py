@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from infolinia import __version__, event_types
 from infolinia.api import deps, errors
-from infolinia.api.routes import auth, customers, interactions, live, people, routing, tenants
+from infolinia.api.routes import auth, customers, interactions, live, people, routing, telephony, tenants
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
@@ -28,6 +28,7 @@ from infolinia.voice.directory import AgentDirectory
 from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
 from infolinia.voice.sip.transport import Peer, SipTransport, udp_socket
+from infolinia.voice.telephony import TelephonyDirectory
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ PUBLIC_ROUTES = frozenset({f"{API}/auth/login"})
 HealthCheck = Callable[[], Awaitable[bool]]
 ROUTERS = (
     auth.router, tenants.router, people.router, customers.router, interactions.router, routing.router, live.router,
+    telephony.router,
 )  # fmt: skip
 
 
@@ -64,6 +66,7 @@ class Infolinia:
         self.routing = RoutingService(self.db, self.bus)
         self._timers: asyncio.Task[None] | None = None
         self.registrar = Registrar(AgentDirectory(self.db))
+        self.telephony = TelephonyDirectory(self.db)  # numbers, trunks and flows, as the call control reads them
         self.sip = SipTransport({"REGISTER": self._register})
         self._sip_socket = sip_socket
         self.sip_address: tuple[str, int] | None = None  # where SIP listens once started

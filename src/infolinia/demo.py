@@ -1,4 +1,5 @@
-"""The demo tenants (``infolinia serve --demo``): Demo Telecom and Acme Shop, with people and customers.
+"""The demo tenants (``infolinia serve --demo``): Demo Telecom (with its phone line) and Acme Shop, with people and
+customers.
 
 Deterministic: the same names, numbers and consents on every fresh database, so other tools can rely on them.
 """
@@ -31,6 +32,10 @@ from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityK
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, write
 from infolinia.tenants.actions import create_queue, create_team, create_tenant
+from infolinia.voice.ivr import DEMO_NUMBER, demo_flow
+from infolinia.voice.telephony import known_prompts
+from infolinia.voice.telephony.actions import create_flow, create_number, create_trunk
+from infolinia.voice.telephony.schemas import FlowIn, NumberIn, TrunkIn
 
 PASSWORD = "demo"
 SEEDER = Who(None, "demo-seed")
@@ -196,6 +201,7 @@ async def _demo_telecom(tx: Tx) -> None:
         queues[name] = await create_queue(tx, tenant.id, QueueIn(name=name, team_id=team, business_hours=hours))
     team_of = {p[0]: front.id for p in DEMO_PEOPLE if p[2] is Role.AGENT} | {"backoffice@demo.test": billing_bo.id}
     await _people(tx, tenant, DEMO_PEOPLE, team_of)
+    await _phone_line(tx, tenant)
 
     rng = random.Random(20261123)
     prefixes = ["50", "51", "53", "57", "60", "66", "69", "72", "78", "79", "88"]
@@ -262,6 +268,15 @@ async def _demo_telecom(tx: Tx) -> None:
                     from_address=phone if k % 3 == 0 else None,
                 ),
             )
+
+
+async def _phone_line(tx: Tx, tenant: Tenant) -> None:
+    """The demo number enters the main menu (whose queues Billing, Technical and Sales exist by now); calls come in
+    over the trunk "local": from this machine (a softphone, SIPp), without credentials."""
+    main_menu = FlowIn(name="Main menu", definition=demo_flow().model_dump(mode="json"))
+    flow = await create_flow(tx, tenant.id, main_menu, await known_prompts(tx.session, tenant.id))
+    await create_number(tx, tenant, NumberIn(number=DEMO_NUMBER, label="Main line", flow_id=flow.id))
+    await create_trunk(tx, tenant, TrunkIn(name="local", allowed_sources=["127.0.0.1/32", "::1/128"]))
 
 
 async def _acme(tx: Tx) -> None:

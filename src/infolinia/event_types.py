@@ -73,6 +73,15 @@ class InteractionUpdated(ObjectChanged):
     customer_id: int | None
 
 
+class FlowSaved(Data):
+    id: int
+    version: int
+
+
+class FlowChanged(FlowSaved):
+    fields: list[str]
+
+
 # --- routing events (``routing.<kind>``, published by the routing service) ------------------------------------
 
 
@@ -174,6 +183,15 @@ SCHEMAS: dict[str, type[Data]] = {
     "consent.changed": ConsentChanged,
     "interaction.created": InteractionCreated,
     "interaction.updated": InteractionUpdated,
+    "ivr_flow.created": FlowSaved,
+    "ivr_flow.updated": FlowChanged,
+    "ivr_flow.deleted": ObjectId,
+    "number.created": ObjectId,
+    "number.updated": ObjectChanged,
+    "number.deleted": ObjectId,
+    "trunk.created": ObjectId,
+    "trunk.updated": ObjectChanged,
+    "trunk.deleted": ObjectId,
     "routing.task_queued": TaskQueued,
     "routing.task_scheduled": TaskScheduled,
     "routing.offer": Offer,

@@ -133,6 +133,8 @@ class TenantIn(Input):
     country: Country = "PL"
     languages: Languages = Field(default_factory=lambda: ["en"])
     business_hours: BusinessHoursJson = Field(default_factory=dict)
+    #: record calls (those whose caller was told, and whose consent allows it)
+    record_calls: bool = False
 
 
 class TenantPatch(Input):
@@ -141,6 +143,7 @@ class TenantPatch(Input):
     country: Country | None = None
     languages: Languages | None = None
     business_hours: BusinessHoursJson | None = None
+    record_calls: bool | None = None
 
 
 class TenantOut(Output):
@@ -151,6 +154,7 @@ class TenantOut(Output):
     country: str
     languages: list[str]
     business_hours: dict[str, Any]
+    record_calls: bool
     created_at: datetime
 
 

@@ -20,16 +20,21 @@ from infolinia.store.models import (
     Customer,
     CustomerIdentity,
     Interaction,
+    IvrFlow,
+    PhoneNumber,
     Queue,
     Role,
     RoutingTask,
     Team,
     Tenant,
     TokenKind,
+    Trunk,
     User,
 )
 from infolinia.store.types import utcnow
 from infolinia.store.uow import SYSTEM, write
+from infolinia.voice.telephony import actions as telephony
+from infolinia.voice.telephony.schemas import FlowIn, NumberIn, TrunkIn
 from tests.conftest import Login
 
 PARAM = re.compile(r"{(\w+)}")
@@ -63,7 +68,8 @@ def api_calls(app: FastAPI) -> list[Call]:
     table = {(m, path): route for path, route in api_routes() for m in route.methods}
     assert served == set(table), "every served API route must come from the route table, and vice versa"
     calls = []
-    for (method, path), route in sorted(table.items()):
+    # deletions last, so that the objects the other calls name still exist when they are called
+    for (method, path), route in sorted(table.items(), key=lambda item: (item[0][0] == "DELETE", item[0])):
         if path not in PUBLIC_ROUTES:
             perm = route_permission(route)
             assert perm is not None, f"{path} bypasses the access gate"
@@ -75,6 +81,31 @@ def api_calls(app: FastAPI) -> list[Call]:
 async def send(client: httpx.AsyncClient, call: Call, ids: dict[str, int], headers: dict[str, str]) -> httpx.Response:
     body = {} if call.method in {"POST", "PUT", "PATCH"} else None
     return await client.request(call.method, call.url(ids), json=body, headers=headers)
+
+
+PROBE = "Matrix probe"
+
+
+async def _telephony_probes(center: Infolinia, tenant_id: int) -> dict[str, int]:
+    """A flow, number and trunk of the tenant's own for the matrices (made again when an allowed call deleted them),
+    so that no call changes or deletes the demo line, which other tests call."""
+    async with write(center.db, None, SYSTEM) as tx:
+        s = tx.session
+        tenant = await s.get(Tenant, tenant_id)
+        assert tenant is not None
+        flow = await s.scalar(select(IvrFlow.id).where(IvrFlow.tenant_id == tenant_id, IvrFlow.name == PROBE))
+        if flow is None:
+            hangup = {"start": "bye", "nodes": [{"id": "bye", "type": "hangup"}]}
+            flow = (await telephony.create_flow(tx, tenant_id, FlowIn(name=PROBE, definition=hangup), ())).id
+        number = await s.scalar(
+            select(PhoneNumber.id).where(PhoneNumber.tenant_id == tenant_id, PhoneNumber.label == PROBE)
+        )
+        if number is None:
+            number = (await telephony.create_number(tx, tenant, NumberIn(number="+48221000000", label=PROBE))).id
+        trunk = await s.scalar(select(Trunk.id).where(Trunk.tenant_id == tenant_id, Trunk.name == PROBE))
+        if trunk is None:
+            trunk = (await telephony.create_trunk(tx, tenant, TrunkIn(name=PROBE, allowed_sources=["192.0.2.1"]))).id
+    return {"flow_id": flow, "number_id": number, "trunk_id": trunk}
 
 
 async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, int]:
@@ -111,6 +142,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, i
             "token_id": token or 0,
             "task_id": await first(RoutingTask),
         }
+    ids |= await _telephony_probes(center, t)
     assert set(ids) == set(RESOLVERS), "every resolvable path parameter needs an object here"
     return ids
 

@@ -38,7 +38,7 @@ async def _diff(url: str) -> list[object]:
 async def test_upgrade_downgrade_upgrade(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    assert await asyncio.to_thread(store.current_revision, url) == "0003"
+    assert await asyncio.to_thread(store.current_revision, url) == "0004"
     expected = set(Base.metadata.tables) | {"alembic_version"}
     assert await _tables(url) == expected
     assert await _diff(url) == [], "the migrations and the models disagree: write a migration"
@@ -90,5 +90,7 @@ async def test_upgrade_keeps_rows_that_reference_altered_tables(fresh_db_url: Ca
             assert (bool(hours), json.loads(overflow) if isinstance(overflow, str) else overflow) == (False, [])
             assert (closed, missed) == ("closed", "break")
             assert (await conn.execute(text("SELECT queue_id FROM interactions WHERE id = 3"))).scalar() == 7
+            # 0004: a tenant that existed does not start recording calls
+            assert not (await conn.execute(text("SELECT record_calls FROM tenants WHERE id = 1"))).scalar()
     finally:
         await engine.dispose()

@@ -32,14 +32,18 @@ from infolinia.store.models import (
     Customer,
     CustomerIdentity,
     Interaction,
+    IvrFlow,
+    PhoneNumber,
     Queue,
     RoutingTask,
     Team,
     Tenant,
+    Trunk,
     User,
 )
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, transaction
+from infolinia.voice.telephony import TelephonyDirectory
 
 
 def interaction_scope(actor: Actor, tenant_id: int) -> ColumnElement[bool]:
@@ -69,6 +73,9 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "interaction_id": (Interaction, lambda a, t: interaction_scope(a, t.id) if t else true(), "interaction", True),
     "token_id": (AuthToken, lambda a, t: AuthToken.user_id == a.user_id, "token", False),
     "task_id": (RoutingTask, _tenant_rows(RoutingTask), "task", True),
+    "flow_id": (IvrFlow, _tenant_rows(IvrFlow), "IVR flow", True),
+    "number_id": (PhoneNumber, _tenant_rows(PhoneNumber), "number", True),
+    "trunk_id": (Trunk, _tenant_rows(Trunk), "trunk", True),
 }
 
 
@@ -109,6 +116,13 @@ class Access:
         after its write committed."""
         routing: RoutingService = self.request.app.state.ctx.routing
         return routing
+
+    @property
+    def telephony(self) -> TelephonyDirectory:
+        """What the call control reads numbers, trunks and flows through: a route that changed them (or a tenant's
+        settings) invalidates its cache here, after its write committed."""
+        telephony: TelephonyDirectory = self.request.app.state.ctx.telephony
+        return telephony
 
 
 @dataclass

@@ -110,6 +110,8 @@ class Tenant(Base):
     country: Mapped[str] = mapped_column(String(2))
     languages: Mapped[list[Any]] = mapped_column(default=list)
     business_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: record calls (only those whose caller was told and whose consent allows it); off unless the tenant says so
+    record_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -344,6 +346,67 @@ class RoutingTask(Base):
     agent_id: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
     assigned_at: Mapped[datetime | None]  # when the agent accepted it (restored on that agent after a restart)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class IvrFlow(Base):
+    """A tenant's IVR flow as data: ``definition`` is a ``voice.ivr.Flow`` as dumped, validated when saved.
+    ``version`` counts the saves, so a call can say which version it ran."""
+
+    __tablename__ = "ivr_flows"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), UniqueConstraint("id", "tenant_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PhoneNumber(Base):
+    """A number callers dial, owned by one tenant (``e164`` is unique across tenants). ``national`` is its national
+    significant number, for matching dialled forms without a country code. Without a flow it is not in service."""
+
+    __tablename__ = "phone_numbers"
+    __table_args__ = (
+        ForeignKeyConstraint(["flow_id", "tenant_id"], ["ivr_flows.id", "ivr_flows.tenant_id"]),
+        CheckConstraint("answer_after_s >= 0", name="answer_after_s_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    e164: Mapped[str] = mapped_column(String(16), unique=True)
+    national: Mapped[str] = mapped_column(String(15), index=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    flow_id: Mapped[int | None] = mapped_column(index=True)
+    answer_after_s: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Trunk(Base):
+    """Where a tenant's calls come from: source networks (CIDR) and/or digest credentials (both: source AND auth).
+    The password is kept only as HA1 digests in the realm ``<slug>.infolinia``."""
+
+    __tablename__ = "trunks"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        CheckConstraint(
+            "username IS NULL OR (ha1_md5 IS NOT NULL AND ha1_sha256 IS NOT NULL)", name="credentials_complete"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    allowed_sources: Mapped[list[Any]] = mapped_column(default=list)
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ha1_md5: Mapped[str | None] = mapped_column(String(32))
+    ha1_sha256: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -39,4 +39,5 @@ async def update_tenant(tenant_id: int, body: TenantPatch, a: Access = Depends(a
         tenant = await actions.update_tenant(tx, a.obj("tenant_id"), body)
     if {"business_hours", "timezone"} & body.model_fields_set:
         await a.routing.reload_tenant(tenant.id)  # its queues' opening hours
+    a.telephony.invalidate(tenant.id)  # calls read its time zone, languages and record_calls
     return tenant
