@@ -68,9 +68,7 @@ def test_digit_2_lands_the_caller_in_the_technical_queue(server: tuple[LiveServe
     assert call["end_reason"] == "caller_hangup"
 
 
-def test_digit_4_plays_the_announcement_and_returns_to_the_menu(
-    server: tuple[LiveServer, int], tmp_path: Path
-) -> None:
+def test_digit_4_plays_the_announcement_and_returns_to_the_menu(server: tuple[LiveServer, int], tmp_path: Path) -> None:
     live, sip_port = server
     steps = (pause(1500), dtmf("4"), pause(1500), dtmf("1"), pause(1500), dtmf("3"), pause(1500), bye())
     ok(run_call(sip_port, tmp_path, call_scenario(*steps)), tmp_path)

@@ -85,7 +85,7 @@ class Registrar:
         challenger = self._challenger(tenant.realm)
         read = challenger.read(request, now)
         if not isinstance(read, DigestCredentials):
-            return _refusal(request, read)
+            return digest_refusal(request, read)
         if read.username != to.user:
             return response_to(request, 403, "Forbidden")
         known = challenger.nonce_time(read.nonce) is not None  # no query for a nonce that is not ours
@@ -93,7 +93,7 @@ class Registrar:
         verdict = challenger.verify(read, ha1, now)
         if not isinstance(verdict, Authorized):
             log.debug("REGISTER %s@%s challenged: %s", to.user, tenant.realm, verdict.reason.value)
-            return _refusal(request, verdict)
+            return digest_refusal(request, verdict)
         return self._bind(request, (tenant.id, to.user), source, now)
 
     async def _tenant(self, request: Request, to: SipUri) -> SipTenant | None:
@@ -121,7 +121,7 @@ class Registrar:
         return _answer(request, outcome, now)
 
 
-def _refusal(request: Request, result: Challenge | BadRequest) -> Response:
+def digest_refusal(request: Request, result: Challenge | BadRequest) -> Response:
     if isinstance(result, BadRequest):
         return response_to(request, 400, "Bad Request")
     response = response_to(request, result.status)

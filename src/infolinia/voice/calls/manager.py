@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -32,15 +33,24 @@ from infolinia.voice.calls.records import CallRecords
 from infolinia.voice.ivr.interpreter import HoursStatus
 from infolinia.voice.media import Audio, MediaEngine, MediaError, MediaLeg
 from infolinia.voice.prompts import PromptLibrary, speech
-from infolinia.voice.registrar import Registrar
+from infolinia.voice.registrar import PHONE_ALGORITHMS, Registrar, digest_refusal
 from infolinia.voice.sdp import Answer, Local, NotAcceptable, SdpError, answer_offer, parse_sdp
-from infolinia.voice.sip import Address, SipUri, parse_address
+from infolinia.voice.sip import (
+    Address,
+    Authorized,
+    DigestChallenger,
+    DigestCredentials,
+    Request,
+    Response,
+    SipUri,
+    parse_address,
+)
 from infolinia.voice.sip.builders import SentBy, response_to
 from infolinia.voice.sip.dialog import Dialog, DialogError
 from infolinia.voice.sip.timers import Timers
 from infolinia.voice.sip.transaction import TransactionError
 from infolinia.voice.sip.transport import Peer, ServerInvite, SipTransport
-from infolinia.voice.telephony import NumberRoute, TelephonyDirectory
+from infolinia.voice.telephony import NumberRoute, TelephonyDirectory, TrunkMatch
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +90,8 @@ class CallManager:
         self._early: dict[int, list[RoutingEvent]] = defaultdict(list)
         self._address: Peer = (settings.host, settings.sip_port)
         self._starting: set[asyncio.Task[None]] = set()
+        self._challengers: dict[str, DigestChallenger] = {}
+        self._secret = secrets.token_bytes(32)
         transport.on_invite = self._on_invite
         routing.listeners.append(self._on_routing)
 
@@ -132,20 +144,25 @@ class CallManager:
     async def _inbound(self, invite: ServerInvite) -> None:
         request = invite.request
         try:
-            refusal = await self._check(invite)
+            checked = await self._check(invite)
         except Exception:
             log.exception("INVITE %s: checks failed", request.call_id)
-            refusal = (500, None)
-        if isinstance(refusal, tuple):
-            status, reason = refusal
+            checked = (500, None)
+        if isinstance(checked, Response):
+            self.transport.respond(invite.key, checked)
+            return
+        if len(checked) == 2:
+            status, reason = checked
             self.transport.respond(invite.key, response_to(request, status, reason))
             return
-        route, leg, answer = refusal
+        route, leg, answer = checked
         call = InboundCall(self, invite, route, leg, answer)
         self.calls[request.call_id] = call
         call.start()
 
-    async def _check(self, invite: ServerInvite) -> tuple[int, str | None] | tuple[NumberRoute, MediaLeg, Answer]:
+    async def _check(
+        self, invite: ServerInvite
+    ) -> Response | tuple[int, str | None] | tuple[NumberRoute, MediaLeg, Answer]:
         request = invite.request
         uri = request.uri
         if not isinstance(uri, SipUri) or not uri.user:
@@ -156,9 +173,13 @@ class CallManager:
         if route is None:
             return 404, None
         trunk = await self.numbers.trunk_for(invite.peer[0], route.tenant_id)
-        if trunk is None or trunk.requires_auth:
+        if trunk is None:
             log.info("INVITE to %s from %s refused: not one of the tenant's trunks", route.e164, invite.peer[0])
             return 403, None
+        if trunk.auth_required:
+            refusal = await self._authenticate(request, route, trunk)
+            if refusal is not None:
+                return refusal
         if route.flow is None:
             return 480, "Temporarily Unavailable (number not in service)"
         if not request.body:
@@ -178,6 +199,25 @@ class CallManager:
             return answer.status, None
         return route, leg, answer
 
+    async def _authenticate(self, request: Request, route: NumberRoute, trunk: TrunkMatch) -> Response | None:
+        """Digest auth of a trunk that needs it (RFC 3261 §22: 401, as a UAS); None when the caller proved to be
+        one of the trunks allowed from its address."""
+        challenger = self._challengers.get(route.realm)
+        if challenger is None:
+            challenger = self._challengers[route.realm] = DigestChallenger(
+                route.realm, self._secret, algorithms=PHONE_ALGORITHMS
+            )
+        now = time.time()
+        read = challenger.read(request, now)
+        if not isinstance(read, DigestCredentials):
+            return digest_refusal(request, read)
+        if trunk.account(read.username) is None:
+            return response_to(request, 403)
+        known = challenger.nonce_time(read.nonce) is not None
+        ha1 = await self.numbers.trunk_ha1(route.tenant_id, read.username, read.algorithm) if known else None
+        verdict = challenger.verify(read, ha1, now)
+        return None if isinstance(verdict, Authorized) else digest_refusal(request, verdict)
+
     def forget(self, call: InboundCall) -> None:
         self.calls.pop(call.request.call_id, None)
 
@@ -185,7 +225,7 @@ class CallManager:
 
     def hours(self, route: NumberRoute, now: float) -> HoursStatus:
         """The tenant's calendar status now (``now`` is the loop clock; the calendar reads the wall clock)."""
-        if self.settings.always_open or route.business_hours is None:
+        if self.settings.always_open or not route.business_hours:
             return "open"
         try:
             hours = BusinessHours.from_json(route.business_hours)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from sqlalchemy import and_, select
 
 from infolinia.store.db import Database
 from infolinia.store.models import IvrFlow, PhoneNumber, Tenant, Trunk
+from infolinia.voice.directory import REALM_SUFFIX
 from infolinia.voice.ivr import Flow
 from infolinia.voice.telephony.cache import TtlCache
 from infolinia.voice.telephony.dialed import Dialed, dialed
@@ -54,6 +55,13 @@ class NumberRoute:
     flow_version: int | None
     answer_after_s: float
     record_calls: bool
+    country: str = "PL"  # ISO 3166 region: how a caller's national number is read
+    business_hours: Mapping[str, Any] = field(default_factory=dict)  # the tenant calendar, as stored
+
+    @property
+    def realm(self) -> str:
+        """The tenant's SIP realm (and the domain its agents' phones register in)."""
+        return f"{self.tenant_slug}{REALM_SUFFIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +190,8 @@ class TelephonyDirectory:
 #: a number with its tenant's settings and its flow: one query per dialled form tried
 _ROUTE = (
     select(PhoneNumber.tenant_id, PhoneNumber.e164, PhoneNumber.flow_id, PhoneNumber.answer_after_s)
-    .add_columns(Tenant.slug, Tenant.timezone, Tenant.languages, Tenant.record_calls)
+    .add_columns(Tenant.slug, Tenant.timezone, Tenant.languages, Tenant.record_calls, Tenant.country)
+    .add_columns(Tenant.business_hours)
     .add_columns(IvrFlow.definition, IvrFlow.version)
     .join(Tenant, Tenant.id == PhoneNumber.tenant_id)
     .outerjoin(IvrFlow, and_(IvrFlow.id == PhoneNumber.flow_id, IvrFlow.tenant_id == PhoneNumber.tenant_id))
@@ -201,6 +210,8 @@ def _route(row: Any) -> NumberRoute:
         flow_version=row.version,
         answer_after_s=row.answer_after_s,
         record_calls=row.record_calls,
+        country=row.country,
+        business_hours=dict(row.business_hours or {}),
     )
 
 
