@@ -1,0 +1,15 @@
+"""Voice prompts: the system catalog spoken by espeak-ng (Polish, English), music on hold and the beep, tenants'
+own uploaded recordings, and the library the call control plays them from.
+
+- ``catalog``: what the system prompts say, per language; the demo tenant's prompts
+- ``speech``: numbers as prompt names (queue position, estimated wait, a phone number read back), pure
+- ``generate``: espeak-ng -> 8 kHz mono int16; ``system``: the system prompts on disk with their manifest
+- ``tones``: music on hold and the beep, synthesised
+- ``wav``, ``upload``: strict WAV reading, an uploaded file -> samples or an ``AudioError``, pure
+- ``audio``: the signal steps (resample, trim, normalise) and WAV writing, pure
+- ``names``: the prompt-name and language patterns
+"""
+
+from infolinia.voice.prompts.audio import RATE, Samples
+
+__all__ = ["RATE", "Samples"]
