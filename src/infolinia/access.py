@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "presence.manage": _SUPERVISORS,
     "events.read": ALL_TENANT_ROLES,  # what each role receives: api/routes/live.py visible()
     "routing.monitor": _SUPERVISORS,  # the tenant's whole routing state (snapshot) and all its events
+    "prompts.read": _FRONT_LINE,  # list the voice prompts and listen to them
+    "prompts.manage": _SUPERVISORS,  # upload, replace and delete the tenant's own recordings
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

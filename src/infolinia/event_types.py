@@ -73,6 +73,14 @@ class InteractionUpdated(ObjectChanged):
     customer_id: int | None
 
 
+class PromptChanged(Data):
+    """A tenant's own prompt recorded, replaced or deleted (``id`` of its row, which a delete removes)."""
+
+    id: int
+    name: str
+    language: str
+
+
 # --- routing events (``routing.<kind>``, published by the routing service) ------------------------------------
 
 
@@ -174,6 +182,9 @@ SCHEMAS: dict[str, type[Data]] = {
     "consent.changed": ConsentChanged,
     "interaction.created": InteractionCreated,
     "interaction.updated": InteractionUpdated,
+    "prompt.created": PromptChanged,
+    "prompt.updated": PromptChanged,
+    "prompt.deleted": PromptChanged,
     "routing.task_queued": TaskQueued,
     "routing.task_scheduled": TaskScheduled,
     "routing.offer": Offer,

@@ -39,4 +39,6 @@ async def update_tenant(tenant_id: int, body: TenantPatch, a: Access = Depends(a
         tenant = await actions.update_tenant(tx, a.obj("tenant_id"), body)
     if {"business_hours", "timezone"} & body.model_fields_set:
         await a.routing.reload_tenant(tenant.id)  # its queues' opening hours
+    if "languages" in body.model_fields_set:
+        a.prompts.invalidate(tenant.id)  # the first language decides which of its own recordings callers hear
     return tenant

@@ -7,9 +7,11 @@ own uploaded recordings, and the library the call control plays them from.
 - ``tones``: music on hold and the beep, synthesised
 - ``wav``, ``upload``: strict WAV reading, an uploaded file -> samples or an ``AudioError``, pure
 - ``audio``: the signal steps (resample, trim, normalise) and WAV writing, pure
-- ``names``: the prompt-name and language patterns
+- ``actions``: a tenant's prompts stored, replaced, deleted (audit + events)
+- ``library``: ``PromptLibrary``, which the call control asks for samples
 """
 
 from infolinia.voice.prompts.audio import RATE, Samples
+from infolinia.voice.prompts.library import PromptLibrary, Resolved
 
-__all__ = ["RATE", "Samples"]
+__all__ = ["RATE", "PromptLibrary", "Resolved", "Samples"]
