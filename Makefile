@@ -1,7 +1,7 @@
 # infolinia developer entry points.
 #
 #   make install   create .venv (Python 3.11+) and install the package (editable, dev extras)
-#   make run       start the demo server (make run ARGS='--http-port 9000')
+#   make run       start the demo server (make run ARGS='--http-port 9000'); installs espeak-ng when root
 #   make lint      ruff check, ruff format --check, mypy
 #   make test      install, test prerequisites, lint, pytest on SQLite, then on PostgreSQL
 #                  (make test PYTEST_ARGS='-k calls -x')
@@ -75,6 +75,7 @@ $(STAMP): pyproject.toml $(BIN)/python
 	@touch $@
 
 run: install
+	scripts/install-run-prereqs.sh
 	$(BIN)/infolinia serve --demo $(ARGS)
 
 lint: install

@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "routing.monitor": _SUPERVISORS,  # the tenant's whole routing state (snapshot) and all its events
     "telephony.read": _SUPERVISORS,  # phone numbers, trunks, IVR flows
     "telephony.manage": _ADMIN,
+    "prompts.read": _FRONT_LINE,  # list the voice prompts and listen to them
+    "prompts.manage": _SUPERVISORS,  # upload, replace and delete the tenant's own recordings
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

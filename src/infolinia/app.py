@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,13 +19,14 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from infolinia import __version__, event_types
 from infolinia.api import deps, errors
-from infolinia.api.routes import auth, customers, interactions, live, people, routing, telephony, tenants
+from infolinia.api.routes import auth, customers, interactions, live, people, prompts, routing, telephony, tenants
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
 from infolinia.voice.directory import AgentDirectory
+from infolinia.voice.prompts import PromptLibrary
 from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
 from infolinia.voice.sip.transport import Peer, SipTransport, udp_socket
@@ -39,7 +41,10 @@ HealthCheck = Callable[[], Awaitable[bool]]
 ROUTERS = (
     auth.router, tenants.router, people.router, customers.router, interactions.router, routing.router, live.router,
     telephony.router,
+    prompts.router,
 )  # fmt: skip
+#: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
+BODY_LIMITS = [(method, re.compile(re.escape(API) + path.pattern), size) for method, path, size in prompts.BODY_LIMITS]
 
 
 def api_routes() -> list[tuple[str, APIRoute]]:
@@ -53,8 +58,8 @@ def api_websocket_routes() -> list[tuple[str, APIWebSocketRoute]]:
 
 
 class Infolinia:
-    """One contact center process: database, event bus, login limiter, SIP registrar, HTTP app (SMTP and
-    schedulers join). ``sip_socket``: a UDP socket already bound (``serve`` binds it first to report a port in use);
+    """One contact center process: database, event bus, login limiter, voice prompts, SIP registrar, HTTP app (SMTP
+    and schedulers join). ``sip_socket``: a UDP socket already bound (``serve`` binds it first to report a port in use);
     without one, ``start`` binds ``settings.host``:``settings.sip_port``."""
 
     def __init__(self, settings: Settings, sip_socket: socket.socket | None = None) -> None:
@@ -64,6 +69,7 @@ class Infolinia:
         self.login_limiter = SlidingWindowLimiter(settings.login_attempts, settings.login_window_s)
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
         self.routing = RoutingService(self.db, self.bus)
+        self.prompts = PromptLibrary(self.db, settings.data_dir)
         self._timers: asyncio.Task[None] | None = None
         self.registrar = Registrar(AgentDirectory(self.db))
         self.telephony = TelephonyDirectory(self.db)  # numbers, trunks and flows, as the call control reads them
@@ -71,7 +77,7 @@ class Infolinia:
         self._sip_socket = sip_socket
         self.sip_address: tuple[str, int] | None = None  # where SIP listens once started
         self.health_checks: dict[str, HealthCheck] = {
-            "database": self.db.ping, "routing": self._routing_up, "sip": self._sip_up,
+            "database": self.db.ping, "routing": self._routing_up, "sip": self._sip_up, "prompts": self._prompts_up,
         }  # fmt: skip
 
     async def _register(self, request: Request, source: Peer) -> Response:
@@ -80,11 +86,16 @@ class Infolinia:
     async def _sip_up(self) -> bool:
         return self.sip.is_open
 
+    async def _prompts_up(self) -> bool:
+        return self.prompts.started
+
     async def _routing_up(self) -> bool:
         return self._timers is not None and not self._timers.done()
 
     async def start(self) -> None:
-        """Load what must live in memory (the routing engine) and start the background loops."""
+        """Load what must live in memory (the voice prompts, made on first start; the routing engine) and start the
+        background loops."""
+        await self.prompts.start()
         restored = await self.routing.load()
         log.info("routing engine loaded: %d open tasks", restored)
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
@@ -136,5 +147,5 @@ class Infolinia:
             return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
         deps.check_routes([*api_routes(), *api_websocket_routes()], PUBLIC_ROUTES)
-        app.add_middleware(errors.BodyLimit, limit=self.settings.max_body_bytes)
+        app.add_middleware(errors.BodyLimit, limit=self.settings.max_body_bytes, routes=BODY_LIMITS)
         return app

@@ -44,10 +44,11 @@ def _errors() -> Iterator[None]:
 
     from infolinia.server import ListenError
     from infolinia.store.db import DatabaseURLError
+    from infolinia.voice.prompts.generate import PromptError
 
     try:
         yield
-    except (DomainError, SettingsError, DatabaseURLError, ListenError) as exc:
+    except (DomainError, SettingsError, DatabaseURLError, ListenError, PromptError) as exc:
         raise _fail(str(exc)) from exc
     except (SQLAlchemyError, OSError) as exc:
         raise _fail(f"cannot use the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc

@@ -1,11 +1,12 @@
 """The demo tenants (``infolinia serve --demo``): Demo Telecom (with its phone line) and Acme Shop, with people and
-customers.
+customers, and Demo Telecom's own voice prompts (its IVR flow's, spoken by espeak-ng in Polish and English).
 
 Deterministic: the same names, numbers and consents on every fresh database, so other tools can rely on them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 
@@ -33,6 +34,10 @@ from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, write
 from infolinia.tenants.actions import create_queue, create_team, create_tenant
 from infolinia.voice.ivr import DEMO_NUMBER, demo_flow
+from infolinia.voice.prompts.actions import save_prompt
+from infolinia.voice.prompts.audio import Samples
+from infolinia.voice.prompts.catalog import DEMO_TEXTS, VOICES
+from infolinia.voice.prompts.generate import synthesise_many
 from infolinia.voice.telephony import known_prompts
 from infolinia.voice.telephony.actions import create_flow, create_number, create_trunk
 from infolinia.voice.telephony.schemas import FlowIn, NumberIn, TrunkIn
@@ -176,7 +181,13 @@ def _consent(purpose: ConsentPurpose, granted: bool, source: str) -> ConsentIn:
     return ConsentIn(purpose=purpose, granted=granted, channel="import", source=source)
 
 
-async def _demo_telecom(tx: Tx) -> None:
+def _speak_demo_prompts() -> dict[tuple[str, str], Samples]:
+    """The demo tenant's own prompts (the IVR flow's), in Polish and English, from espeak-ng."""
+    texts = {(lang, name): (text, VOICES[lang]) for lang, said in DEMO_TEXTS.items() for name, text in said.items()}
+    return synthesise_many(texts)
+
+
+async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None:
     tenant = await create_tenant(
         tx,
         TenantIn(
@@ -201,6 +212,8 @@ async def _demo_telecom(tx: Tx) -> None:
         queues[name] = await create_queue(tx, tenant.id, QueueIn(name=name, team_id=team, business_hours=hours))
     team_of = {p[0]: front.id for p in DEMO_PEOPLE if p[2] is Role.AGENT} | {"backoffice@demo.test": billing_bo.id}
     await _people(tx, tenant, DEMO_PEOPLE, team_of)
+    for (language, name), samples in sorted(prompts.items()):  # before the flow, which names them
+        await save_prompt(tx, tenant.id, name, language, samples)
     await _phone_line(tx, tenant)
 
     rng = random.Random(20261123)
@@ -319,8 +332,9 @@ async def seed(db: Database) -> bool:
     async with db.session() as session:
         if await session.scalar(select(Tenant.id).limit(1)) is not None:
             return False
+    prompts = await asyncio.to_thread(_speak_demo_prompts)  # before the transaction: no lock held meanwhile
     async with write(db, None, SEEDER) as tx:
-        await _demo_telecom(tx)
+        await _demo_telecom(tx, prompts)
         await _acme(tx)
     return True
 

@@ -82,6 +82,14 @@ class FlowChanged(FlowSaved):
     fields: list[str]
 
 
+class PromptChanged(Data):
+    """A tenant's own prompt recorded, replaced or deleted (``id`` of its row, which a delete removes)."""
+
+    id: int
+    name: str
+    language: str
+
+
 # --- routing events (``routing.<kind>``, published by the routing service) ------------------------------------
 
 
@@ -192,6 +200,9 @@ SCHEMAS: dict[str, type[Data]] = {
     "trunk.created": ObjectId,
     "trunk.updated": ObjectChanged,
     "trunk.deleted": ObjectId,
+    "prompt.created": PromptChanged,
+    "prompt.updated": PromptChanged,
+    "prompt.deleted": PromptChanged,
     "routing.task_queued": TaskQueued,
     "routing.task_scheduled": TaskScheduled,
     "routing.offer": Offer,

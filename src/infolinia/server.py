@@ -60,6 +60,7 @@ async def _serve(
 ) -> None:
     center = Infolinia(settings, sip_socket=sip_sock)
     base_url = f"http://{settings.host}:{settings.http_port}"
+    await center.prompts.start()  # here, not only in the app's start-up, so a failure ends serve with its reason
     if seed_demo:
         seeded = await demo.seed(center.db)
         print("Seeded the demo tenants." if seeded else "Database already has tenants; demo not re-seeded.")

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from infolinia.access import PERMISSIONS
-from infolinia.api.deps import RESOLVERS, route_permission
+from infolinia.api.deps import NAMED, RESOLVERS, route_permission
 from infolinia.app import PUBLIC_ROUTES, Infolinia, api_routes
 from infolinia.schemas import UserIn
 from infolinia.store.models import (
@@ -42,6 +42,8 @@ PARAM = re.compile(r"{(\w+)}")
 STREAMS = frozenset({"/api/v1/events"})
 # Strings that occur only in the demo tenant's data, never in acme's.
 DEMO_CANARIES = ("demo.test", "example.pl", "+48", "Demo Telecom", '"D100')
+#: path parameter -> value: the objects (ids) and names of one tenant that the calls name
+Ids = dict[str, int | str]
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Call:
     path: str
     permission: str
 
-    def url(self, ids: dict[str, int]) -> str:
+    def url(self, ids: Ids) -> str:
         return PARAM.sub(lambda m: str(ids[m.group(1)]), self.path)
 
     def __str__(self) -> str:
@@ -78,7 +80,7 @@ def api_calls(app: FastAPI) -> list[Call]:
     return calls
 
 
-async def send(client: httpx.AsyncClient, call: Call, ids: dict[str, int], headers: dict[str, str]) -> httpx.Response:
+async def send(client: httpx.AsyncClient, call: Call, ids: Ids, headers: dict[str, str]) -> httpx.Response:
     body = {} if call.method in {"POST", "PUT", "PATCH"} else None
     return await client.request(call.method, call.url(ids), json=body, headers=headers)
 
@@ -108,8 +110,9 @@ async def _telephony_probes(center: Infolinia, tenant_id: int) -> dict[str, int]
     return {"flow_id": flow, "number_id": number, "trunk_id": trunk}
 
 
-async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, int]:
-    """One object of every resolvable kind in tenant ``slug`` (the token belongs to ``owner_email``)."""
+async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
+    """One object of every resolvable kind in tenant ``slug`` (the token belongs to ``owner_email``), and a name of
+    every named kind."""
     async with center.db.session() as s:
         tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
         assert tenant is not None
@@ -131,7 +134,8 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, i
         token = await s.scalar(
             select(AuthToken.id).where(AuthToken.user_id == owner.id, AuthToken.kind == TokenKind.API)
         )
-        ids = {
+        ids: Ids = {
+            "prompt_name": "payment_deadlines",  # the demo tenant's own recording (no system prompt has the name)
             "tenant_id": t,
             "user_id": await first(User, User.role == Role.AGENT),
             "team_id": await first(Team),
@@ -143,7 +147,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> dict[str, i
             "task_id": await first(RoutingTask),
         }
     ids |= await _telephony_probes(center, t)
-    assert set(ids) == set(RESOLVERS), "every resolvable path parameter needs an object here"
+    assert set(ids) == set(RESOLVERS) | set(NAMED), "every resolvable path parameter needs an object here"
     return ids
 
 
@@ -191,7 +195,7 @@ async def test_every_route_passes_the_gate(http_app: FastAPI) -> None:
     for call in calls:
         assert call.permission in PERMISSIONS
         for param in PARAM.findall(call.path):
-            assert param in RESOLVERS, f"{call}: unknown path parameter {param}"
+            assert param in RESOLVERS or param in NAMED, f"{call}: unknown path parameter {param}"
 
 
 async def test_other_tenant_objects_are_404_on_every_route_for_every_role(
@@ -203,8 +207,8 @@ async def test_other_tenant_objects_are_404_on_every_route_for_every_role(
     demo_ids = await _ids_of(center, "demo", "admin@demo.test")
     checked = 0
     for call in api_calls(http_app):
-        if not PARAM.search(call.path):
-            continue
+        if not set(PARAM.findall(call.path)) - set(NAMED):
+            continue  # names are looked up in the caller's own tenant: nothing of demo's to reach (test_prompts_api)
         for who, headers in acme_staff.items():
             if who == "platform_admin_as_acme" and call.path.startswith("/api/v1/tenants/"):
                 continue  # platform admins do manage every tenant

@@ -44,15 +44,22 @@ def test_serve_demo_comes_up_healthy(fresh_db_url: Callable[[], Awaitable[str]],
         assert len(customers) == 50
         assert sum(c["restricted"] for c in customers) == 1
         assert sum(c["consent"]["marketing_phone"] is False for c in customers) >= 10
-    # a second start on the same database does not seed twice
+        # the first start made the system prompts (and said how long it took); the demo has its own
+        assert "system prompts ready in" in output and " 0 up to date" in output
+        bearer = {"Authorization": f"Bearer {r.json()['token']}"}
+        r = httpx.get(f"{server.base_url}/api/v1/prompts/menu_main/audio", headers=bearer)
+        assert r.status_code == 200 and r.headers["x-prompt-source"] == "tenant" and len(r.content) > 8000
+    assert (tmp_path / "data" / "prompts" / "system" / "pl" / "callback_keep_place.wav").is_file()
+    # a second start on the same database does not seed twice, nor make the prompts again
     with running_server(db, tmp_path) as server:
         assert "demo not re-seeded" in server.output()
+        assert " 0 made, " in server.output()
 
 
 def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     db = asyncio.run(fresh_db_url())
     r = run_cli("db", "upgrade", db=db)
-    assert r.returncode == 0 and "0004" in r.stdout, r.stderr
+    assert r.returncode == 0 and "0005" in r.stdout, r.stderr
     r = run_cli("admin", "create-tenant", "--slug", "shop", "--name", "Shop", "--timezone", "Europe/Warsaw", db=db)
     assert r.returncode == 0, r.stderr
     r = run_cli("admin", "create-tenant", "--slug", "shop", "--name", "Shop again", db=db)
@@ -76,7 +83,7 @@ def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     )
     assert r.returncode == 1 and "password" in r.stderr
     r = run_cli("db", "current", db=db)
-    assert r.stdout.strip() == "0004"
+    assert r.stdout.strip() == "0005"
 
 
 def test_serve_reports_a_port_in_use_and_takes_ports_from_the_environment(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request, WebSocket
 from fastapi.routing import APIRoute, APIWebSocketRoute
@@ -43,7 +43,11 @@ from infolinia.store.models import (
 )
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, transaction
+from infolinia.voice.prompts.names import check_name
 from infolinia.voice.telephony import TelephonyDirectory
+
+if TYPE_CHECKING:
+    from infolinia.voice.prompts.library import PromptLibrary
 
 
 def interaction_scope(actor: Actor, tenant_id: int) -> ColumnElement[bool]:
@@ -78,6 +82,15 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "trunk_id": (Trunk, _tenant_rows(Trunk), "trunk", True),
 }
 
+#: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when
+#: malformed) and passed on as given. The route looks the name up in the tenant only, so no other tenant's object
+#: can be named.
+NAMED: dict[str, Callable[[str], str]] = {"prompt_name": check_name}
+
+
+def _tenant_required() -> Invalid:
+    return Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
+
 
 @dataclass
 class Access:
@@ -92,7 +105,7 @@ class Access:
     @property
     def tenant(self) -> Tenant:
         if self.tenant_obj is None:
-            raise Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
+            raise _tenant_required()
         return self.tenant_obj
 
     @property
@@ -123,6 +136,12 @@ class Access:
         settings) invalidates its cache here, after its write committed."""
         telephony: TelephonyDirectory = self.request.app.state.ctx.telephony
         return telephony
+
+    @property
+    def prompts(self) -> PromptLibrary:
+        """The running prompt library: a route that changed the tenant's prompts invalidates its cache here."""
+        prompts: PromptLibrary = self.request.app.state.ctx.prompts
+        return prompts
 
 
 @dataclass
@@ -172,9 +191,13 @@ async def _actor(s: AsyncSession, presented: Credentials) -> tuple[Actor, Tenant
 async def _resolve(s: AsyncSession, actor: Actor, tenant: Tenant | None, params: dict[str, Any]) -> dict[str, Any]:
     objects: dict[str, Any] = {}
     for name, raw in params.items():
-        model, scope, noun, needs_tenant = RESOLVERS[name]
-        if needs_tenant and tenant is None:
-            raise Invalid(f"platform admins name the tenant in the {TENANT_HEADER} header", code="tenant_required")
+        named = name in NAMED
+        if tenant is None and (named or RESOLVERS[name][3]):
+            raise _tenant_required()
+        if named:
+            objects[name] = NAMED[name](raw)
+            continue
+        model, scope, noun, _ = RESOLVERS[name]
         key = int(raw) if raw.isascii() and raw.isdigit() else 0
         found = None
         if 1 <= key <= MAX_ID:
@@ -262,5 +285,5 @@ def check_routes(routes: Sequence[tuple[str, APIRoute | APIWebSocketRoute]], pub
         if route_permission(route) is None:
             raise RuntimeError(f"route {path} has no access() dependency")
         for param in route.param_convertors:
-            if param not in RESOLVERS:
+            if param not in RESOLVERS and param not in NAMED:
                 raise RuntimeError(f"route {path}: no resolver for path parameter {param!r}")

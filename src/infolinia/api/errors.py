@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,20 +67,33 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("internal_error", "internal server error"), 500)
 
 
-class BodyLimit:
-    """Refuse request bodies above ``limit`` bytes with 413, whether or not Content-Length is honest."""
+#: (method, path pattern, limit in bytes): a route whose bodies may be larger (or must be smaller) than the default
+RouteLimit = tuple[str, re.Pattern[str], int]
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+class BodyLimit:
+    """Refuse request bodies above ``limit`` bytes with 413, whether or not Content-Length is honest. ``routes``
+    give some routes a limit of their own (the first whose method and full-matching path fit)."""
+
+    def __init__(self, app: ASGIApp, limit: int, routes: Sequence[RouteLimit] = ()) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.routes = tuple(routes)
+
+    def limit_for(self, scope: Scope) -> int:
+        for method, path, limit in self.routes:
+            if scope["method"] == method and path.fullmatch(scope["path"]):
+                return limit
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._reject(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._reject(send, limit)
             return
         seen = 0
         exceeded = replied = False
@@ -88,7 +103,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     exceeded = True
                     raise _TooLarge
             return message
@@ -100,17 +115,17 @@ class BodyLimit:
                 await send(message)
             elif not replied:
                 replied = True
-                await self._reject(send)
+                await self._reject(send, limit)
 
         try:
             await self.app(scope, limited, guarded_send)
         except _TooLarge:
             if not replied:
                 replied = True
-                await self._reject(send)
+                await self._reject(send, limit)
 
-    async def _reject(self, send: Send) -> None:
-        response = JSONResponse(error_body("payload_too_large", f"request body above {self.limit} bytes"), 413)
+    async def _reject(self, send: Send, limit: int) -> None:
+        response = JSONResponse(error_body("payload_too_large", f"request body above {limit} bytes"), 413)
         await response({"type": "http"}, _no_receive, send)
 
 

@@ -40,4 +40,6 @@ async def update_tenant(tenant_id: int, body: TenantPatch, a: Access = Depends(a
     if {"business_hours", "timezone"} & body.model_fields_set:
         await a.routing.reload_tenant(tenant.id)  # its queues' opening hours
     a.telephony.invalidate(tenant.id)  # calls read its time zone, languages and record_calls
+    if "languages" in body.model_fields_set:
+        a.prompts.invalidate(tenant.id)  # the first language decides which of its own recordings callers hear
     return tenant
