@@ -25,7 +25,10 @@ from infolinia.config import Settings
 from infolinia.events import EventBus
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
+from infolinia.voice.calls.manager import CallManager
+from infolinia.voice.calls.records import CallRecords
 from infolinia.voice.directory import AgentDirectory
+from infolinia.voice.media import MediaEngine
 from infolinia.voice.prompts import PromptLibrary
 from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
@@ -74,6 +77,11 @@ class Infolinia:
         self.registrar = Registrar(AgentDirectory(self.db))
         self.telephony = TelephonyDirectory(self.db)  # numbers, trunks and flows, as the call control reads them
         self.sip = SipTransport({"REGISTER": self._register})
+        self.media = MediaEngine(settings.host, settings.rtp_port_range)
+        self.calls = CallManager(
+            settings=settings, transport=self.sip, media=self.media, numbers=self.telephony, registrar=self.registrar,
+            prompts=self.prompts, routing=self.routing, records=CallRecords(self.db, self.bus),
+        )  # fmt: skip
         self._sip_socket = sip_socket
         self.sip_address: tuple[str, int] | None = None  # where SIP listens once started
         self.health_checks: dict[str, HealthCheck] = {
@@ -104,8 +112,13 @@ class Infolinia:
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
         self.sip_address = sock.getsockname()[:2]
         log.info("SIP/UDP listening on %s:%d", *self.sip_address)
+        await self.media.start()
+        await self.calls.start(self.sip_address)
+        log.info("calls: RTP on %s ports %d-%d", self.settings.host, *self.settings.rtp_port_range)
 
     async def stop(self) -> None:
+        await self.calls.close()
+        await self.media.close()
         await self.sip.close()
         if self._timers is not None:
             self._timers.cancel()
@@ -116,7 +129,7 @@ class Infolinia:
     async def health(self) -> dict[str, Any]:
         parts: dict[str, dict[str, Any]] = {name: {"up": await check()} for name, check in self.health_checks.items()}
         parts["http"] = {"up": True}
-        parts["sip"] |= {"counters": self.sip.stats()}
+        parts["sip"] |= {"counters": self.sip.stats(), "calls": self.calls.stats(), "media": self.media.stats()}
         ok = all(p["up"] for p in parts.values())
         return {"status": "ok" if ok else "degraded", "version": __version__, "subsystems": parts}
 

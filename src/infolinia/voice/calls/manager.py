@@ -55,6 +55,7 @@ from infolinia.voice.telephony import NumberRoute, TelephonyDirectory, TrunkMatc
 log = logging.getLogger(__name__)
 
 MUSIC = "music_on_hold"
+BEEP = "beep"
 
 
 class CallManager:
@@ -98,9 +99,10 @@ class CallManager:
     async def start(self, address: Peer) -> None:
         """Where SIP listens (for Via, Contact and SDP), and the music on hold."""
         self._address = address
-        music = await self.prompts.get(None, MUSIC, "en")
-        if music is not None:
-            self.music = Audio.from_pcm16(music)
+        for name in (MUSIC, BEEP):
+            samples = self.prompts.system_prompt(name, "en")
+            if samples is not None:
+                setattr(self, "music" if name == MUSIC else "beep", Audio.from_pcm16(samples))
 
     async def close(self) -> None:
         for task in list(self._starting):
