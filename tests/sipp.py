@@ -53,7 +53,9 @@ INVITE = """
     ]]>
   </send>
   <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
+"""
+
+RINGING = """  <recv response="180" optional="{optional}"/>
 """
 
 ANSWERED = """
@@ -165,7 +167,7 @@ def wait_bye(timeout_ms: int = 30_000) -> Step:
 
 
 def call_scenario(*steps: Step, answer: int = 200, cancel: bool = False, caller: str = "48601200300") -> str:
-    body = INVITE
+    body = INVITE + RINGING.replace("{optional}", "false" if cancel else "true")
     if cancel:
         body += CANCEL + REFUSED.replace("{status}", "487")
     elif answer == 200:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +34,22 @@ def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
         yield live, sip_port
 
 
-def admin(live: LiveServer) -> httpx.Client:
-    client = httpx.Client(base_url=live.base_url, timeout=10)
-    token = client.post("/api/v1/auth/login", json={"email": "admin@demo.test", "password": "demo"}).json()
-    client.headers["Authorization"] = f"Bearer {token['token']}"
-    return client
+@contextmanager
+def admin(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.base_url, timeout=10) as client:
+        token = client.post("/api/v1/auth/login", json={"email": "admin@demo.test", "password": "demo"}).json()
+        client.headers["Authorization"] = f"Bearer {token['token']}"
+        yield client
 
 
 def last_call(live: LiveServer) -> dict[str, Any]:
+    """The newest call's record (the demo's seeded interactions are older than an hour)."""
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     with admin(live) as client:
-        page = client.get("/api/v1/interactions", params={"channel": "voice", "limit": 1}).json()
+        page = client.get("/api/v1/interactions", params={"channel": "voice", "since": since, "limit": 200}).json()
     items: list[dict[str, Any]] = page["items"]
     assert items, "no voice interaction recorded"
-    return items[0]
+    return max(items, key=lambda item: int(item["id"]))
 
 
 def queue_id(live: LiveServer, name: str) -> int:
@@ -83,10 +88,11 @@ def test_invalid_digits_and_silence_end_at_the_menu_s_failure_branch(
     server: tuple[LiveServer, int], tmp_path: Path
 ) -> None:
     live, sip_port = server
-    # 9 and 8 are not on the menu; then silence: the third failure takes the menu's on_failure branch
-    steps = (pause(1500), dtmf("9"), pause(1500), dtmf("8"), pause(30_000), bye())
+    # 9 and 8 are not on the menu; then silence after the menu prompt: the third failure takes on_failure
+    steps = (pause(1500), dtmf("9"), pause(1500), dtmf("8"), pause(45_000), bye())  # the Polish menu lasts 22 s
     ok(run_call(sip_port, tmp_path, call_scenario(*steps), timeout_s=90), tmp_path)
-    assert last_call(live)["ivr_path"][-1] == "operator"
+    path = last_call(live)["ivr_path"]
+    assert path[-1] == "operator", path
 
 
 def test_cancel_before_answer_gets_487(server: tuple[LiveServer, int], tmp_path: Path) -> None:

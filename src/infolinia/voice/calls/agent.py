@@ -133,8 +133,10 @@ class AgentLeg:
             self.on_fail(488)
             return
         self.state = LegState.ANSWERED
-        self.media.connect((accepted.remote_address, accepted.remote_port), accepted.payload_type,
-                           accepted.telephone_event)  # fmt: skip
+        self.media.connect(
+            (accepted.remote_address, accepted.remote_port), accepted.payload_type, accepted.telephone_event,
+            source_host=self.phone[0],
+        )  # fmt: skip
         self.transport.add_dialog(dialog.id, self)
         self.on_answer()
 

@@ -202,7 +202,9 @@ class InboundCall:
         a = self.answer
         self.leg.on_digit = lambda d: self.post("digit", d)
         self.leg.on_timeout = lambda: self.post("media_timeout")
-        self.leg.connect((a.remote_address, a.remote_port), a.payload_type, a.telephone_event)
+        self.leg.connect(  # media is taken from where the INVITE came from (SDP may name a private address)
+            (a.remote_address, a.remote_port), a.payload_type, a.telephone_event, source_host=self.invite.peer[0]
+        )
         self._set(CallState.IVR)
         self._limit = asyncio.get_running_loop().call_later(MAX_CALL_S, self.post, "too_long")
         if self.ivr is None:
@@ -256,7 +258,10 @@ class InboundCall:
             return
         self.answer = answer
         if request.body:
-            self.leg.connect((answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event)
+            self.leg.connect(
+                (answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event,
+                source_host=self.invite.peer[0],
+            )  # fmt: skip
         ok = response_to(request, 200, contact=self.m.contact, body=bytes(answer.sdp), content_type="application/sdp")
         assert self.dialog is not None
         self.dialog.respond(ok, self._now())
