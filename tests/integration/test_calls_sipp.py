@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.live import LiveServer, free_port, running_server
-from tests.sipp import bye, call_scenario, dtmf, needs_sipp, pause, run_call, sip_log
+from tests.sipp import bye, call_scenario, dtmf, needs_sipp, pause, run_call, sip_log, wait_bye
 
 pytestmark = needs_sipp
 
@@ -113,3 +113,20 @@ def test_cancel_before_answer_gets_487(server: tuple[LiveServer, int], tmp_path:
 def test_an_unknown_number_gets_404(server: tuple[LiveServer, int], tmp_path: Path) -> None:
     _, sip_port = server
     ok(run_call(sip_port, tmp_path, call_scenario(answer=404), number="800999999"), tmp_path)
+
+
+def test_pressing_1_in_the_queue_leaves_a_callback_that_keeps_the_caller_s_place(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    steps = (pause(1500), dtmf("2"), pause(4000), dtmf("1"), wait_bye(30_000))
+    ok(run_call(sip_port, tmp_path, call_scenario(*steps)), tmp_path)
+    call = last_call(live)
+    assert call["end_reason"] == "callback_kept_place", call
+    with admin(live) as client:
+        tasks = client.get("/api/v1/tasks", params={"limit": 200}).json()["items"]
+    mine = {t["channel"]: t for t in tasks if t["interaction_id"] == call["id"]}
+    assert set(mine) == {"voice", "callback"}, tasks
+    assert mine["voice"]["state"] == "done"
+    assert mine["callback"]["state"] == "waiting" and mine["callback"]["queue_id"] == call["queue_id"]
+    assert mine["callback"]["enqueued_at"] == mine["voice"]["enqueued_at"]  # the place it held in the order
