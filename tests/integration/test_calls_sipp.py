@@ -130,3 +130,25 @@ def test_pressing_1_in_the_queue_leaves_a_callback_that_keeps_the_caller_s_place
     assert mine["voice"]["state"] == "done"
     assert mine["callback"]["state"] == "waiting" and mine["callback"]["queue_id"] == call["queue_id"]
     assert mine["callback"]["enqueued_at"] == mine["voice"]["enqueued_at"]  # the place it held in the order
+
+
+def test_the_queue_s_maximum_wait_takes_a_voicemail_for_the_queue(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    technical = queue_id(live, "Technical")
+    with admin(live) as client:
+        r = client.patch(f"/api/v1/queues/{technical}", json={"max_wait_s": 2, "max_wait_action": "voicemail"})
+        assert r.status_code == 200, r.text
+        try:  # 2 s in the queue, the voicemail prompt and beep (about 5 s), then a few seconds of message
+            ok(run_call(sip_port, tmp_path, call_scenario(pause(1500), dtmf("2"), pause(14_000), bye())), tmp_path)
+        finally:
+            client.patch(f"/api/v1/queues/{technical}", json={"max_wait_s": None})
+        call = last_call(live)
+        tasks = client.get("/api/v1/tasks", params={"limit": 200}).json()["items"]
+    assert call["end_reason"] == "voicemail", call
+    assert call["recording"] and call["recording"].startswith("recordings/") and call["recording"].endswith(".wav")
+    recording = live.log.parent / "data" / call["recording"]
+    assert recording.stat().st_size > 44 + 8000 * 4 * 1, "at least a second of stereo 16-bit audio"
+    callbacks = [t for t in tasks if t["interaction_id"] == call["id"] and t["channel"] == "callback"]
+    assert [(t["queue_id"], t["state"]) for t in callbacks] == [(technical, "waiting")]

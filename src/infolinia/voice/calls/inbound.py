@@ -117,6 +117,7 @@ class InboundCall:
         self.recording: Recording | None = None
         self._voicemail_queue: int | None = None
         self._voicemail_max_s: float = 120.0
+        self._queued_at: datetime | None = None
 
     # --- life ------------------------------------------------------------------------------------------------
 
@@ -473,6 +474,7 @@ class InboundCall:
             enqueued_at=utcnow(), interaction_id=self.interaction_id,
         )  # fmt: skip
         self.queue_id = queue_id
+        self._queued_at = row.enqueued_at
         self._set(CallState.QUEUED)
         assert self.interaction_id is not None
         await self.m.records.update(
@@ -521,7 +523,25 @@ class InboundCall:
             self._set(CallState.QUEUED)
             self._queue_music()
         elif event.kind == "task_exited":
-            await self._play(["all_agents_busy"], False, then_hangup=f"exited:{event.data.get('action', '')}")
+            await self._exit_queue(str(event.data.get("action", "")), event.reason)
+
+    async def _exit_queue(self, action: str, why: str) -> None:
+        """The engine took the task out of the queue (maximum wait, or closed on arrival): ``voicemail`` records a
+        message for the queue, ``callback`` leaves a callback task in the caller's place; anything else is told
+        that all agents are busy and the call ends."""
+        self.task_id = None  # the engine is done with it
+        if self.agent_leg is not None:
+            self.agent_leg.cancel()
+            self.agent_leg = None
+        log.info("call %s leaves the queue (%s): %s", self.request.call_id, why, action or "-")
+        if action == "voicemail":
+            await self._voicemail("voicemail_prompt", None, 120)
+        elif action == "callback" and self.caller and self.queue_id is not None:
+            await self._create_callback(self.queue_id, self._queued_at or utcnow())
+            self._set(CallState.IVR)
+            await self._play(["callback_confirmed"], False, then_hangup="callback_max_wait")
+        else:
+            await self._play(["all_agents_busy"], False, then_hangup=f"exited:{action}"[:40])
 
     async def _offer(self, agent_id: int) -> None:
         assert self.task_id is not None
