@@ -7,6 +7,9 @@ back what the server recorded: the call's Interaction (IVR path, queue, end reas
 from __future__ import annotations
 
 import asyncio
+import random
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,12 +29,17 @@ pytestmark = needs_sipp
 def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, int]]:  # type: ignore[no-untyped-def]
     url = asyncio.run(fresh_db_url())
     sip_port = free_port()
-    low = 30000 + (sip_port % 1000) * 20
+    low = rtp_low(sip_port)
     with running_server(
         url, tmp_path_factory.mktemp("calls"), "--sip-port", str(sip_port), "--rtp-ports", f"{low}-{low + 199}",
         "--demo-always-open",
     ) as live:  # fmt: skip
         yield live, sip_port
+
+
+def rtp_low(sip_port: int) -> int:
+    """The first of the 200 RTP ports the module's server uses (derived from its SIP port)."""
+    return 30000 + (sip_port % 1000) * 20
 
 
 @contextmanager
@@ -152,3 +160,56 @@ def test_the_queue_s_maximum_wait_takes_a_voicemail_for_the_queue(
     assert recording.stat().st_size > 44 + 8000 * 4 * 1, "at least a second of stereo 16-bit audio"
     callbacks = [t for t in tasks if t["interaction_id"] == call["id"] and t["channel"] == "callback"]
     assert [(t["queue_id"], t["state"]) for t in callbacks] == [(technical, "waiting")]
+
+
+def test_garbage_at_every_rtp_port_during_a_call_is_dropped_and_the_call_goes_on(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    valid = bytes([0x80, 0x00, 0x00, 0x01]) + bytes(8) + bytes(160)  # an RTP header and 160 bytes of PCMU
+
+    def spray() -> int:
+        sent = 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for _ in range(20):
+                for port in range(rtp_low(sip_port), rtp_low(sip_port) + 200):
+                    kind = rng.randrange(4)
+                    if kind == 0:
+                        data = rng.randbytes(rng.randrange(0, 40))  # short and random
+                    elif kind == 1:
+                        data = valid[: rng.randrange(len(valid))]  # truncated
+                    elif kind == 2:
+                        data = bytearray(valid)  # mutated
+                        for _ in range(rng.randrange(1, 8)):
+                            data[rng.randrange(len(data))] = rng.randrange(256)
+                        data = bytes(data)
+                    else:
+                        data = rng.randbytes(rng.randrange(1000, 9000))  # oversized
+                    sock.sendto(data, ("127.0.0.1", port))
+                    sent += 1
+        return sent
+
+    import threading
+
+    runs: list[Any] = []
+    caller = threading.Thread(target=lambda: runs.append(run_call(sip_port, tmp_path, scenario)))
+    scenario = call_scenario(pause(1500), dtmf("2"), pause(6000), bye())
+    with admin(live) as client:
+        caller.start()
+        deadline = time.monotonic() + 20
+        while client.get("/healthz").json()["subsystems"]["sip"]["media"]["legs_open"] == 0:
+            assert time.monotonic() < deadline, "the call never got its media leg"
+            time.sleep(0.05)
+        result = [spray()]
+        while client.get("/healthz").json()["subsystems"]["sip"]["media"]["bad_packets"] == 0:
+            assert time.monotonic() < deadline, f"seed {seed}: no bad packet counted"
+            time.sleep(0.05)
+        caller.join()
+    [run] = runs
+    ok(run, tmp_path)
+    assert result == [4000], f"seed {seed}"
+    call = last_call(live)
+    assert call["ivr_path"][-1] == "technical", f"seed {seed}: {call['ivr_path']}"
+    assert "Traceback" not in live.output(), f"seed {seed}"
