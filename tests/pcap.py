@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 LINKTYPE_ETHERNET = 1
 LINKTYPE_LINUX_SLL = 113
@@ -15,8 +18,22 @@ _IPPROTO_UDP = 17
 _MAGICS = {0xA1B2C3D4: "<", 0xD4C3B2A1: ">"}
 
 
+SIP_TESTER = Path("/usr/share/sip-tester")
+
+
 class PcapError(ValueError):
     pass
+
+
+def sip_tester_capture(name: str, folder: Path = SIP_TESTER) -> Path:
+    """A capture that Debian's sip-tester (SIPp) ships: skips without the package, except in CI (`CI=true`), where
+    `make test` installs it and a missing file fails."""
+    path = folder / name
+    if not path.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing: install the Debian package sip-tester (scripts/install-test-prereqs.sh)")
+        pytest.skip(f"{path} is missing (Debian package sip-tester)")
+    return path
 
 
 @dataclass(frozen=True)

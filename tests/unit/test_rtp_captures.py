@@ -7,14 +7,13 @@ Without the package the tests skip, except in CI (`CI=true`), where `make test` 
 from __future__ import annotations
 
 import itertools
-import os
 import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.pcap import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PcapError, udp_datagrams
+from tests.pcap import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PcapError, sip_tester_capture, udp_datagrams
 
 from infolinia.voice.rtp import DtmfReceiver, RtpPacket, TelephoneEvent, alaw_decode_array, alaw_encode, is_rtcp
 
@@ -26,12 +25,7 @@ DTMF_FILES = {f"dtmf_2833_{d}.pcap": d for d in "0123456789"} | {
 
 
 def capture(name: str) -> Path:
-    path = CAPTURES / name
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is missing: install the Debian package sip-tester (scripts/install-test-prereqs.sh)")
-        pytest.skip(f"{path} is missing (Debian package sip-tester)")
-    return path
+    return sip_tester_capture(name, CAPTURES)
 
 
 def rtp_packets(name: str) -> list[tuple[bytes, RtpPacket]]:
