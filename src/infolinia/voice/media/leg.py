@@ -7,10 +7,12 @@ receives, forwarded at once (`Relay`), and the clock only carries its digits.
 
 What the leg accepts (the source rule): RTP only from the connected peer's host, from any port until the first
 valid packet, then only from that address (latching, symmetric RTP in the spirit of RFC 4961: replies go where the
-peer really sends from, which is what works behind NAT). A stranger cannot inject audio or move the latch; a
-re-INVITE that changes the peer (`connect` again) learns anew. Everything else is counted and dropped, never
-raised: short or oversized datagrams, other RTP versions, RTCP on the RTP port, payload types not negotiated,
-malformed CSRC/extension/padding, telephone events that are not 4 bytes.
+peer really sends from, which is what works behind NAT). Latching connects the socket, so from then on the kernel
+drops datagrams from any other address (uncounted) and sending needs no address. A stranger cannot inject audio
+or move the latch; a re-INVITE that changes the peer (`connect` again) learns anew on a fresh socket of the same
+port. Everything else is counted and dropped, never raised: short or oversized datagrams, other RTP versions,
+RTCP on the RTP port, payload types not negotiated, malformed CSRC/extension/padding, telephone events that are
+not 4 bytes.
 
 The receive path reads one datagram per wake-up into a buffer the engine's legs share (`recvfrom_into`), reads
 the header in one `struct` call, and forwards by rewriting that buffer in place: no allocation per packet beyond
@@ -41,6 +43,7 @@ from infolinia.voice.media.recording import Recording
 from infolinia.voice.media.relay import Relay
 from infolinia.voice.media.stats import DROP_REASONS, EVENTS, LegStats
 from infolinia.voice.rtp import DtmfFrame, DtmfReceiver, RtpError, RtpPacket, parse_rtcp
+from infolinia.voice.sip.transport import udp_socket
 
 if TYPE_CHECKING:
     from infolinia.voice.media.engine import MediaEngine
@@ -163,7 +166,7 @@ class MediaLeg:
         address = None if remote is None else peer(remote, self._local[0])
         source = None if address is None else ip_literal(source_host) if source_host else address[0]
         if (address, source) != (self._remote, self._source_host):
-            self._latched = None
+            self._unlatch()
         self._remote, self._source_host = address, source
         self._send_to = self._latched or address
         self._codec, self._pt = codec, payload_type
@@ -337,15 +340,18 @@ class MediaLeg:
         """Read one datagram. The loop calls again while the socket holds more (readiness is level-triggered):
         cheaper than the exception that ends a drain loop, and one flooded port cannot hold the loop."""
         buf = self._buffer
+        addr = None
         try:
-            n, addr = self._rtp.recvfrom_into(buf)
+            if self._latched is not None:  # connected: the kernel keeps everyone else out
+                n = self._rtp.recv_into(buf)
+            else:
+                n, addr = self._rtp.recvfrom_into(buf)
         except BlockingIOError:
             return
-        except OSError:
+        except OSError:  # an ICMP error reported on the connected socket, and the like
             self._events["socket_errors"] += 1
             return
-        latch = addr != self._latched
-        if latch and (self._latched is not None or addr[0] != self._source_host):
+        if addr is not None and addr[0] != self._source_host:
             self._dropped["stranger"] += 1
             return
         first = buf[0]
@@ -363,8 +369,8 @@ class MediaLeg:
             return
         sequence, timestamp, ssrc = _FIELDS.unpack_from(buf, 2)
         now = time.monotonic()
-        if latch:
-            self._latched = self._send_to = addr
+        if addr is not None:
+            self._latch(addr)
         self._last_rx = now
         self.packets_in += 1
         self.bytes_in += n
@@ -435,7 +441,10 @@ class MediaLeg:
 
     def _send(self, packet: bytes | memoryview, to: tuple[str | int, ...]) -> None:
         try:
-            self._rtp.sendto(packet, to)
+            if self._latched is None:
+                self._rtp.sendto(packet, to)
+            else:
+                self._rtp.send(packet)  # connected: no address to convert, the route is cached
         except OSError:  # a full send buffer or an unreachable network: real-time media is not queued
             self._events["send_errors"] += 1
             return
@@ -469,6 +478,35 @@ class MediaLeg:
         elif not wanted and self._scheduled:
             self._scheduled = False
             self._engine.unschedule(self)
+
+    def _latch(self, source: tuple[str | int, ...]) -> None:
+        """Send where the peer sends from, and connect the socket there: from now on the kernel drops datagrams
+        from anywhere else before they cost a system call, and sending skips the address lookup."""
+        try:
+            self._rtp.connect(source)
+        except OSError:
+            self._events["socket_errors"] += 1
+            return
+        self._latched = self._send_to = source
+
+    def _unlatch(self) -> None:
+        """Forget the latched source: a fresh socket on the same port (a UDP socket cannot be unconnected
+        portably), accepting any port of the peer's host again. MediaError, and the leg closed, if the port was
+        taken in between."""
+        if self._latched is None:
+            return
+        self._latched = None
+        loop = self._engine.loop
+        loop.remove_reader(self._rtp.fileno())
+        self._rtp.close()
+        try:
+            self._rtp = udp_socket(self._local[0], self.port)
+        except OSError as error:
+            self._rtp = socket.socket(type=socket.SOCK_DGRAM)  # closed below, with the rest of the leg
+            loop.add_reader(self._rtp.fileno(), self._rtp_readable)
+            self.close()
+            raise MediaError(f"RTP port {self.port} was lost while renegotiating: {error}") from error
+        loop.add_reader(self._rtp.fileno(), self._rtp_readable)
 
     def _recording_stopped(self, recording: Recording) -> None:
         if self._recording is recording:
