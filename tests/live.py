@@ -40,7 +40,7 @@ SCHEMA_MISMATCH = ("does not match its schema", "has no schema")
 
 @contextmanager
 def running_server(
-    db_url: str, workdir: Path, *extra: str, timeout: float = 60, env: dict[str, str] | None = None
+    db_url: str, workdir: Path, *extra: str, timeout: float = 180, env: dict[str, str] | None = None
 ) -> Iterator[LiveServer]:
     """``infolinia serve --demo`` on free ports, checking every event it publishes against its schema; stopped with
     SIGTERM afterwards, which must end it cleanly. ``env``: more ``INFOLINIA_*`` settings."""

@@ -44,7 +44,10 @@ async def save_prompt(tx: Tx, tenant_id: int, name: str, language: str, samples:
     await tx.session.flush()
     action = "prompt.created" if created else "prompt.updated"
     tx.audit(tenant_id, action, "prompt", prompt.id, name=name, language=language, duration_ms=length, sha256=digest)
-    tx.emit(action, tenant_id, id=prompt.id, name=name, language=language)
+    if created:
+        tx.emit("prompt.created", tenant_id, id=prompt.id, name=name, language=language)
+    else:
+        tx.emit("prompt.updated", tenant_id, id=prompt.id, name=name, language=language)
     return prompt, created
 
 
