@@ -82,7 +82,7 @@ class Registrar:
         tenant = await self._tenant(request, to)
         if tenant is None:
             return response_to(request, 404, "Not Found")
-        challenger = self._challenger(tenant.realm)
+        challenger = self.challenger(tenant.realm)
         read = challenger.read(request, now)
         if not isinstance(read, DigestCredentials):
             return digest_refusal(request, read)
@@ -104,7 +104,9 @@ class Registrar:
         found = await self.directory.tenants_with(to.user or "")
         return found[0] if len(found) == 1 else None
 
-    def _challenger(self, realm: str) -> DigestChallenger:
+    def challenger(self, realm: str) -> DigestChallenger:
+        """The digest challenger of ``realm`` (one per realm, all with this registrar's secret and algorithms):
+        phones registering and trunks calling in that realm are checked the same way."""
         challenger = self._challengers.get(realm)
         if challenger is None:
             challenger = self._challengers[realm] = DigestChallenger(realm, self._secret, algorithms=self.algorithms)

@@ -45,10 +45,11 @@ from infolinia.voice.ivr import (
 )
 from infolinia.voice.ivr.interpreter import HoursStatus
 from infolinia.voice.media import Audio, MediaLeg, Recording
+from infolinia.voice.prompts import speech
 from infolinia.voice.sdp import Answer, NotAcceptable, SdpError, answer_offer, parse_sdp
-from infolinia.voice.sip import Request
+from infolinia.voice.sip import Request, SipUri
 from infolinia.voice.sip.builders import new_tag, response_to
-from infolinia.voice.sip.dialog import Dialog, DialogError
+from infolinia.voice.sip.dialog import Dialog, DialogError, NoAck
 from infolinia.voice.sip.transaction import TransactionKey
 from infolinia.voice.sip.transport import Peer, ServerInvite
 
@@ -91,7 +92,8 @@ class InboundCall:
         self.leg = leg
         self.answer = answer
         self.language = (route.languages or ["en"])[0]
-        self.caller = self.request.from_.uri.user if hasattr(self.request.from_.uri, "user") else None
+        caller_uri = self.request.from_.uri
+        self.caller = caller_uri.user if isinstance(caller_uri, SipUri) else None
         self.state = CallState.RINGING
         self.interaction_id: int | None = None
         self.task_id: int | None = None
@@ -283,7 +285,7 @@ class InboundCall:
         if self.dialog is None:
             return
         for event in self.dialog.timeout(self._now()):
-            if type(event).__name__ == "NoAck":
+            if isinstance(event, NoAck):
                 self.post("no_ack")
             else:
                 self.m.transport.respond(self.invite.key, event.response)
@@ -450,9 +452,8 @@ class InboundCall:
             return
         task_id, self.task_id = self.task_id, None
         self.m.by_task.pop(task_id, None)
-        enqueued = await self.m.task_enqueued_at(task_id)
         await self.m.routing.cancel(task_id)
-        await self._create_callback(self.queue_id, enqueued or utcnow())
+        await self._create_callback(self.queue_id, self._queued_at or utcnow())
         self._set(CallState.IVR)
         await self._play(["callback_confirmed"], False, then_hangup="callback_kept_place")
 
@@ -501,9 +502,9 @@ class InboundCall:
         wait = self.m.routing.estimated_wait(self.task_id)
         names: list[str] = []
         if position is not None:
-            names += self.m.speech_position(position + 1, self.language)
+            names += speech.position(position + 1, self.language)
         if wait is not None:
-            names += self.m.speech_wait(wait, self.language)
+            names += speech.wait(wait, self.language)
         if self._announcements % 2 == 0 and self.caller:
             names.append("callback_keep_place")
         self._announcements += 1

@@ -12,33 +12,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from infolinia.config import Settings
 from infolinia.customers.actions import current_consent
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.routing.service import RoutingService
-from infolinia.store.models import ConsentPurpose, RoutingTask
+from infolinia.store.models import ConsentPurpose
 from infolinia.tenants.calendar import BusinessHours, CalendarError
 from infolinia.voice.calls.agent import AgentLeg
 from infolinia.voice.calls.inbound import InboundCall
 from infolinia.voice.calls.records import CallRecords
 from infolinia.voice.ivr.interpreter import HoursStatus
 from infolinia.voice.media import Audio, MediaEngine, MediaError, MediaLeg
-from infolinia.voice.prompts import PromptLibrary, speech
-from infolinia.voice.registrar import PHONE_ALGORITHMS, Registrar, digest_refusal
+from infolinia.voice.prompts import PromptLibrary
+from infolinia.voice.registrar import Registrar, digest_refusal
 from infolinia.voice.sdp import Answer, Local, NotAcceptable, SdpError, answer_offer, parse_sdp
 from infolinia.voice.sip import (
     Address,
     Authorized,
-    DigestChallenger,
     DigestCredentials,
     Request,
     Response,
@@ -91,18 +87,18 @@ class CallManager:
         self._early: dict[int, list[RoutingEvent]] = defaultdict(list)
         self._address: Peer = (settings.host, settings.sip_port)
         self._starting: set[asyncio.Task[None]] = set()
-        self._challengers: dict[str, DigestChallenger] = {}
-        self._secret = secrets.token_bytes(32)
         transport.on_invite = self._on_invite
         routing.listeners.append(self._on_routing)
 
     async def start(self, address: Peer) -> None:
         """Where SIP listens (for Via, Contact and SDP), and the music on hold."""
         self._address = address
-        for name in (MUSIC, BEEP):
-            samples = self.prompts.system_prompt(name, "en")
-            if samples is not None:
-                setattr(self, "music" if name == MUSIC else "beep", Audio.from_pcm16(samples))
+        music = self.prompts.system_prompt(MUSIC, "en")
+        beep = self.prompts.system_prompt(BEEP, "en")
+        if music is not None:
+            self.music = Audio.from_pcm16(music)
+        if beep is not None:
+            self.beep = Audio.from_pcm16(beep)
 
     async def close(self) -> None:
         for task in list(self._starting):
@@ -204,11 +200,7 @@ class CallManager:
     async def _authenticate(self, request: Request, route: NumberRoute, trunk: TrunkMatch) -> Response | None:
         """Digest auth of a trunk that needs it (RFC 3261 §22: 401, as a UAS); None when the caller proved to be
         one of the trunks allowed from its address."""
-        challenger = self._challengers.get(route.realm)
-        if challenger is None:
-            challenger = self._challengers[route.realm] = DigestChallenger(
-                route.realm, self._secret, algorithms=PHONE_ALGORITHMS
-            )
+        challenger = self.registrar.challenger(route.realm)
         now = time.time()
         read = challenger.read(request, now)
         if not isinstance(read, DigestCredentials):
@@ -270,12 +262,6 @@ class CallManager:
             consent = await current_consent(s, call.tenant_id, [customer])
         return consent[customer][ConsentPurpose.CALL_RECORDING.value] is not False
 
-    def speech_position(self, position: int, language: str) -> list[str]:
-        return speech.position(position, language)
-
-    def speech_wait(self, seconds: float, language: str) -> list[str]:
-        return speech.wait(seconds, language)
-
     # --- routing -----------------------------------------------------------------------------------------------
 
     def watch_tasks(self, call: InboundCall) -> None:
@@ -298,10 +284,6 @@ class CallManager:
                 call.post("routing", event)
             elif self._adding and event.kind in ("offer", "task_exited"):
                 self._early[event.task].append(event)
-
-    async def task_enqueued_at(self, task_id: int) -> datetime | None:
-        async with self.routing.db.session() as s:
-            return (await s.execute(select(RoutingTask.enqueued_at).where(RoutingTask.id == task_id))).scalar()
 
     async def ring_agent(self, call: InboundCall, agent_id: int) -> AgentLeg | None:
         """Call the agent's registered phone for ``call``; None when the agent has no extension or no phone."""
