@@ -105,7 +105,8 @@ class MediaEngine:
     # --- for the legs ----------------------------------------------------------------------------------------
 
     def now(self) -> float:
-        """The media plane's time: `time.monotonic()`, the clock asyncio's own loop uses too."""
+        """The media plane's time: `time.monotonic()`, CLOCK_MONOTONIC, which asyncio's and uvloop's `loop.time()`
+        count too (uvloop in whole milliseconds, as of the start of a loop iteration)."""
         return time.monotonic()
 
     def tick_time(self) -> float:
@@ -133,18 +134,21 @@ class MediaEngine:
         return self._grid
 
     def _rearm(self) -> None:
+        """One timer, at the grid's next deadline. `call_at`, not `call_later`: uvloop measures a delay from the
+        time its iteration started (whole milliseconds), so a delay computed from the present fires early by as
+        much as the iteration has run; an absolute time on the loop's own clock does not."""
         deadline = self._started_grid().next_deadline()
         if deadline == self._armed:
             return
         if self._timer is not None:
             self._timer.cancel()
         self._armed = deadline
-        self._timer = None if deadline is None else self.loop.call_later(max(0.0, deadline - self.now()), self._fire)
+        self._timer = None if deadline is None else self.loop.call_at(deadline, self._fire)
 
     def _fire(self) -> None:
         armed, self._timer, self._armed = self._armed, None, None
         grid = self._started_grid()
-        # the loop's timers may fire a little early (uvloop counts whole milliseconds): the deadline has come
+        # a timer may fire a hair before its deadline (the loop rounds): the deadline has come
         now = max(self.now(), armed or 0.0)
         for tick in grid.due(now):
             if tick.skipped:
