@@ -409,6 +409,8 @@ async def test_port_exhaustion_is_a_media_error_and_closing_gives_ports_back() -
     finally:
         await engine.close()
     assert engine.stats()["legs_open"] == 0
+    with pytest.raises(MediaError, match="closed"):
+        engine.open_leg()
     for port in range(low, high + 1):  # every socket is closed
         import socket
 
