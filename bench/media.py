@@ -16,7 +16,9 @@ up in coarse steps until one fails, tries the step halfway back, then repeats th
 spread. The same ladder runs side by side with the engine on asyncio's own loop (the server runs on uvloop).
 The peer's CPU is reported: near 100 % the peer, not the server, is the limit.
 
-    python bench/media.py [--quick] [--hold S] [--repeats N]
+    python bench/media.py [--quick] [--realtime] [--hold S] [--repeats N] [--modes ivr,bridged] [--loops uvloop]
+
+Results and how to read them: docs/media.md.
 """
 
 from __future__ import annotations
@@ -549,7 +551,7 @@ def main() -> None:
         "--realtime",
         action="store_true",
         help="run server and peer under SCHED_FIFO (chrt): on a shared machine, other work then cannot stand in for "
-        "the server's limits (the kernel still leaves others 5 %% of each core)",
+        "the server's limits; at the overloaded steps the kernel's RT throttling leaves others only 5 %% of a core",
     )
     parser.add_argument("--modes", default="ivr,bridged", help="comma-separated: ivr, bridged")
     parser.add_argument("--loops", default="uvloop,asyncio", help="comma-separated: uvloop, asyncio")
