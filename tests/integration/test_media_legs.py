@@ -125,6 +125,35 @@ async def test_nothing_is_sent_before_connect_or_without_an_address(engine: Medi
     assert {p.ssrc for p in peer.packets()} == {peer.packets()[0].ssrc}
 
 
+async def test_a_dynamic_payload_type_names_its_codec(engine: MediaEngine, peer: Peer) -> None:
+    leg = engine.open_leg()
+    leg.connect(peer.address, 97, 101, codec="PCMA")  # a=rtpmap:97 PCMA/8000
+    leg.play(PROMPT)
+    await eventually(lambda: PROMPT.frames("PCMA")[0] in [p.payload for p in peer.packets(97)], what="PCMA as 97")
+    peer.send(rtp(1, pt=97), leg.local_address)
+    await eventually(lambda: leg.stats().packets_in == 1, what="97 accepted")
+    with pytest.raises(MediaError):
+        leg.connect(peer.address, 97, None)  # no codec for a dynamic type
+    with pytest.raises(MediaError):
+        leg.connect(peer.address, 0, None, direction="both")  # type: ignore[arg-type]
+
+
+async def test_recvonly_and_inactive_send_nothing(engine: MediaEngine, peer: Peer) -> None:
+    witness = engine.open_leg()
+    witness.connect(peer.address, 8, None)  # shows that ticks go on
+    held = engine.open_leg()
+    held.connect(peer.address, 0, 101, direction="recvonly")  # the peer holds us: it sends music, we listen
+    held.play(PROMPT)
+    held.send_digits("1")
+    peer.send(rtp(1), held.local_address)
+    await eventually(lambda: held.stats().packets_in == 1, what="the held leg hears")
+    await peer.wait_for(10, payload_type=8)
+    assert peer.packets(0) == [] and peer.packets(101) == [] and held.stats().packets_out == 0
+    held.connect(peer.address, 0, 101, direction="inactive")
+    held.connect(peer.address, 0, 101)  # taken off hold: what was queued goes out
+    await peer.wait_for(3, payload_type=101)
+
+
 # --- DTMF -------------------------------------------------------------------------------------------------------
 
 
@@ -260,7 +289,7 @@ async def test_media_timeout_fires_for_a_silent_peer_once_per_silence(engine: Me
     quiet, witness = engine.open_leg(), engine.open_leg()
     quiet.on_timeout = lambda: fired.append(-1.0)
     witness.on_timeout = lambda: fired.append(-2.0)
-    quiet.connect(peer.address, 0, None, expect_media=False)  # the peer was asked not to send
+    quiet.connect(peer.address, 0, None, direction="sendonly")  # the peer was asked not to send
     witness.connect(peer.address, 0, None)
     await eventually(lambda: -2.0 in fired, what="the witness's timeout")
     assert len(fired) == 3  # the first leg stays silent without new packets; the quiet leg never times out
@@ -380,6 +409,8 @@ async def test_port_exhaustion_is_a_media_error_and_closing_gives_ports_back() -
     finally:
         await engine.close()
     assert engine.stats()["legs_open"] == 0
+    with pytest.raises(MediaError, match="closed"):
+        engine.open_leg()
     for port in range(low, high + 1):  # every socket is closed
         import socket
 

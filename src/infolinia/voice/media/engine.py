@@ -1,15 +1,14 @@
 """The media engine, the asyncio shell of the media plane: one per process, owning every leg's sockets and time.
 
 Time: the legs' packets go out on `MediaClock` grids of 20 ms (`SendGrid`: ten of them, 2 ms apart, each leg on
-one), and one timer (`loop.call_later`) is re-armed on their `next_deadline()`; each firing sends the packets of
+one), and one timer (`loop.call_at`) is re-armed on their `next_deadline()`; each firing sends the packets of
 every leg due, so sending costs one callback per tick for the whole server, not a task per call. A leg joins its
-grid at the next tick. A slower housekeeping timer writes recordings
-out and finds peers that went silent.
+grid at the next tick. A slower housekeeping timer writes recordings out and finds peers that went silent.
 
-Sockets: each leg's two sockets are watched with `loop.add_reader` and read with `recvfrom_into` into one buffer
-the legs share (the loop runs one callback at a time). That works alike on uvloop and on asyncio's selector loop
-(no 256 KiB receive per datagram), and lets `open_leg()` be a plain call while the call control builds its SDP.
-"""
+Sockets: each leg's two sockets are watched with `loop.add_reader` and read with `recv_into` (`recvfrom_into`
+until latched) into one buffer the legs share (the loop runs one callback at a time). That works alike on uvloop
+and on asyncio's selector loop (no 256 KiB receive per datagram), and lets `open_leg()` be a plain call while the
+call control builds its SDP."""
 
 from __future__ import annotations
 
@@ -46,6 +45,7 @@ class MediaEngine:
         self._timer: asyncio.TimerHandle | None = None
         self._armed: float | None = None
         self._housekeeping: asyncio.TimerHandle | None = None
+        self._closed = False
         self._closed_totals: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
         self._counters: Counter[str] = Counter()
         self.buffer = bytearray(MAX_PACKET + 1)  # one more: a datagram that fills it is oversized
@@ -61,7 +61,8 @@ class MediaEngine:
         self._housekeeping = self._loop.call_later(self._housekeeping_interval, self._housekeep)
 
     async def close(self) -> None:
-        """Close every leg and stop the timers. The engine cannot start again."""
+        """Close every leg and stop the timers. The engine cannot open legs or start again."""
+        self._closed = True
         for leg in list(self._legs.values()):
             leg.close()
         for handle in (self._timer, self._housekeeping):
@@ -81,6 +82,8 @@ class MediaEngine:
     def open_leg(self) -> MediaLeg:
         """A new leg: RTP on an even free port of the range, RTCP on the one above. MediaError when none is free."""
         self._started_grid()  # raises when not started
+        if self._closed:
+            raise MediaError("the media engine is closed")
         port, rtp, rtcp = self._pool.acquire()
         leg = MediaLeg(self, port, rtp, rtcp)
         self._legs[port] = leg
@@ -105,7 +108,8 @@ class MediaEngine:
     # --- for the legs ----------------------------------------------------------------------------------------
 
     def now(self) -> float:
-        """The media plane's time: `time.monotonic()`, the clock asyncio's own loop uses too."""
+        """The media plane's time: `time.monotonic()`, CLOCK_MONOTONIC, which asyncio's and uvloop's `loop.time()`
+        count too (uvloop in whole milliseconds, as of the start of a loop iteration)."""
         return time.monotonic()
 
     def tick_time(self) -> float:
@@ -133,18 +137,21 @@ class MediaEngine:
         return self._grid
 
     def _rearm(self) -> None:
+        """One timer, at the grid's next deadline. `call_at`, not `call_later`: uvloop measures a delay from the
+        time its iteration started (whole milliseconds), so a delay computed from the present fires early by as
+        much as the iteration has run; an absolute time on the loop's own clock does not."""
         deadline = self._started_grid().next_deadline()
         if deadline == self._armed:
             return
         if self._timer is not None:
             self._timer.cancel()
         self._armed = deadline
-        self._timer = None if deadline is None else self.loop.call_later(max(0.0, deadline - self.now()), self._fire)
+        self._timer = None if deadline is None else self.loop.call_at(deadline, self._fire)
 
     def _fire(self) -> None:
         armed, self._timer, self._armed = self._armed, None, None
         grid = self._started_grid()
-        # the loop's timers may fire a little early (uvloop counts whole milliseconds): the deadline has come
+        # a timer may fire a hair before its deadline (the loop rounds): the deadline has come
         now = max(self.now(), armed or 0.0)
         for tick in grid.due(now):
             if tick.skipped:

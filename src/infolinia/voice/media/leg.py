@@ -29,11 +29,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from infolinia.voice.media.address import Peer, ip_literal, peer
 from infolinia.voice.media.audio import Audio
-from infolinia.voice.media.codecs import RATE, SILENCE, Codec, codec_of, transcoder
+from infolinia.voice.media.codecs import CODECS, RATE, SILENCE, Codec, codec_of, transcoder
 from infolinia.voice.media.digits import DigitSender
 from infolinia.voice.media.errors import MediaError
 from infolinia.voice.media.outstream import OutStream
@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Direction = Literal["sendrecv", "sendonly", "recvonly", "inactive"]
+DIRECTIONS: Final = frozenset(get_args(Direction))
+
 MAX_PACKET: Final = 1500  # bytes; a larger datagram is dropped as oversized
 DRAIN_LIMIT: Final = 64  # RTCP datagrams read per wake-up
 EVENT_SIZE: Final = 4
@@ -62,11 +65,45 @@ class MediaLeg:
 
     # slots: the receive path reads a dozen attributes per packet of a leg last touched 20 ms ago
     __slots__ = (
-        "_bridge", "_buffer", "_closed", "_codec", "_digits", "_dropped", "_dtmf", "_dtmf_pt", "_engine", "_events",
-        "_expect_media", "_last_rx", "_latched", "_local", "_marker", "_on_done", "_out", "_playback", "_pt",
-        "_reception", "_recording", "_relay", "_remote", "_rtcp", "_rtp", "_scheduled", "_send_to", "_silence",
-        "_source_host", "_timeout_seen", "_view", "bytes_in", "bytes_out", "on_digit", "on_timeout", "packets_in",
-        "packets_out", "port",
+        "_bridge",
+        "_buffer",
+        "_closed",
+        "_codec",
+        "_digits",
+        "_dropped",
+        "_dtmf",
+        "_dtmf_pt",
+        "_engine",
+        "_events",
+        "_expect_media",
+        "_last_rx",
+        "_latched",
+        "_local",
+        "_marker",
+        "_on_done",
+        "_out",
+        "_playback",
+        "_pt",
+        "_reception",
+        "_recording",
+        "_relay",
+        "_remote",
+        "_rtcp",
+        "_rtp",
+        "_scheduled",
+        "_send_to",
+        "_sends",
+        "_silence",
+        "_source_host",
+        "_timeout_seen",
+        "_view",
+        "bytes_in",
+        "bytes_out",
+        "on_digit",
+        "on_timeout",
+        "packets_in",
+        "packets_out",
+        "port",
     )  # fmt: skip
 
     on_digit: Callable[[str], None] | None
@@ -93,6 +130,7 @@ class MediaLeg:
         self._pt = _NONE
         self._dtmf_pt = _NONE
         self._expect_media = False
+        self._sends = True
         # sending
         self._out = OutStream()
         self._scheduled = False
@@ -126,8 +164,8 @@ class MediaLeg:
 
     @property
     def remote_address(self) -> tuple[str | int, ...] | None:
-        """Where this leg sends: the latched source once packets came, else the negotiated address."""
-        return self._send_to
+        """The peer: the latched source once packets came, else the negotiated address."""
+        return self._latched or self._remote
 
     @property
     def closed(self) -> bool:
@@ -147,20 +185,28 @@ class MediaLeg:
         payload_type: int,
         dtmf_payload_type: int | None,
         *,
+        codec: Codec | None = None,
+        direction: Direction = "sendrecv",
         source_host: str | None = None,
-        expect_media: bool = True,
     ) -> None:
-        """Apply an SDP negotiation: the peer's RTP address, the audio payload type (0 PCMU or 8 PCMA) and the
-        telephone-event payload type (None: not negotiated). Again on a re-INVITE; the latch is kept when the
-        peer stays the same.
+        """Apply an SDP negotiation (the `Answer` of `voice.sdp` has every argument): the peer's RTP address, the
+        audio payload type and the telephone-event payload type (None: not negotiated). Again on a re-INVITE; the
+        latch is kept when the peer stays the same.
 
-        `remote` None (no address yet, or hold with c=0.0.0.0) sends nothing and accepts nothing. `source_host`
-        is the host media is accepted from until latched, by default the remote's: for a caller whose SDP carries
-        a private address behind NAT, pass the host the SIP request came from. `expect_media` False (the peer
-        is asked not to send: recvonly or inactive from its side) keeps `on_timeout` quiet.
+        `codec` names the law of a dynamic payload type; static 0 is PCMU and 8 PCMA. `direction` is ours:
+        sendonly or inactive (the peer does not send) keep `on_timeout` quiet, recvonly or inactive send nothing
+        (no prompts, digits or forwarded media). `remote` None (no address yet, or hold with c=0.0.0.0) sends
+        nothing and accepts nothing. `source_host` is the host media is accepted from until latched, by default
+        the remote's: for a caller whose SDP carries a private address behind NAT, pass the host the SIP request
+        came from.
         """
         self._check_open()
-        codec = codec_of(payload_type)
+        if codec is None:
+            codec = codec_of(payload_type)
+        elif codec not in CODECS or not 0 <= payload_type <= 127:
+            raise MediaError(f"cannot send {codec} as payload type {payload_type}")
+        if direction not in DIRECTIONS:
+            raise MediaError(f"not an SDP direction: {direction!r}")
         if dtmf_payload_type is not None and not (0 <= dtmf_payload_type <= 127 and dtmf_payload_type != payload_type):
             raise MediaError(f"telephone-event payload type {dtmf_payload_type} is not a free RTP payload type")
         address = None if remote is None else peer(remote, self._local[0])
@@ -168,13 +214,14 @@ class MediaLeg:
         if (address, source) != (self._remote, self._source_host):
             self._unlatch()
         self._remote, self._source_host = address, source
-        self._send_to = self._latched or address
+        self._sends = direction in ("sendrecv", "sendonly")
+        self._aim()
         self._codec, self._pt = codec, payload_type
         self._dtmf_pt = _NONE if dtmf_payload_type is None else dtmf_payload_type
         self._silence = SILENCE[codec]
         if self._playback is not None:
             self._playback.use(codec)
-        self._expect_media = expect_media and address is not None
+        self._expect_media = direction in ("sendrecv", "recvonly") and address is not None
         self._last_rx = self._engine.now()
         self._link()
         if self._bridge is not None:
@@ -487,7 +534,12 @@ class MediaLeg:
         except OSError:
             self._events["socket_errors"] += 1
             return
-        self._latched = self._send_to = source
+        self._latched = source
+        self._aim()
+
+    def _aim(self) -> None:
+        """Where packets go: the latched source, else the negotiated address; nowhere when we may not send."""
+        self._send_to = (self._latched or self._remote) if self._sends else None
 
     def _unlatch(self) -> None:
         """Forget the latched source: a fresh socket on the same port (a UDP socket cannot be unconnected
