@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import Enum
+from typing import cast
 
-from infolinia.voice.media import MediaLeg
+from infolinia.voice.media import Codec, MediaLeg
 from infolinia.voice.sdp import Local, NotAcceptable, SdpError, make_offer, parse_sdp, read_answer
 from infolinia.voice.sip import Request, Response, SipError, parse_address, parse_uri
 from infolinia.voice.sip.builders import SentBy, cancel_for, new_request, response_to
@@ -135,7 +136,7 @@ class AgentLeg:
         self.state = LegState.ANSWERED
         self.media.connect(
             (accepted.remote_address, accepted.remote_port), accepted.payload_type, accepted.telephone_event,
-            source_host=self.phone[0],
+            codec=cast(Codec, accepted.codec), source_host=self.phone[0],
         )  # fmt: skip
         self.transport.add_dialog(dialog.id, self)
         self.on_answer()

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.store.models import RoutingTask
@@ -44,7 +44,8 @@ from infolinia.voice.ivr import (
     Transfer,
 )
 from infolinia.voice.ivr.interpreter import HoursStatus
-from infolinia.voice.media import Audio, MediaLeg, Recording
+from infolinia.voice.media import Audio, Codec, MediaLeg, Recording
+from infolinia.voice.media.leg import Direction
 from infolinia.voice.prompts import speech
 from infolinia.voice.sdp import Answer, NotAcceptable, SdpError, answer_offer, parse_sdp
 from infolinia.voice.sip import Request, SipUri
@@ -202,12 +203,9 @@ class InboundCall:
         self.m.transport.add_dialog(self.dialog.id, self)
         self.m.transport.respond(self.invite.key, ok)
         self._arm_dialog()
-        a = self.answer
         self.leg.on_digit = lambda d: self.post("digit", d)
         self.leg.on_timeout = lambda: self.post("media_timeout")
-        self.leg.connect(  # media is taken from where the INVITE came from (SDP may name a private address)
-            (a.remote_address, a.remote_port), a.payload_type, a.telephone_event, source_host=self.invite.peer[0]
-        )
+        self._connect_media(self.answer)
         self._set(CallState.IVR)
         self._limit = asyncio.get_running_loop().call_later(MAX_CALL_S, self.post, "too_long")
         if self.ivr is None:
@@ -261,15 +259,21 @@ class InboundCall:
             return
         self.answer = answer
         if request.body:
-            self.leg.connect(
-                (answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event,
-                source_host=self.invite.peer[0],
-            )  # fmt: skip
+            self._connect_media(answer)
         ok = response_to(request, 200, contact=self.m.contact, body=bytes(answer.sdp), content_type="application/sdp")
         assert self.dialog is not None
         self.dialog.respond(ok, self._now())
         self.m.transport.respond(key, ok)
         self._arm_dialog()
+
+    def _connect_media(self, answer: Answer) -> None:
+        """Point the media leg at what the SDP settled. Media is taken from where the INVITE came from: the SDP may
+        name a private address behind NAT."""
+        self.leg.connect(
+            (answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event,
+            codec=cast(Codec, answer.codec), direction=cast(Direction, answer.direction),
+            source_host=self.invite.peer[0],
+        )  # fmt: skip
 
     def _arm_dialog(self) -> None:
         """Retransmit our 2xx until its ACK (RFC 3261 §13.3.1.4), on the loop's clock."""
