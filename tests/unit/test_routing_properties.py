@@ -20,6 +20,7 @@ from infolinia.routing import (
     TaskSpec,
     TaskState,
 )
+from infolinia.routing.engine import channels_of
 from infolinia.routing.model import EXCLUSIVE
 
 SKILLS = ("billing", "tech", "sales")
@@ -186,6 +187,7 @@ class RoutingMachine(RuleBasedStateMachine):
 
     @invariant()
     def indexes_match_the_tasks(self) -> None:
+        self.e._sync()  # the idle lists follow the agents when a task next looks for one
         for q in self.e.queues.values():
             general = sorted(
                 t.key for t in self.e.tasks.values()
@@ -193,17 +195,16 @@ class RoutingMachine(RuleBasedStateMachine):
             )  # fmt: skip
             assert sorted(k for sl in q.classes.values() for k in sl) == general
             for ch in Channel:
-                assert q.heads[ch] == sorted(
-                    (sl[0], req.mask, req) for req, sl in q.classes.items() if sl and req.channel == ch
+                heads = sorted(
+                    (sl[0], req.mask, req, self.e._by_key[sl[0]])
+                    for req, sl in q.classes.items() if sl and req.channel == ch
+                )  # fmt: skip
+                assert q.heads[ch] == heads
+                assert (ch in channels_of(q.lined_up)) == bool(heads)
+                with_room = sorted(
+                    (a.idle_since, a.id, a.abilities) for a in q.members.values() if ch in channels_of(a.offerable())
                 )
-                with_room = sorted((a.idle_since, a.id) for a in q.members.values() if ch in a.offerable())
-                searched = q.idle_calls if ch in EXCLUSIVE else q.idle_calls + q.idle_written  # as _pick_agent does
-                assert sorted(e for e in searched if ch in self.e.agents[e[1]].channels) == with_room
-            calls = sorted((a.idle_since, a.id) for a in q.members.values() if a.offerable() & EXCLUSIVE)
-            written = sorted(
-                (a.idle_since, a.id) for a in q.members.values() if a.offerable() and not a.offerable() & EXCLUSIVE
-            )
-            assert (list(q.idle_calls), list(q.idle_written)) == (calls, written)
+                assert q.idle[ch] == with_room
             for pos, key in enumerate(general):
                 assert self.e.position(self.e._by_key[key].id) == pos
 
