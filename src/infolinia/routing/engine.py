@@ -16,6 +16,10 @@ The idle lists follow the agents lazily: a change marks the agent, and the lists
 next looks for an agent (``_sync``). Under load an agent is usually freed, offered a task and given the same room
 back before that, and then its entries never move.
 
+Timers fire in the order (due time, arming number) from a heap. Most are armed a constant offset after a time
+that does not go back (an offer's time-out, wrap-up, overflow steps), so they fall due in the order they are armed:
+they wait in one first-in first-out lane per kind and offset, and the heap holds only the first of each lane.
+
 The sorted lists are plain Python lists kept in order with ``bisect``: the class lists are short and grow at the
 end (the newest task of its priority), so inserting and removing cost a C-level memory move, cheaper than a
 balanced tree's bookkeeping until a single class holds hundreds of thousands of tasks.
@@ -49,6 +53,8 @@ WINDOW_S = 1800.0  # "last 30 minutes" statistics
 Key = tuple[float, ...]
 Idle = tuple[float, int, int]  # (idle since, agent id, its abilities): one entry of a queue's idle list
 Head = tuple[Key, int, Requirement, "_Task"]  # (first key, requirement mask, class, its first task)
+# (due at, arming number, kind, task or agent id, version, the lane it queues in or None): see Engine._timer
+Timer = tuple[float, int, str, int, int, "deque[Any] | None"]
 
 # Enum members the hot paths test against, looked up once: reading ``TaskState.WAITING`` goes through the enum's
 # metaclass and costs several times a global lookup.
@@ -115,9 +121,9 @@ def every_channel(spec: AgentSpec) -> int:
 
 class _Agent:
     __slots__ = (
-        "abilities", "channels", "every", "id", "idle_entry", "idle_since", "listed", "load", "load_exclusive",
-        "load_total", "personal", "presence", "reason", "reserved", "room", "served", "spec", "tenant_id",
-        "wrapup_version",
+        "abilities", "capacity", "channels", "every", "id", "idle_entry", "idle_since", "listed", "load",
+        "load_exclusive", "load_total", "personal", "presence", "reason", "reserved", "room", "served", "slots", "spec",
+        "tenant_id", "wrapup_version",
     )  # fmt: skip
 
     def __init__(self, spec: AgentSpec, now: float) -> None:
@@ -144,8 +150,10 @@ class _Agent:
         self.spec = spec
         self.abilities = abilities(spec.skills, spec.languages)
         self.every = every_channel(spec)
+        self.capacity = {ch: spec.capacity.get(ch, 0) for ch in Channel}
+        self.slots = max(1, sum(spec.capacity.values()))  # for "least occupied"
         load = self.load
-        self.room = sum(_BIT[ch] for ch, capacity in spec.capacity.items() if load[ch] < capacity)
+        self.room = sum(_BIT[ch] for ch, capacity in self.capacity.items() if load[ch] < capacity)
 
     def qualifies(self, req: Requirement) -> bool:
         return req.mask & self.abilities == req.mask
@@ -157,13 +165,13 @@ class _Agent:
         self.load_total += change
         if channel in EXCLUSIVE:
             self.load_exclusive += change
-        if load[channel] < self.spec.capacity.get(channel, 0):
+        if load[channel] < self.capacity[channel]:
             self.room |= _BIT[channel]
         else:
             self.room &= ~_BIT[channel]
 
     def can_take(self, channel: Channel) -> bool:
-        if self.load[channel] >= self.spec.capacity.get(channel, 0):
+        if self.load[channel] >= self.capacity[channel]:
             return False
         if self.spec.voice_exclusive:
             if channel in EXCLUSIVE:
@@ -253,7 +261,8 @@ class Engine:
         self.agents: dict[int, _Agent] = {}
         self.tasks: dict[int, _Task] = {}
         self.events: list[Event] = []
-        self._timers: list[tuple[float, int, str, int, int]] = []
+        self._timers: list[Timer] = []  # a heap: the timers outside lanes, and the first of each lane
+        self._lanes: dict[tuple[str, float], deque[Timer]] = {}  # (kind, offset) -> timers in the order they fall due
         self._dirty: dict[int, _Agent] = {}
         self._by_key: dict[Key, _Task] = {}  # sort key (unique: it ends with the arrival number) -> waiting task
         self._seq = 0
@@ -353,9 +362,9 @@ class Engine:
         q.stats.offered += 1
         q.waiting[tid] = enq
         for i, step in enumerate(rules.overflow):
-            self._timer(enq + step.after_s, "overflow", tid, i)
+            self._timer(enq + step.after_s, "overflow", tid, i, step.after_s)
         if rules.max_wait_s is not None:
-            self._timer(enq + rules.max_wait_s, "max_wait", tid, 0)
+            self._timer(enq + rules.max_wait_s, "max_wait", tid, 0, rules.max_wait_s)
         if spec.not_before is not None and spec.not_before > now:
             self._timer(spec.not_before, "due", t.id, 0)
             self._log(now, "task_scheduled", task=t.id, queue=q.spec.id, data={"not_before": spec.not_before})
@@ -434,7 +443,7 @@ class Engine:
         if q.spec.wrapup_s > 0 and t.channel in EXCLUSIVE and a.presence is _READY:
             a.presence, a.reason = Presence.WRAPUP, "after call"
             a.wrapup_version += 1
-            self._timer(now + q.spec.wrapup_s, "wrapup", a.id, a.wrapup_version)
+            self._timer(now + q.spec.wrapup_s, "wrapup", a.id, a.wrapup_version, q.spec.wrapup_s)
             self._log(now, "agent_state", agent=a.id, reason="after call", data={"to": AgentState.WRAPUP.value})
         elif a.load_total == 0:
             a.idle_since = now
@@ -461,7 +470,10 @@ class Engine:
         entered = {t.id: t for t in self.tasks.values() if t.spec.queue_id == spec.id}
         if not kinds or not entered:
             return
-        self._timers = [timer for timer in self._timers if timer[2] not in kinds or timer[3] not in entered]
+        armed = [timer for timer in self._timers if timer[5] is None]
+        armed += [timer for lane in self._lanes.values() for timer in lane]
+        self._lanes.clear()  # what stays armed goes to the heap, in the same order (due time, arming number)
+        self._timers = [(*timer[:5], None) for timer in armed if timer[2] not in kinds or timer[3] not in entered]
         heapify(self._timers)
         for t in entered.values():
             if "overflow" in kinds:
@@ -600,15 +612,37 @@ class Engine:
             raise RoutingError(f"time went backwards: {now} < {self.now}")
         timers = self._timers
         while timers and timers[0][0] <= now:
-            at, _, kind, ident, version = heappop(timers)
-            self.now = max(self.now, at)
+            at, _, kind, ident, version, lane = heappop(timers)
+            if lane is not None:  # the first of its lane: the next one takes its place in the heap
+                lane.popleft()
+                if lane:
+                    heappush(timers, lane[0])
+            if at > self.now:
+                self.now = at
             self._fire(kind, ident, version, at)
         self.now = now
         return now
 
-    def _timer(self, at: float, kind: str, ident: int, version: int) -> None:
+    def _timer(self, at: float, kind: str, ident: int, version: int, offset: float | None = None) -> None:
+        """Arm a timer. Timers fire in the order (due time, arming number). Those set ``offset`` seconds after a
+        time that does not go back (an offer's time-out, wrap-up, the overflow steps of tasks entered in order) fall
+        due in the order they are armed: they queue in a lane per (kind, offset), and only the first of each lane
+        is in the heap, which stays small. One that would fall due before the last of its lane goes to the heap."""
         self._timer_seq += 1
-        heappush(self._timers, (at, self._timer_seq, kind, ident, version))
+        if offset is not None:
+            lane = self._lanes.get((kind, offset))
+            if lane:
+                if at >= lane[-1][0]:
+                    lane.append((at, self._timer_seq, kind, ident, version, lane))
+                    return
+            else:  # it opens the lane, and stands for it in the heap
+                if lane is None:
+                    lane = self._lanes[(kind, offset)] = deque()
+                timer: Timer = (at, self._timer_seq, kind, ident, version, lane)
+                lane.append(timer)
+                heappush(self._timers, timer)
+                return
+        heappush(self._timers, (at, self._timer_seq, kind, ident, version, None))
 
     def _fire(self, kind: str, ident: int, version: int, now: float) -> None:
         if kind == "wrapup":
@@ -754,14 +788,16 @@ class Engine:
         while dirty:
             _, a = dirty.popitem()
             channels, listed = a.channels, a.listed
+            if not (channels or listed):
+                continue  # in no list, before or after (its entry is only read while it is listed)
+            old = a.idle_entry
             entry = (a.idle_since, a.id, a.abilities)
-            if entry == a.idle_entry:
+            if entry == old:
                 if channels == listed:
                     continue
                 drop, add = _CHANNELS[listed & ~channels], _CHANNELS[channels & ~listed]
             else:
                 drop, add = _CHANNELS[listed], _CHANNELS[channels]
-            old = a.idle_entry
             for q in a.served:
                 idle = q.idle
                 for ch in drop:
@@ -813,9 +849,7 @@ class Engine:
                 candidates, key=lambda a: (sum(a.spec.skills.get(s, 0) for s, _ in t.req.skills), -a.idle_since, -a.id)
             )
         if strategy is Strategy.LEAST_OCCUPIED:
-            return min(
-                candidates, key=lambda a: (a.load_total / max(1, sum(a.spec.capacity.values())), a.idle_since, a.id)
-            )
+            return min(candidates, key=lambda a: (a.load_total / a.slots, a.idle_since, a.id))
         after = [a for a in candidates if a.id > q.rr_last]  # round robin: next agent id after the last one
         chosen = min(after or candidates, key=lambda a: a.id)
         q.rr_last = chosen.id
@@ -846,7 +880,7 @@ class Engine:
                         # an agent who said no to this task before looks further
                         found = self._first_for(a, q, heads) if t.declined and aid in t.declined else t
                         if found is not None:
-                            aged = found.priority + (now - found.enq) / aging if aging else float(found.priority)
+                            aged = found.priority + (now - found.enq) / aging if aging else found.priority
                             if (
                                 best is None
                                 or aged > best_aged
@@ -890,8 +924,9 @@ class Engine:
         a.reserved = tid = t.id
         a.channels = 0  # a reserved agent is offered nothing more
         self._dirty[aid] = a
-        expires = now + self.queues[t.queue_id].spec.offer_timeout_s
-        self._timer(expires, "offer", tid, t.offer_version)
+        timeout = self.queues[t.queue_id].spec.offer_timeout_s
+        expires = now + timeout
+        self._timer(expires, "offer", tid, t.offer_version, timeout)
         self.events.append(Event(now, "offer", tid, aid, t.queue_id, reason, {"expires_at": expires}))
 
     def _return(self, t: _Task, now: float, why: str, presence: Presence, presence_reason: str) -> None:
