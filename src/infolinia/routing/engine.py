@@ -61,7 +61,7 @@ Timer = tuple[float, int, str, int, int, "deque[Any] | None"]
 _SCHEDULED, _WAITING, _DONE = TaskState.SCHEDULED, TaskState.WAITING, TaskState.DONE
 _RESERVED, _ASSIGNED = TaskState.RESERVED, TaskState.ASSIGNED
 _READY = Presence.READY
-_LONGEST_IDLE = Strategy.LONGEST_IDLE
+_LONGEST_IDLE, _MOST_SKILLED, _LEAST_OCCUPIED = Strategy.LONGEST_IDLE, Strategy.MOST_SKILLED, Strategy.LEAST_OCCUPIED
 _STRATEGY_REASON = {s: s.value for s in Strategy}  # the reason an offer by each strategy gives
 
 
@@ -160,12 +160,12 @@ class _Agent:
 
     def hold(self, channel: Channel, change: int) -> None:
         """Count a contact of ``channel`` taken on (1) or finished (-1)."""
-        load = self.load
-        load[channel] += change
+        held = self.load[channel] + change
+        self.load[channel] = held
         self.load_total += change
         if channel in EXCLUSIVE:
             self.load_exclusive += change
-        if load[channel] < self.capacity[channel]:
+        if held < self.capacity[channel]:
             self.room |= _BIT[channel]
         else:
             self.room &= ~_BIT[channel]
@@ -832,7 +832,9 @@ class Engine:
         return bool(a.channels & _BIT[t.channel]) and a.qualifies(t.req) and a.id not in t.declined
 
     def _pick_agent(self, q: _Queue, t: _Task, idle: list[Idle]) -> _Agent | None:
-        """The agent of ``idle`` (the queue's idle list for ``t``'s channel) that the queue's strategy picks."""
+        """The agent of ``idle`` (the queue's idle list for ``t``'s channel) that the queue's strategy picks. The
+        list is in (idle since, agent id) order, which breaks the ties of every strategy: of agents equal by its
+        measure, the longest idle (then the lowest id) is picked, the first one met."""
         mask, declined = t.req.mask, t.declined
         strategy = q.spec.strategy
         if strategy is _LONGEST_IDLE:
@@ -840,20 +842,25 @@ class Engine:
                 if mask & able == mask and aid not in declined:
                     return self.agents[aid]
             return None
-        agents = self.agents
-        candidates = [agents[aid] for _, aid, able in idle if mask & able == mask and aid not in declined]
-        if not candidates:
+        ids = [aid for _, aid, able in idle if mask & able == mask and aid not in declined]
+        if not ids:
             return None
-        if strategy is Strategy.MOST_SKILLED:
-            return max(
-                candidates, key=lambda a: (sum(a.spec.skills.get(s, 0) for s, _ in t.req.skills), -a.idle_since, -a.id)
-            )
-        if strategy is Strategy.LEAST_OCCUPIED:
-            return min(candidates, key=lambda a: (a.load_total / a.slots, a.idle_since, a.id))
-        after = [a for a in candidates if a.id > q.rr_last]  # round robin: next agent id after the last one
-        chosen = min(after or candidates, key=lambda a: a.id)
-        q.rr_last = chosen.id
-        return chosen
+        if strategy is _MOST_SKILLED:  # the highest sum of the levels of the skills the task needs
+            names = [name for name, _ in t.req.skills]
+            best, most = None, 0
+            for aid in ids:
+                a = self.agents[aid]
+                skills, level = a.spec.skills, 0
+                for name in names:
+                    level += skills.get(name, 0)
+                if best is None or level > most:
+                    best, most = a, level
+            return best
+        if strategy is _LEAST_OCCUPIED:
+            return min((self.agents[aid] for aid in ids), key=lambda a: a.load_total / a.slots)
+        chosen = min([aid for aid in ids if aid > q.rr_last] or ids)  # round robin: the next id after the last one
+        q.rr_last = chosen
+        return self.agents[chosen]
 
     def _route_agent(self, a: _Agent, now: float) -> None:
         """An agent became free (or freer): offer it the most urgent task it can take, if any. Urgency is
@@ -872,21 +879,23 @@ class Engine:
         best_aged = 0.0 if best_score is None else best_score[0]
         able, aid = a.abilities, a.id
         for q in a.served:
-            aging = q.spec.aging_s
             for channel in _CHANNELS[channels & q.lined_up]:
                 heads = q.heads[channel]
                 for _, mask, _, t in heads:  # in order: the first class the agent qualifies for holds the best task
                     if mask & able == mask:
-                        # an agent who said no to this task before looks further
-                        found = self._first_for(a, q, heads) if t.declined and aid in t.declined else t
-                        if found is not None:
-                            aged = found.priority + (now - found.enq) / aging if aging else found.priority
-                            if (
-                                best is None
-                                or aged > best_aged
-                                or (aged == best_aged and (found.enq, found.seq) < (best.enq, best.seq))
-                            ):
-                                best, best_aged = found, aged
+                        if t.declined and aid in t.declined:  # the agent said no to it before: it looks further
+                            found = self._first_for(a, q, heads)
+                            if found is None:
+                                break
+                            t = found
+                        aging = q.spec.aging_s
+                        aged = t.priority + (now - t.enq) / aging if aging else t.priority
+                        if (
+                            best is None
+                            or aged > best_aged
+                            or (aged == best_aged and (t.enq, t.seq) < (best.enq, best.seq))
+                        ):
+                            best, best_aged = t, aged
                         break
         if best is not None:
             self._offer(best, a, now, "most urgent task the agent can take")
