@@ -402,6 +402,7 @@ class Engine:
         t = self._task(task_id)
         if t.state is not _RESERVED or t.agent is None:
             raise RoutingError(f"task {task_id} is not offered to anyone")
+        self._disarm_offer(t)
         a = self.agents[t.agent]
         a.reserved = None
         a.hold(t.channel, 1)
@@ -643,6 +644,16 @@ class Engine:
                 heappush(self._timers, timer)
                 return
         heappush(self._timers, (at, self._timer_seq, kind, ident, version, None))
+
+    def _disarm_offer(self, t: _Task) -> None:
+        """Drop the time-out of ``t``'s offer when it is the newest timer of its lane (an offer answered soon after
+        it was made, the usual case): it could only have fired to find the offer answered. Older ones stay and fire
+        as no-ops; the first of a lane always stays (it stands for the lane in the heap)."""
+        lane = self._lanes.get(("offer", self.queues[t.queue_id].spec.offer_timeout_s))
+        if lane is not None and len(lane) > 1:
+            newest = lane[-1]
+            if newest[3] == t.id and newest[4] == t.offer_version:  # (due at, number, kind, task id, version, lane)
+                lane.pop()
 
     def _fire(self, kind: str, ident: int, version: int, now: float) -> None:
         if kind == "wrapup":
