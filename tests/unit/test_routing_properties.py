@@ -190,23 +190,26 @@ class RoutingMachine(RuleBasedStateMachine):
         self.e._sync()  # the idle lists follow the agents when a task next looks for one
         for q in self.e.queues.values():
             general = sorted(
-                t.key for t in self.e.tasks.values()
+                (t.key, t.id) for t in self.e.tasks.values()
                 if t.state is TaskState.WAITING and not t.personal and t.queue_id == q.spec.id
             )  # fmt: skip
-            assert sorted(k for sl in q.classes.values() for k in sl) == general
+            lines = {req: [(entry[:-1], entry[-1]) for entry in line] for req, line in q.classes.items()}
+            assert sorted((key, t.id) for line in lines.values() for key, t in line) == general
+            for req, line in lines.items():
+                assert line == sorted(line, key=lambda entry: entry[0]) and all(t.req is req for _, t in line)
+                assert all(key == t.key for key, t in line)
             for ch in Channel:
                 heads = sorted(
-                    (sl[0], req.mask, req, self.e._by_key[sl[0]])
-                    for req, sl in q.classes.items() if sl and req.channel == ch
-                )  # fmt: skip
+                    (*line[0][0], req.mask, line[0][1]) for req, line in lines.items() if line and req.channel == ch
+                )
                 assert q.heads[ch] == heads
                 assert (ch in channels_of(q.lined_up)) == bool(heads)
                 with_room = sorted(
                     (a.idle_since, a.id, a.abilities) for a in q.members.values() if ch in channels_of(a.offerable())
                 )
                 assert q.idle[ch] == with_room
-            for pos, key in enumerate(general):
-                assert self.e.position(self.e._by_key[key].id) == pos
+            for pos, (_, task_id) in enumerate(general):
+                assert self.e.position(task_id) == pos
 
 
 TestRouting = RoutingMachine.TestCase

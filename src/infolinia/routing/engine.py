@@ -50,9 +50,12 @@ from infolinia.routing.model import (
 )
 
 WINDOW_S = 1800.0  # "last 30 minutes" statistics
-Key = tuple[float, ...]
+Key = tuple[float, ...]  # a waiting task's place in its queue: unique, as it ends with the arrival number
+# The sorted lists hold flat tuples that start with a key's fields, so that comparing two entries compares floats
+# (never past the key, which is unique) and the key alone bisects to an entry's place:
+Entry = tuple[Any, ...]  # (*key, task): a task in its requirement class's list
+Head = tuple[Any, ...]  # (*key, requirement mask, task): the first task of a class, in its queue's heads
 Idle = tuple[float, int, int]  # (idle since, agent id, its abilities): one entry of a queue's idle list
-Head = tuple[Key, int, Requirement, "_Task"]  # (first key, requirement mask, class, its first task)
 # (due at, arming number, kind, task or agent id, version, the lane it queues in or None): see Engine._timer
 Timer = tuple[float, int, str, int, int, "deque[Any] | None"]
 
@@ -230,9 +233,8 @@ class _Queue:
 
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
-        self.classes: dict[Requirement, list[Key]] = {}  # sorted keys of the waiting tasks of each class
-        # (first key, requirement mask, class, first task) of each class with waiting tasks, sorted, per channel
-        self.heads: dict[Channel, list[Head]] = {ch: [] for ch in Channel}
+        self.classes: dict[Requirement, list[Entry]] = {}  # the waiting tasks of each class, sorted
+        self.heads: dict[Channel, list[Head]] = {ch: [] for ch in Channel}  # the classes' first tasks, per channel
         self.lined_up = 0  # bits of the channels whose heads are not empty
         self.waiting: dict[int, float] = {}  # task id -> enqueued at, for tasks not yet answered
         # per channel, the member agents who could be offered a contact of it now, sorted: longest idle first
@@ -264,7 +266,6 @@ class Engine:
         self._timers: list[Timer] = []  # a heap: the timers outside lanes, and the first of each lane
         self._lanes: dict[tuple[str, float], deque[Timer]] = {}  # (kind, offset) -> timers in the order they fall due
         self._dirty: dict[int, _Agent] = {}
-        self._by_key: dict[Key, _Task] = {}  # sort key (unique: it ends with the arrival number) -> waiting task
         self._seq = 0
         self._timer_seq = 0
         self.decisions = 0  # routing decisions taken (offers made, or a search that found nobody)
@@ -284,7 +285,7 @@ class Engine:
             self.queues[spec.id] = _Queue(spec)
             self._log(now, "queue_updated", queue=spec.id, reason="added")
             return
-        waiting = [self._by_key[key] for key in sorted(k for keys in old.classes.values() for k in keys)]
+        waiting = [entry[-1] for entry in sorted(e for line in old.classes.values() for e in line)]
         for t in waiting:
             self._remove(t)
         old.spec = spec
@@ -557,7 +558,7 @@ class Engine:
         if t.personal:
             return 0
         key = t.key
-        return sum(bisect_left(keys, key) for keys in self.queues[t.queue_id].classes.values())
+        return sum(bisect_left(line, key) for line in self.queues[t.queue_id].classes.values())
 
     def estimated_wait(self, task_id: int) -> float | None:
         """Seconds until an agent is expected: (position + 1) x average handle time / agents logged in."""
@@ -735,42 +736,40 @@ class Engine:
         q = self.queues[t.queue_id]
         t.key = key = q.key(t)
         req = t.req
-        keys = q.classes.get(req)
-        if keys is None:
-            keys = q.classes[req] = []
-        if not keys:
+        line = q.classes.get(req)
+        if line is None:
+            line = q.classes[req] = []
+        if not line:
             heads = q.heads[t.channel]
             if not heads:
                 q.lined_up |= _BIT[t.channel]
-            insort(heads, (key, req.mask, req, t))
-            keys.append(key)
-        elif key < keys[0]:
+            insort(heads, (*key, req.mask, t))
+            line.append((*key, t))
+        elif key < line[0]:
             heads = q.heads[t.channel]
-            del heads[bisect_left(heads, (keys[0],))]  # (key,) sorts just before the entry starting with key
-            insort(heads, (key, req.mask, req, t))
-            keys.insert(0, key)
-        elif key > keys[-1]:
-            keys.append(key)  # the usual case: the newest task of its priority
+            del heads[bisect_left(heads, line[0][-1].key)]
+            insort(heads, (*key, req.mask, t))
+            line.insert(0, (*key, t))
+        elif key > line[-1]:
+            line.append((*key, t))  # the usual case: the newest task of its priority
         else:
-            insort(keys, key)
-        self._by_key[key] = t
+            insort(line, (*key, t))
 
     def _remove(self, t: _Task) -> None:
         q = self.queues[t.queue_id]
         req = t.req
-        keys = q.classes[req]
-        key = t.key
-        del self._by_key[key]
-        if keys[0] == key:
+        line = q.classes[req]
+        if line[0][-1] is t:
             heads = q.heads[t.channel]
-            i = bisect_left(heads, (key,))
-            del heads[i], keys[0]
-            if keys:  # the class's next task heads it; it sorts after the one removed, never before
-                insort(heads, (keys[0], req.mask, req, self._by_key[keys[0]]), i)
+            i = bisect_left(heads, t.key)
+            del heads[i], line[0]
+            if line:  # the class's next task heads it; it sorts after the one removed, never before
+                first = line[0][-1]
+                insort(heads, (*first.key, req.mask, first), i)
             elif not heads:
                 q.lined_up &= ~_BIT[t.channel]
         else:
-            _discard(keys, key)
+            del line[bisect_left(line, t.key)]
 
     def _detach(self, t: _Task) -> None:
         """Take a waiting task out of whichever index holds it."""
@@ -892,8 +891,10 @@ class Engine:
         for q in a.served:
             for channel in _CHANNELS[channels & q.lined_up]:
                 heads = q.heads[channel]
-                for _, mask, _, t in heads:  # in order: the first class the agent qualifies for holds the best task
+                for head in heads:  # in order: the first class the agent qualifies for holds the best task
+                    mask = head[-2]
                     if mask & able == mask:
+                        t = head[-1]
                         if t.declined and aid in t.declined:  # the agent said no to it before: it looks further
                             found = self._first_for(a, q, heads)
                             if found is None:
@@ -915,21 +916,23 @@ class Engine:
         """The first task in ``heads``' order that ``a`` qualifies for and has not turned down before."""
         able = a.abilities
         found: _Task | None = None
-        for key, mask, req, t in heads:
-            if found is not None and key >= found.key:
+        for head in heads:
+            mask = head[-2]
+            t: _Task = head[-1]
+            if found is not None and t.key >= found.key:
                 break
             if mask & able != mask:
                 continue
             if not t.declined or a.id not in t.declined:
                 return t
-            later = self._first_not_declined(q.classes[req], a.id)  # a later task of the class, maybe
+            later = self._first_not_declined(q.classes[t.req], a.id)  # a later task of the class, maybe
             if later is not None and (found is None or later.key < found.key):
                 found = later
         return found
 
-    def _first_not_declined(self, keys: list[Key], agent_id: int) -> _Task | None:
-        for key in keys:
-            t = self._by_key[key]
+    def _first_not_declined(self, line: list[Entry], agent_id: int) -> _Task | None:
+        for entry in line:
+            t: _Task = entry[-1]
             if agent_id not in t.declined:
                 return t
         return None
