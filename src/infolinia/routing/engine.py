@@ -78,6 +78,7 @@ class RoutingError(ValueError):
 
 
 _NO_ONE: frozenset[int] = frozenset()
+_requirement = Requirement.of  # bound once: calling a classmethod through the class binds it anew on every call
 
 # Sets of channels are kept as bits, one per channel: an agent's room, what it can be offered, the channels with
 # tasks lined up in a queue. Testing, combining and comparing them costs an integer operation, and
@@ -104,7 +105,7 @@ class _Task:
         self.tenant_id = spec.tenant_id
         self.queue_id = spec.queue_id
         self.channel = spec.channel
-        self.req = Requirement.of(spec.channel, spec.skills, spec.language)
+        self.req = _requirement(spec.channel, spec.skills, spec.language)
         self.priority = spec.priority
         self.enq = spec.enqueued_at
         self.seq = seq
@@ -156,6 +157,7 @@ class _Agent:
         self.capacity = {ch: spec.capacity.get(ch, 0) for ch in Channel}
         self.slots = max(1, sum(spec.capacity.values()))  # for "least occupied"
         load = self.load
+        # bits of the channels whose load is below capacity (hold keeps it up to date)
         self.room = sum(_BIT[ch] for ch, capacity in self.capacity.items() if load[ch] < capacity)
 
     def qualifies(self, req: Requirement) -> bool:
@@ -902,12 +904,10 @@ class Engine:
                             t = found
                         aging = q.spec.aging_s
                         aged = t.priority + (now - t.enq) / aging if aging else t.priority
-                        if (
-                            best is None
-                            or aged > best_aged
-                            or (aged == best_aged and (t.enq, t.seq) < (best.enq, best.seq))
-                        ):
+                        if best is None or aged > best_aged:
                             best, best_aged = t, aged
+                        elif aged == best_aged and (t.enq < best.enq or (t.enq == best.enq and t.seq < best.seq)):
+                            best = t  # as urgent: the older, then the earlier arrival
                         break
         if best is not None:
             self._offer(best, a, now, "most urgent task the agent can take")
