@@ -20,6 +20,7 @@ from infolinia.routing import (
     TaskSpec,
     TaskState,
 )
+from infolinia.routing.engine import channels_of
 from infolinia.routing.model import EXCLUSIVE
 
 SKILLS = ("billing", "tech", "sales")
@@ -186,26 +187,29 @@ class RoutingMachine(RuleBasedStateMachine):
 
     @invariant()
     def indexes_match_the_tasks(self) -> None:
+        self.e._sync()  # the idle lists follow the agents when a task next looks for one
         for q in self.e.queues.values():
             general = sorted(
-                t.key for t in self.e.tasks.values()
+                (t.key, t.id) for t in self.e.tasks.values()
                 if t.state is TaskState.WAITING and not t.personal and t.queue_id == q.spec.id
             )  # fmt: skip
-            assert sorted(k for sl in q.classes.values() for k in sl) == general
+            lines = {req: [(entry[:-1], entry[-1]) for entry in line] for req, line in q.classes.items()}
+            assert sorted((key, t.id) for line in lines.values() for key, t in line) == general
+            for req, line in lines.items():
+                assert line == sorted(line, key=lambda entry: entry[0]) and all(t.req is req for _, t in line)
+                assert all(key == t.key for key, t in line)
             for ch in Channel:
-                assert q.heads[ch] == sorted(
-                    (sl[0], req.mask, req) for req, sl in q.classes.items() if sl and req.channel == ch
+                heads = sorted(
+                    (*line[0][0], req.mask, line[0][1]) for req, line in lines.items() if line and req.channel == ch
                 )
-                with_room = sorted((a.idle_since, a.id) for a in q.members.values() if ch in a.offerable())
-                searched = q.idle_calls if ch in EXCLUSIVE else q.idle_calls + q.idle_written  # as _pick_agent does
-                assert sorted(e for e in searched if ch in self.e.agents[e[1]].channels) == with_room
-            calls = sorted((a.idle_since, a.id) for a in q.members.values() if a.offerable() & EXCLUSIVE)
-            written = sorted(
-                (a.idle_since, a.id) for a in q.members.values() if a.offerable() and not a.offerable() & EXCLUSIVE
-            )
-            assert (list(q.idle_calls), list(q.idle_written)) == (calls, written)
-            for pos, key in enumerate(general):
-                assert self.e.position(self.e._by_key[key].id) == pos
+                assert q.heads[ch] == heads
+                assert (ch in channels_of(q.lined_up)) == bool(heads)
+                with_room = sorted(
+                    (a.idle_since, a.id, a.abilities) for a in q.members.values() if ch in channels_of(a.offerable())
+                )
+                assert q.idle[ch] == with_room
+            for pos, (_, task_id) in enumerate(general):
+                assert self.e.position(task_id) == pos
 
 
 TestRouting = RoutingMachine.TestCase

@@ -3,13 +3,22 @@ decreasing), first fires the timers that fell due before it, applies the change,
 became possible. Decisions and state changes are appended to ``events`` with their reasons.
 
 Indexes, per queue: one sorted list per requirement class (tasks needing the same skills, language and channel),
-the heads of those classes in order per channel, and the agents who could be offered something now, by idle time,
-in two lists: those who could take a call, and those with room only for written contacts (a chat or e-mail already
-open). A free agent looks, for each channel it has room for, at the class heads of its queues in order and takes the
-first it qualifies for; a new task looks only at the agents who could take it, in the queue's strategy order.
-Neither scans all waiting tasks or all agents. Whether an agent qualifies is one AND of bit masks
-(``Requirement.mask``, ``abilities``). A position is the sum over the queue's classes of the tasks ahead (a
-bisection each), computed when asked rather than kept up to date on every change.
+the heads of those classes in order per channel, and per channel the agents who could be offered a contact of it
+now, by idle time. A free agent looks, for each channel it has room for and that has tasks lined up, at the class
+heads of its queues in order and takes the first it qualifies for; a new task looks only at the agents who could
+take a contact of its channel, in the queue's strategy order. Neither scans all waiting tasks or all agents. Whether
+an agent qualifies is one AND of bit masks (``Requirement.mask``, ``abilities``); the idle lists carry each agent's
+abilities, so a search reads only the agent it picks. Sets of channels are bits too. A position is the sum over the
+queue's classes of the tasks ahead (a bisection each), computed when asked rather than kept up to date on every
+change.
+
+The idle lists follow the agents lazily: a change marks the agent, and the lists are brought in line when a task
+next looks for an agent (``_sync``). Under load an agent is usually freed, offered a task and given the same room
+back before that, and then its entries never move.
+
+Timers fire in the order (due time, arming number) from a heap. Most are armed a constant offset after a time
+that does not go back (an offer's time-out, wrap-up, overflow steps), so they fall due in the order they are armed:
+they wait in one first-in first-out lane per kind and offset, and the heap holds only the first of each lane.
 
 The sorted lists are plain Python lists kept in order with ``bisect``: the class lists are short and grow at the
 end (the newest task of its priority), so inserting and removing cost a C-level memory move, cheaper than a
@@ -18,12 +27,11 @@ balanced tree's bookkeeping until a single class holds hundreds of thousands of 
 
 from __future__ import annotations
 
-import functools
-import heapq
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from heapq import heapify, heappop, heappush
+from typing import Any
 
 from infolinia.routing.model import (
     EXCLUSIVE,
@@ -42,25 +50,22 @@ from infolinia.routing.model import (
 )
 
 WINDOW_S = 1800.0  # "last 30 minutes" statistics
-Key = tuple[float, ...]
+Key = tuple[float, ...]  # a waiting task's place in its queue: unique, as it ends with the arrival number
+# The sorted lists hold flat tuples that start with a key's fields, so that comparing two entries compares floats
+# (never past the key, which is unique) and the key alone bisects to an entry's place:
+Entry = tuple[Any, ...]  # (*key, task): a task in its requirement class's list
+Head = tuple[Any, ...]  # (*key, requirement mask, task): the first task of a class, in its queue's heads
+Idle = tuple[float, int, int]  # (idle since, agent id, its abilities): one entry of a queue's idle list
+# (due at, arming number, kind, task or agent id, version, the lane it queues in or None): see Engine._timer
+Timer = tuple[float, int, str, int, int, "deque[Any] | None"]
 
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _operation(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Engine, P], R]:
-    """A public engine call: whatever it changed, the agent lists are in step when it returns."""
-
-    @functools.wraps(method)
-    def run(self: Engine, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            if self._dirty:
-                self._sync()
-
-    return run
+# Enum members the hot paths test against, looked up once: reading ``TaskState.WAITING`` goes through the enum's
+# metaclass and costs several times a global lookup.
+_SCHEDULED, _WAITING, _DONE = TaskState.SCHEDULED, TaskState.WAITING, TaskState.DONE
+_RESERVED, _ASSIGNED = TaskState.RESERVED, TaskState.ASSIGNED
+_READY = Presence.READY
+_LONGEST_IDLE, _MOST_SKILLED, _LEAST_OCCUPIED = Strategy.LONGEST_IDLE, Strategy.MOST_SKILLED, Strategy.LEAST_OCCUPIED
+_STRATEGY_REASON = {s: s.value for s in Strategy}  # the reason an offer by each strategy gives
 
 
 def _discard(ordered: list[Any], item: Any) -> None:
@@ -73,6 +78,19 @@ class RoutingError(ValueError):
 
 
 _NO_ONE: frozenset[int] = frozenset()
+_requirement = Requirement.of  # bound once: calling a classmethod through the class binds it anew on every call
+
+# Sets of channels are kept as bits, one per channel: an agent's room, what it can be offered, the channels with
+# tasks lined up in a queue. Testing, combining and comparing them costs an integer operation, and
+# ``channels_of(bits)`` lists the channels of a set from a table.
+_BIT = {ch: 1 << i for i, ch in enumerate(Channel)}
+_CHANNELS = [tuple(ch for ch in Channel if bits & _BIT[ch]) for bits in range(1 << len(Channel))]
+_WRITTEN = sum(bit for ch, bit in _BIT.items() if ch not in EXCLUSIVE)
+
+
+def channels_of(bits: int) -> tuple[Channel, ...]:
+    """The channels of a set of channels kept as bits."""
+    return _CHANNELS[bits]
 
 
 class _Task:
@@ -87,11 +105,11 @@ class _Task:
         self.tenant_id = spec.tenant_id
         self.queue_id = spec.queue_id
         self.channel = spec.channel
-        self.req = Requirement.of(spec.channel, spec.skills, spec.language)
+        self.req = _requirement(spec.channel, spec.skills, spec.language)
         self.priority = spec.priority
         self.enq = spec.enqueued_at
         self.seq = seq
-        self.state = TaskState.SCHEDULED
+        self.state = _SCHEDULED
         self.key: Key = ()
         self.agent: int | None = None
         self.declined: set[int] | frozenset[int] = _NO_ONE  # agents who turned it down (a set once one has)
@@ -100,19 +118,19 @@ class _Task:
         self.personal = False  # waiting for its preferred agent only
 
 
-def every_channel(spec: AgentSpec) -> frozenset[Channel]:
-    """The channels an agent with no work at all can be offered."""
-    return frozenset(ch for ch, room in spec.capacity.items() if room > 0)
+def every_channel(spec: AgentSpec) -> int:
+    """The channels an agent with no work at all can be offered, as bits."""
+    return sum(_BIT[ch] for ch, room in spec.capacity.items() if room > 0)
 
 
 class _Agent:
     __slots__ = (
-        "abilities", "channels", "every", "id", "idle_key", "idle_since", "listed", "load", "load_exclusive",
-        "load_total", "personal", "presence", "reason", "reserved", "spec", "tenant_id", "wrapup_version",
+        "abilities", "capacity", "channels", "every", "id", "idle_entry", "idle_since", "listed", "load",
+        "load_exclusive", "load_total", "personal", "presence", "reason", "reserved", "room", "served", "slots", "spec",
+        "tenant_id", "wrapup_version",
     )  # fmt: skip
 
     def __init__(self, spec: AgentSpec, now: float) -> None:
-        self.spec = spec
         self.id = spec.id
         self.tenant_id = spec.tenant_id
         self.presence = Presence.OFFLINE
@@ -122,26 +140,43 @@ class _Agent:
         self.load_exclusive = 0
         self.reserved: int | None = None
         self.idle_since = now
-        self.idle_key: tuple[float, int] = (now, spec.id)
-        self.channels: frozenset[Channel] = frozenset()  # channels it could be offered a contact of, now
-        self.listed = 0  # which idle list of its queues holds it: 0 none, 1 calls, 2 written only (Engine._sync)
-        self.abilities = abilities(spec.skills, spec.languages)
-        self.every = every_channel(spec)
+        self.channels = 0  # bits of the channels it could be offered a contact of, now
+        # what its queues' idle lists hold of it (Engine._sync): under which channels (bits), and the entry
+        self.listed = 0
+        self.idle_entry: Idle = (now, spec.id, 0)
+        self.served: list[_Queue] = []  # the queues of spec.queues (Engine.set_agent)
         self.personal: dict[int, _Task] = {}
         self.wrapup_version = 0
+        self.configure(spec)
+
+    def configure(self, spec: AgentSpec) -> None:
+        """Take on a (new) spec: skills, languages and capacities."""
+        self.spec = spec
+        self.abilities = abilities(spec.skills, spec.languages)
+        self.every = every_channel(spec)
+        self.capacity = {ch: spec.capacity.get(ch, 0) for ch in Channel}
+        self.slots = max(1, sum(spec.capacity.values()))  # for "least occupied"
+        load = self.load
+        # bits of the channels whose load is below capacity (hold keeps it up to date)
+        self.room = sum(_BIT[ch] for ch, capacity in self.capacity.items() if load[ch] < capacity)
 
     def qualifies(self, req: Requirement) -> bool:
         return req.mask & self.abilities == req.mask
 
     def hold(self, channel: Channel, change: int) -> None:
         """Count a contact of ``channel`` taken on (1) or finished (-1)."""
-        self.load[channel] += change
+        held = self.load[channel] + change
+        self.load[channel] = held
         self.load_total += change
         if channel in EXCLUSIVE:
             self.load_exclusive += change
+        if held < self.capacity[channel]:
+            self.room |= _BIT[channel]
+        else:
+            self.room &= ~_BIT[channel]
 
     def can_take(self, channel: Channel) -> bool:
-        if self.load[channel] >= self.spec.capacity.get(channel, 0):
+        if self.load[channel] >= self.capacity[channel]:
             return False
         if self.spec.voice_exclusive:
             if channel in EXCLUSIVE:
@@ -149,17 +184,15 @@ class _Agent:
             return self.load_exclusive == 0
         return True
 
-    def offerable(self) -> frozenset[Channel]:
-        if self.presence is not Presence.READY or self.reserved is not None:
-            return _NONE
+    def offerable(self) -> int:
+        """The channels it could be offered a contact of now (``can_take``, when ready and not reserved), as bits."""
+        if self.presence is not _READY or self.reserved is not None:
+            return 0
         if self.load_total == 0:
             return self.every
         if self.spec.voice_exclusive:
-            if self.load_exclusive:
-                return _NONE
-            load, capacity = self.load, self.spec.capacity
-            return frozenset([ch for ch in self.every if ch not in EXCLUSIVE and load[ch] < capacity[ch]])
-        return frozenset(ch for ch in self.spec.capacity if self.can_take(ch))
+            return 0 if self.load_exclusive else self.room & _WRITTEN
+        return self.room
 
     def state(self) -> AgentState:
         if self.presence is Presence.OFFLINE:
@@ -171,9 +204,6 @@ class _Agent:
         if self.reserved is not None:
             return AgentState.RESERVED
         return AgentState.BUSY if self.load_total else AgentState.AVAILABLE
-
-
-_NONE: frozenset[Channel] = frozenset()
 
 
 class _QueueStats:
@@ -201,21 +231,16 @@ class _QueueStats:
 
 
 class _Queue:
-    __slots__ = (
-        "aht", "classes", "heads", "idle_calls", "idle_written", "members", "rr_last", "spec", "stats", "waiting",
-    )  # fmt: skip
-
-    def anyone_idle(self, channel: Channel) -> bool:
-        return bool(self.idle_calls) or (channel not in EXCLUSIVE and bool(self.idle_written))
+    __slots__ = ("aht", "classes", "heads", "idle", "lined_up", "members", "rr_last", "spec", "stats", "waiting")
 
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
-        self.classes: dict[Requirement, list[Key]] = {}  # sorted keys of the waiting tasks of each class
-        # (first key, requirement mask, class) of each class with waiting tasks, sorted, per channel
-        self.heads: dict[Channel, list[tuple[Key, int, Requirement]]] = {ch: [] for ch in Channel}
+        self.classes: dict[Requirement, list[Entry]] = {}  # the waiting tasks of each class, sorted
+        self.heads: dict[Channel, list[Head]] = {ch: [] for ch in Channel}  # the classes' first tasks, per channel
+        self.lined_up = 0  # bits of the channels whose heads are not empty
         self.waiting: dict[int, float] = {}  # task id -> enqueued at, for tasks not yet answered
-        self.idle_calls: list[tuple[float, int]] = []  # sorted (idle since, agent id): could take a call now
-        self.idle_written: list[tuple[float, int]] = []  # ... with room only for written contacts
+        # per channel, the member agents who could be offered a contact of it now, sorted: longest idle first
+        self.idle: dict[Channel, list[Idle]] = {ch: [] for ch in Channel}
         self.members: dict[int, _Agent] = {}
         self.rr_last = -1
         self.aht = spec.default_handle_s
@@ -240,16 +265,15 @@ class Engine:
         self.agents: dict[int, _Agent] = {}
         self.tasks: dict[int, _Task] = {}
         self.events: list[Event] = []
-        self._timers: list[tuple[float, int, str, int, int]] = []
+        self._timers: list[Timer] = []  # a heap: the timers outside lanes, and the first of each lane
+        self._lanes: dict[tuple[str, float], deque[Timer]] = {}  # (kind, offset) -> timers in the order they fall due
         self._dirty: dict[int, _Agent] = {}
-        self._by_key: dict[Key, _Task] = {}  # sort key (unique: it ends with the arrival number) -> waiting task
         self._seq = 0
         self._timer_seq = 0
         self.decisions = 0  # routing decisions taken (offers made, or a search that found nobody)
 
     # --- configuration ----------------------------------------------------------------------------------------
 
-    @_operation
     def set_queue(self, spec: QueueSpec, now: float | None = None) -> None:
         now = self._advance(now)
         old = self.queues.get(spec.id)
@@ -263,7 +287,7 @@ class Engine:
             self.queues[spec.id] = _Queue(spec)
             self._log(now, "queue_updated", queue=spec.id, reason="added")
             return
-        waiting = [self._by_key[key] for key in sorted(k for keys in old.classes.values() for k in keys)]
+        waiting = [entry[-1] for entry in sorted(e for line in old.classes.values() for e in line)]
         for t in waiting:
             self._remove(t)
         old.spec = spec
@@ -273,7 +297,6 @@ class Engine:
         for t in waiting:
             self._route_task(t, now)
 
-    @_operation
     def set_agent(self, spec: AgentSpec, now: float | None = None) -> None:
         now = self._advance(now)
         for qid in spec.queues:
@@ -286,23 +309,21 @@ class Engine:
         elif a.tenant_id != spec.tenant_id:
             raise RoutingError(f"agent {spec.id} belongs to tenant {a.tenant_id}")
         else:
-            a.channels = frozenset()
+            a.channels = 0
             self._dirty[a.id] = a
             self._sync()
             for qid in a.spec.queues:
                 self.queues[qid].members.pop(a.id, None)
-            a.spec = spec
-            a.every = every_channel(spec)
-            a.abilities = abilities(spec.skills, spec.languages)
+            a.configure(spec)
         for qid in sorted(spec.queues):
             self.queues[qid].members[a.id] = a
+        a.served = [self.queues[qid] for qid in spec.queues]
         self._refresh(a)
         self._log(now, "agent_updated", agent=a.id)
         self._route_agent(a, now)
 
     # --- agents -----------------------------------------------------------------------------------------------
 
-    @_operation
     def set_presence(self, agent_id: int, presence: Presence, now: float | None = None, reason: str = "") -> None:
         now = self._advance(now)
         a = self._agent(agent_id)
@@ -321,7 +342,6 @@ class Engine:
         self._log(now, "agent_state", agent=a.id, reason=reason, data={"from": was.value, "to": a.state().value})
         self._route_agent(a, now)
 
-    @_operation
     def end_wrapup(self, agent_id: int, now: float | None = None) -> None:
         now = self._advance(now)
         a = self._agent(agent_id)
@@ -330,30 +350,30 @@ class Engine:
 
     # --- tasks ------------------------------------------------------------------------------------------------
 
-    @_operation
     def add_task(self, spec: TaskSpec, now: float | None = None) -> None:
         now = self._advance(now)
         q = self._new_task_queue(spec)
-        if spec.channel in LIVE and q.spec.is_open is not None and not q.spec.is_open(now):
-            self._log(now, "task_exited", task=spec.id, queue=q.spec.id, reason="closed",
-                      data={"action": q.spec.closed_action})  # fmt: skip
+        rules = q.spec
+        if rules.is_open is not None and spec.channel in LIVE and not rules.is_open(now):
+            self._log(now, "task_exited", task=spec.id, queue=rules.id, reason="closed",
+                      data={"action": rules.closed_action})  # fmt: skip
             return
         self._seq += 1
         t = _Task(spec, self._seq)
-        self.tasks[t.id] = t
+        tid, enq = t.id, t.enq
+        self.tasks[tid] = t
         q.stats.offered += 1
-        q.waiting[t.id] = t.enq
-        for i, step in enumerate(q.spec.overflow):
-            self._timer(t.enq + step.after_s, "overflow", t.id, i)
-        if q.spec.max_wait_s is not None:
-            self._timer(t.enq + q.spec.max_wait_s, "max_wait", t.id, 0)
+        q.waiting[tid] = enq
+        for i, step in enumerate(rules.overflow):
+            self._timer(enq + step.after_s, "overflow", tid, i, step.after_s)
+        if rules.max_wait_s is not None:
+            self._timer(enq + rules.max_wait_s, "max_wait", tid, 0, rules.max_wait_s)
         if spec.not_before is not None and spec.not_before > now:
             self._timer(spec.not_before, "due", t.id, 0)
             self._log(now, "task_scheduled", task=t.id, queue=q.spec.id, data={"not_before": spec.not_before})
             return
         self._enqueue(t, now)
 
-    @_operation
     def cancel_task(self, task_id: int, now: float | None = None, reason: str = "abandoned") -> None:
         """The contact went away (caller hung up, chat closed) or was withdrawn."""
         now = self._advance(now)
@@ -380,30 +400,30 @@ class Engine:
         if t.agent is not None and t.agent in self.agents:
             self._route_agent(self.agents[t.agent], now)
 
-    @_operation
     def accept(self, task_id: int, now: float | None = None) -> None:
         now = self._advance(now)
         t = self._task(task_id)
-        if t.state is not TaskState.RESERVED or t.agent is None:
+        if t.state is not _RESERVED or t.agent is None:
             raise RoutingError(f"task {task_id} is not offered to anyone")
+        self._disarm_offer(t)
         a = self.agents[t.agent]
         a.reserved = None
         a.hold(t.channel, 1)
-        t.state = TaskState.ASSIGNED
+        t.state = _ASSIGNED
         t.accepted_at = now
         q = self.queues[t.queue_id]
         wait = now - t.enq
-        q.stats.answered += 1
-        q.stats.wait_sum += wait
+        stats = q.stats
+        stats.answered += 1
+        stats.wait_sum += wait
         if wait <= q.spec.sl_seconds:
-            q.stats.answered_in_sl += 1
-        q.stats.note(now, "answered", wait)
+            stats.answered_in_sl += 1
+        stats.note(now, "answered", wait)
         q.waiting.pop(t.id, None)
         self._refresh(a)
-        self.events.append(Event(now, "offer_accepted", t.id, a.id, q.spec.id, "", {"wait": wait}))
+        self.events.append(Event(now, "offer_accepted", t.id, a.id, t.queue_id, "", {"wait": wait}))
         self._route_agent(a, now)
 
-    @_operation
     def decline(self, task_id: int, now: float | None = None, reason: str = "declined") -> None:
         now = self._advance(now)
         t = self._task(task_id)
@@ -412,35 +432,32 @@ class Engine:
         q = self.queues[t.queue_id]
         self._return(t, now, reason, q.spec.missed_offer_presence, "missed offer")
 
-    @_operation
     def complete(self, task_id: int, now: float | None = None) -> None:
         """The agent finished the contact (hung up, closed the chat, answered the e-mail)."""
         now = self._advance(now)
         t = self._task(task_id)
-        if t.state is not TaskState.ASSIGNED or t.agent is None:
+        if t.state is not _ASSIGNED or t.agent is None:
             raise RoutingError(f"task {task_id} is not assigned")
         a = self.agents[t.agent]
         a.hold(t.channel, -1)
         q = self.queues[t.queue_id]
         q.aht += (now - t.accepted_at - q.aht) * 0.1  # moving average of handle time
         self._forget(t)
-        self.events.append(Event(now, "task_completed", t.id, a.id, q.spec.id))
-        if t.channel in EXCLUSIVE and q.spec.wrapup_s > 0 and a.presence is Presence.READY:
+        self.events.append(Event(now, "task_completed", t.id, a.id, t.queue_id))
+        if q.spec.wrapup_s > 0 and t.channel in EXCLUSIVE and a.presence is _READY:
             a.presence, a.reason = Presence.WRAPUP, "after call"
             a.wrapup_version += 1
-            self._timer(now + q.spec.wrapup_s, "wrapup", a.id, a.wrapup_version)
+            self._timer(now + q.spec.wrapup_s, "wrapup", a.id, a.wrapup_version, q.spec.wrapup_s)
             self._log(now, "agent_state", agent=a.id, reason="after call", data={"to": AgentState.WRAPUP.value})
         elif a.load_total == 0:
             a.idle_since = now
         self._refresh(a)
         self._route_agent(a, now)
 
-    @_operation
     def tick(self, now: float | None = None) -> None:
         """Fire every timer due by ``now`` (offer time-outs, overflow, maximum wait, scheduled tasks, wrap-up)."""
         self._advance(now)
 
-    @_operation
     def update_queue(self, spec: QueueSpec, now: float | None = None) -> None:
         """``set_queue``, and the tasks that entered through this queue follow its new overflow steps and maximum
         wait: when those changed, their timers are armed again from each task's enqueue time, and what is already
@@ -457,8 +474,11 @@ class Engine:
         entered = {t.id: t for t in self.tasks.values() if t.spec.queue_id == spec.id}
         if not kinds or not entered:
             return
-        self._timers = [timer for timer in self._timers if timer[2] not in kinds or timer[3] not in entered]
-        heapq.heapify(self._timers)
+        armed = [timer for timer in self._timers if timer[5] is None]
+        armed += [timer for lane in self._lanes.values() for timer in lane]
+        self._lanes.clear()  # what stays armed goes to the heap, in the same order (due time, arming number)
+        self._timers = [(*timer[:5], None) for timer in armed if timer[2] not in kinds or timer[3] not in entered]
+        heapify(self._timers)
         for t in entered.values():
             if "overflow" in kinds:
                 for i, step in enumerate(spec.overflow):
@@ -467,7 +487,6 @@ class Engine:
                 self._timer(max(now, t.enq + spec.max_wait_s), "max_wait", t.id, 0)
         self._advance(now)
 
-    @_operation
     def restore_assigned(self, spec: TaskSpec, agent_id: int, accepted_at: float, now: float | None = None) -> None:
         """Put a task that was assigned before a restart straight back on its agent: the agent's load counts it
         (its room is taken), the queue's statistics do not count it again (it was offered and answered before),
@@ -485,7 +504,6 @@ class Engine:
         self._refresh(a)
         self._log(now, "task_restored", task=t.id, agent=a.id, queue=q.spec.id, reason="assigned before restart")
 
-    @_operation
     def remove_agent(self, agent_id: int, now: float | None = None, reason: str = "removed") -> None:
         """Take an agent out of the engine (its account was deactivated). Nothing it held is lost: its offer, the
         contacts assigned to it and those waiting for it as their preferred agent all wait again in their original
@@ -495,7 +513,7 @@ class Engine:
         was = a.state()
         held = [t for t in self.tasks.values() if t.agent == a.id and t.state is not TaskState.WAITING]
         held += [t for t in a.personal.values() if t.state is TaskState.WAITING]
-        a.presence, a.reason, a.reserved, a.channels = Presence.OFFLINE, reason, None, frozenset()
+        a.presence, a.reason, a.reserved, a.channels = Presence.OFFLINE, reason, None, 0
         a.personal.clear()
         self._dirty[a.id] = a
         self._sync()  # out of its queues' idle lists
@@ -542,7 +560,7 @@ class Engine:
         if t.personal:
             return 0
         key = t.key
-        return sum(bisect_left(keys, key) for keys in self.queues[t.queue_id].classes.values())
+        return sum(bisect_left(line, key) for line in self.queues[t.queue_id].classes.values())
 
     def estimated_wait(self, task_id: int) -> float | None:
         """Seconds until an agent is expected: (position + 1) x average handle time / agents logged in."""
@@ -553,7 +571,6 @@ class Engine:
         staffed = sum(1 for a in q.members.values() if a.presence is not Presence.OFFLINE)
         return (pos + 1) * q.aht / max(1, staffed)
 
-    @_operation
     def queue_stats(self, queue_id: int, now: float | None = None) -> dict[str, Any]:
         now = self._advance(now)
         q = self.queues[queue_id]
@@ -599,15 +616,47 @@ class Engine:
             raise RoutingError(f"time went backwards: {now} < {self.now}")
         timers = self._timers
         while timers and timers[0][0] <= now:
-            at, _, kind, ident, version = heapq.heappop(timers)
-            self.now = max(self.now, at)
+            at, _, kind, ident, version, lane = heappop(timers)
+            if lane is not None:  # the first of its lane: the next one takes its place in the heap
+                lane.popleft()
+                if lane:
+                    heappush(timers, lane[0])
+            if at > self.now:
+                self.now = at
             self._fire(kind, ident, version, at)
         self.now = now
         return now
 
-    def _timer(self, at: float, kind: str, ident: int, version: int) -> None:
+    def _timer(self, at: float, kind: str, ident: int, version: int, offset: float | None = None) -> None:
+        """Arm a timer. Timers fire in the order (due time, arming number). Those set ``offset`` seconds after a
+        time that does not go back (an offer's time-out, wrap-up, the overflow steps of tasks entered in order) fall
+        due in the order they are armed: they queue in a lane per (kind, offset), and only the first of each lane
+        is in the heap, which stays small. One that would fall due before the last of its lane goes to the heap."""
         self._timer_seq += 1
-        heapq.heappush(self._timers, (at, self._timer_seq, kind, ident, version))
+        if offset is not None:
+            lane = self._lanes.get((kind, offset))
+            if lane:
+                if at >= lane[-1][0]:
+                    lane.append((at, self._timer_seq, kind, ident, version, lane))
+                    return
+            else:  # it opens the lane, and stands for it in the heap
+                if lane is None:
+                    lane = self._lanes[(kind, offset)] = deque()
+                timer: Timer = (at, self._timer_seq, kind, ident, version, lane)
+                lane.append(timer)
+                heappush(self._timers, timer)
+                return
+        heappush(self._timers, (at, self._timer_seq, kind, ident, version, None))
+
+    def _disarm_offer(self, t: _Task) -> None:
+        """Drop the time-out of ``t``'s offer when it is the newest timer of its lane (an offer answered soon after
+        it was made, the usual case): it could only have fired to find the offer answered. Older ones stay and fire
+        as no-ops; the first of a lane always stays (it stands for the lane in the heap)."""
+        lane = self._lanes.get(("offer", self.queues[t.queue_id].spec.offer_timeout_s))
+        if lane is not None and len(lane) > 1:
+            newest = lane[-1]
+            if newest[3] == t.id and newest[4] == t.offer_version:  # (due at, number, kind, task id, version, lane)
+                lane.pop()
 
     def _fire(self, kind: str, ident: int, version: int, now: float) -> None:
         if kind == "wrapup":
@@ -619,7 +668,7 @@ class Engine:
         if t is None:
             return
         if kind == "offer":
-            if t.state is TaskState.RESERVED and t.offer_version == version:
+            if t.state is _RESERVED and t.offer_version == version:
                 q = self.queues[t.queue_id]
                 self._return(t, now, "offer timed out", q.spec.missed_offer_presence, "missed offer")
         elif kind == "due":
@@ -645,11 +694,11 @@ class Engine:
                       data={"action": q.spec.max_wait_action, "wait": now - t.enq})  # fmt: skip
 
     def _overflow(self, t: _Task, step_index: int, now: float) -> None:
-        if t.state not in (TaskState.WAITING, TaskState.RESERVED, TaskState.SCHEDULED):
+        if t.state not in (_WAITING, _RESERVED, _SCHEDULED):
             return
         origin = self.queues[t.spec.queue_id]
         step = origin.spec.overflow[step_index]
-        in_general = t.state is TaskState.WAITING and not t.personal
+        in_general = t.state is _WAITING and not t.personal
         if in_general:
             self._remove(t)
         before = (t.queue_id, t.req)
@@ -670,8 +719,9 @@ class Engine:
     # --- internals: indexes -----------------------------------------------------------------------------------
 
     def _enqueue(self, t: _Task, now: float) -> None:
-        t.state = TaskState.WAITING
-        preferred = self.agents.get(t.spec.preferred_agent) if t.spec.preferred_agent is not None else None
+        t.state = _WAITING
+        wanted = t.spec.preferred_agent
+        preferred = self.agents.get(wanted) if wanted is not None else None
         until = t.spec.preferred_until
         if preferred is not None and preferred.tenant_id == t.tenant_id and (until is None or until > now):
             t.personal = True
@@ -680,8 +730,7 @@ class Engine:
                 self._timer(until, "preferred", t.id, 0)
         else:
             self._insert(t)
-        personal_for = t.spec.preferred_agent if t.personal else None
-        data = {"priority": t.priority, "personal_for": personal_for}
+        data = {"priority": t.priority, "personal_for": wanted if t.personal else None}
         self.events.append(Event(now, "task_queued", t.id, None, t.queue_id, "", data))
         self._route_task(t, now)
 
@@ -689,36 +738,40 @@ class Engine:
         q = self.queues[t.queue_id]
         t.key = key = q.key(t)
         req = t.req
-        keys = q.classes.get(req)
-        if keys is None:
-            keys = q.classes[req] = []
-        if not keys:
-            insort(q.heads[t.channel], (key, req.mask, req))
-            keys.append(key)
-        elif key < keys[0]:
+        line = q.classes.get(req)
+        if line is None:
+            line = q.classes[req] = []
+        if not line:
             heads = q.heads[t.channel]
-            _discard(heads, (keys[0], req.mask, req))
-            insort(heads, (key, req.mask, req))
-            keys.insert(0, key)
-        elif key > keys[-1]:
-            keys.append(key)  # the usual case: the newest task of its priority
+            if not heads:
+                q.lined_up |= _BIT[t.channel]
+            insort(heads, (*key, req.mask, t))
+            line.append((*key, t))
+        elif key < line[0]:
+            heads = q.heads[t.channel]
+            del heads[bisect_left(heads, line[0][-1].key)]
+            insort(heads, (*key, req.mask, t))
+            line.insert(0, (*key, t))
+        elif key > line[-1]:
+            line.append((*key, t))  # the usual case: the newest task of its priority
         else:
-            insort(keys, key)
-        self._by_key[key] = t
+            insort(line, (*key, t))
 
     def _remove(self, t: _Task) -> None:
         q = self.queues[t.queue_id]
-        keys = q.classes[t.req]
-        key = t.key
-        if keys[0] == key:
+        req = t.req
+        line = q.classes[req]
+        if line[0][-1] is t:
             heads = q.heads[t.channel]
-            _discard(heads, (key, t.req.mask, t.req))
-            del keys[0]
-            if keys:
-                insort(heads, (keys[0], t.req.mask, t.req))
+            i = bisect_left(heads, t.key)
+            del heads[i], line[0]
+            if line:  # the class's next task heads it; it sorts after the one removed, never before
+                first = line[0][-1]
+                insort(heads, (*first.key, req.mask, first), i)
+            elif not heads:
+                q.lined_up &= ~_BIT[t.channel]
         else:
-            _discard(keys, key)
-        del self._by_key[key]
+            del line[bisect_left(line, t.key)]
 
     def _detach(self, t: _Task) -> None:
         """Take a waiting task out of whichever index holds it."""
@@ -730,7 +783,7 @@ class Engine:
             self._remove(t)
 
     def _forget(self, t: _Task) -> None:
-        t.state = TaskState.DONE
+        t.state = _DONE
         self.queues[t.queue_id].waiting.pop(t.id, None)
         del self.tasks[t.id]
 
@@ -740,28 +793,36 @@ class Engine:
         self._dirty[a.id] = a
 
     def _sync(self) -> None:
-        """Bring the idle lists in line with the agents that changed. Deferred, so an agent freed and at once given
-        a new offer (the common case under load) never touches the lists."""
-        while self._dirty:
-            _, a = self._dirty.popitem()
-            key = (a.idle_since, a.id)
-            channels = a.channels
-            listed = 0 if not channels else 1 if channels & EXCLUSIVE else 2
-            if listed == a.listed and key == a.idle_key:
-                continue
-            for qid in a.spec.queues:
-                q = self.queues[qid]
-                if a.listed:
-                    _discard(q.idle_calls if a.listed == 1 else q.idle_written, a.idle_key)
-                if listed:
-                    insort(q.idle_calls if listed == 1 else q.idle_written, key)
-            a.listed, a.idle_key = listed, key
+        """Bring the idle lists in line with the agents that changed. Deferred until a task looks for an agent, so
+        an agent freed and at once given a new offer (the common case under load) never touches the lists, nor does
+        one whose offer is accepted with the same room left as before it."""
+        dirty = self._dirty
+        while dirty:
+            _, a = dirty.popitem()
+            channels, listed = a.channels, a.listed
+            if not (channels or listed):
+                continue  # in no list, before or after (its entry is only read while it is listed)
+            old = a.idle_entry
+            entry = (a.idle_since, a.id, a.abilities)
+            if entry == old:
+                if channels == listed:
+                    continue
+                drop, add = _CHANNELS[listed & ~channels], _CHANNELS[channels & ~listed]
+            else:
+                drop, add = _CHANNELS[listed], _CHANNELS[channels]
+            for q in a.served:
+                idle = q.idle
+                for ch in drop:
+                    _discard(idle[ch], old)
+                for ch in add:
+                    insort(idle[ch], entry)
+            a.listed, a.idle_entry = channels, entry
 
     # --- internals: decisions ---------------------------------------------------------------------------------
 
     def _route_task(self, t: _Task, now: float) -> None:
         """A task became routable: offer it to the best agent free for it, if any."""
-        if t.state is not TaskState.WAITING:
+        if t.state is not _WAITING:
             return
         self.decisions += 1
         if t.personal:
@@ -770,109 +831,108 @@ class Engine:
                 self._offer(t, a, now, "preferred agent")
             return
         q = self.queues[t.queue_id]
-        self._sync()
-        if not q.anyone_idle(t.channel):
+        if self._dirty:
+            self._sync()
+        idle = q.idle[t.channel]
+        if not idle:
             return
-        best = self._pick_agent(q, t)
+        best = self._pick_agent(q, t, idle)
         if best is not None:
-            self._offer(t, best, now, q.spec.strategy.value)
+            self._offer(t, best, now, _STRATEGY_REASON[q.spec.strategy])
 
     def _eligible(self, a: _Agent, t: _Task) -> bool:
-        return t.channel in a.channels and a.qualifies(t.req) and a.id not in t.declined
+        return bool(a.channels & _BIT[t.channel]) and a.qualifies(t.req) and a.id not in t.declined
 
-    def _pick_agent(self, q: _Queue, t: _Task) -> _Agent | None:
+    def _pick_agent(self, q: _Queue, t: _Task, idle: list[Idle]) -> _Agent | None:
+        """The agent of ``idle`` (the queue's idle list for ``t``'s channel) that the queue's strategy picks. The
+        list is in (idle since, agent id) order, which breaks the ties of every strategy: of agents equal by its
+        measure, the longest idle (then the lowest id) is picked, the first one met."""
+        mask, declined = t.req.mask, t.declined
         strategy = q.spec.strategy
-        if strategy is Strategy.LONGEST_IDLE:
-            first = self._first_idle(q.idle_calls, t)
-            if t.channel not in EXCLUSIVE:
-                written = self._first_idle(q.idle_written, t)
-                if written is not None and (first is None or written.idle_key < first.idle_key):
-                    first = written
-            return first
-        candidates = [a for a in self._idle_fits(q, t) if a.id not in t.declined]
-        if not candidates:
+        if strategy is _LONGEST_IDLE:
+            for _, aid, able in idle:
+                if mask & able == mask and aid not in declined:
+                    return self.agents[aid]
             return None
-        if strategy is Strategy.MOST_SKILLED:
-            return max(
-                candidates, key=lambda a: (sum(a.spec.skills.get(s, 0) for s, _ in t.req.skills), -a.idle_since, -a.id)
-            )
-        if strategy is Strategy.LEAST_OCCUPIED:
-            return min(
-                candidates, key=lambda a: (a.load_total / max(1, sum(a.spec.capacity.values())), a.idle_since, a.id)
-            )
-        after = [a for a in candidates if a.id > q.rr_last]  # round robin: next agent id after the last one
-        chosen = min(after or candidates, key=lambda a: a.id)
-        q.rr_last = chosen.id
-        return chosen
-
-    def _first_idle(self, idle: list[tuple[float, int]], t: _Task) -> _Agent | None:
-        """The longest idle agent of ``idle`` who could take ``t`` now."""
-        agents, channel, mask, declined = self.agents, t.channel, t.req.mask, t.declined
-        for _, aid in idle:
-            a = agents[aid]
-            if channel in a.channels and mask & a.abilities == mask and aid not in declined:
-                return a
-        return None
-
-    def _idle_fits(self, q: _Queue, t: _Task) -> list[_Agent]:
-        agents, channel, mask = self.agents, t.channel, t.req.mask
-        fits = [a for _, aid in q.idle_calls if channel in (a := agents[aid]).channels and mask & a.abilities == mask]
-        if channel not in EXCLUSIVE:
-            fits += [
-                a for _, aid in q.idle_written if channel in (a := agents[aid]).channels and mask & a.abilities == mask
-            ]
-        return fits
+        ids = [aid for _, aid, able in idle if mask & able == mask and aid not in declined]
+        if not ids:
+            return None
+        if strategy is _MOST_SKILLED:  # the highest sum of the levels of the skills the task needs
+            names = [name for name, _ in t.req.skills]
+            best, most = None, 0
+            for aid in ids:
+                a = self.agents[aid]
+                skills, level = a.spec.skills, 0
+                for name in names:
+                    level += skills.get(name, 0)
+                if best is None or level > most:
+                    best, most = a, level
+            return best
+        if strategy is _LEAST_OCCUPIED:
+            return min((self.agents[aid] for aid in ids), key=lambda a: a.load_total / a.slots)
+        chosen = min([aid for aid in ids if aid > q.rr_last] or ids)  # round robin: the next id after the last one
+        q.rr_last = chosen
+        return self.agents[chosen]
 
     def _route_agent(self, a: _Agent, now: float) -> None:
-        """An agent became free (or freer): offer it the most urgent task it can take, if any."""
-        if not a.channels:
+        """An agent became free (or freer): offer it the most urgent task it can take, if any. Urgency is
+        ``_Queue.score``, compared here field by field without building the tuples."""
+        channels = a.channels
+        if not channels:
             return
         self.decisions += 1
         best: _Task | None = None
         best_score: tuple[float, float, int] | None = None
         for t in a.personal.values():
-            if t.state is TaskState.WAITING and self._eligible(a, t):
+            if t.state is _WAITING and self._eligible(a, t):
                 score = self.queues[t.queue_id].score(t, now)
                 if best_score is None or score > best_score:
                     best, best_score = t, score
-        queues, channels, by_key, abilities = self.queues, a.channels, self._by_key, a.abilities
-        for qid in a.spec.queues:
-            q = queues[qid]
-            for channel in channels:
+        best_aged = 0.0 if best_score is None else best_score[0]
+        able, aid = a.abilities, a.id
+        for q in a.served:
+            for channel in _CHANNELS[channels & q.lined_up]:
                 heads = q.heads[channel]
-                for key, mask, _ in heads:  # in order: the first class the agent qualifies for holds the best task
-                    if mask & abilities == mask:
-                        t = by_key[key]
-                        # an agent who said no to this task before looks further
-                        found = self._first_for(a, q, heads) if t.declined and a.id in t.declined else t
-                        if found is not None:
-                            score = q.score(found, now)
-                            if best_score is None or score > best_score:
-                                best, best_score = found, score
+                for head in heads:  # in order: the first class the agent qualifies for holds the best task
+                    mask = head[-2]
+                    if mask & able == mask:
+                        t = head[-1]
+                        if t.declined and aid in t.declined:  # the agent said no to it before: it looks further
+                            found = self._first_for(a, q, heads)
+                            if found is None:
+                                break
+                            t = found
+                        aging = q.spec.aging_s
+                        aged = t.priority + (now - t.enq) / aging if aging else t.priority
+                        if best is None or aged > best_aged:
+                            best, best_aged = t, aged
+                        elif aged == best_aged and (t.enq < best.enq or (t.enq == best.enq and t.seq < best.seq)):
+                            best = t  # as urgent: the older, then the earlier arrival
                         break
         if best is not None:
             self._offer(best, a, now, "most urgent task the agent can take")
 
-    def _first_for(self, a: _Agent, q: _Queue, heads: list[tuple[Key, int, Requirement]]) -> _Task | None:
+    def _first_for(self, a: _Agent, q: _Queue, heads: list[Head]) -> _Task | None:
         """The first task in ``heads``' order that ``a`` qualifies for and has not turned down before."""
-        by_key, abilities = self._by_key, a.abilities
+        able = a.abilities
         found: _Task | None = None
-        for key, mask, req in heads:
-            if found is not None and key >= found.key:
+        for head in heads:
+            mask = head[-2]
+            t: _Task = head[-1]
+            if found is not None and t.key >= found.key:
                 break
-            if mask & abilities != mask:
+            if mask & able != mask:
                 continue
-            t = by_key[key]
             if not t.declined or a.id not in t.declined:
                 return t
-            later = self._first_not_declined(q.classes[req], a.id)  # a later task of the class, maybe
+            later = self._first_not_declined(q.classes[t.req], a.id)  # a later task of the class, maybe
             if later is not None and (found is None or later.key < found.key):
                 found = later
         return found
 
-    def _first_not_declined(self, keys: list[Key], agent_id: int) -> _Task | None:
-        for key in keys:
-            t = self._by_key[key]
+    def _first_not_declined(self, line: list[Entry], agent_id: int) -> _Task | None:
+        for entry in line:
+            t: _Task = entry[-1]
             if agent_id not in t.declined:
                 return t
         return None
@@ -881,16 +941,16 @@ class Engine:
         if t.tenant_id != a.tenant_id:  # the indexes make this impossible; refuse loudly if they ever did not
             raise AssertionError(f"cross-tenant offer of task {t.id} to agent {a.id}")
         self._detach(t)
-        t.state = TaskState.RESERVED
-        t.agent = a.id
+        t.state = _RESERVED
+        t.agent = aid = a.id
         t.offer_version += 1
-        a.reserved = t.id
-        a.channels = _NONE  # a reserved agent is offered nothing more
-        self._dirty[a.id] = a
-        q = self.queues[t.queue_id]
-        expires = now + q.spec.offer_timeout_s
-        self._timer(expires, "offer", t.id, t.offer_version)
-        self.events.append(Event(now, "offer", t.id, a.id, q.spec.id, reason, {"expires_at": expires}))
+        a.reserved = tid = t.id
+        a.channels = 0  # a reserved agent is offered nothing more
+        self._dirty[aid] = a
+        timeout = self.queues[t.queue_id].spec.offer_timeout_s
+        expires = now + timeout
+        self._timer(expires, "offer", tid, t.offer_version, timeout)
+        self.events.append(Event(now, "offer", tid, aid, t.queue_id, reason, {"expires_at": expires}))
 
     def _return(self, t: _Task, now: float, why: str, presence: Presence, presence_reason: str) -> None:
         """An offer was declined or timed out: the task goes back to its place, the agent per the queue's rule."""
