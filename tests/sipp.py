@@ -2,9 +2,12 @@
 
 ``call_scenario`` writes an XML scenario: the INVITE (PCMU and telephone-event 101 on ``[auto_media_port]``),
 then the answer the test expects (200, or a refusal status), then steps: ``pause(ms)``, ``dtmf(digit)`` (plays
-the Debian sip-tester RFC 2833 capture of that key from the call's media port), ``cancel()``, ``bye()`` (we
-hang up) or ``wait_bye()`` (the server hangs up). SIPp runs with ``-rtp_echo``, so every RTP packet the server
-sends comes back to it: the server counting packets in is proof the caller heard something.
+the Debian sip-tester RFC 2833 capture of that key from the call's media port), ``info_digits(keys)`` (SIP INFO
+``application/dtmf-relay``, one request per key), ``cancel()``, ``bye()`` (we hang up) or ``wait_bye()`` (the
+server hangs up). The captures carry fixed RTP timestamps, so the same key played twice is, rightly, one press to
+the server (a repeated event): tests that press a key twice send the later presses as INFO. SIPp runs with
+``-rtp_echo``, so every RTP packet the server sends comes back to it: the server counting packets in is proof the
+caller heard something.
 """
 
 from __future__ import annotations
@@ -110,22 +113,33 @@ CANCEL = """
   <recv response="200"/>
 """
 
-BYE = """
+
+def _in_dialog(method: str, headers: str = "", body: str = "") -> str:
+    """A request of ours within the call's dialog (CSeq numbers are filled in order by ``call_scenario``)."""
+    length = "[len]" if body else "0"
+    body = f"\n      {body}" if body else ""  # after the blank line that ends the headers
+    return f"""
   <send retrans="500">
     <![CDATA[
-      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      {method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: "Test Caller" <sip:{{caller}}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
       Call-ID: [call_id]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
+      CSeq: {{cseq}} {method}
+      Max-Forwards: 70{headers}
+      Content-Length: {length}
+{body}
     ]]>
   </send>
   <recv response="200"/>
 """
+
+
+BYE = _in_dialog("BYE")
+INFO = _in_dialog("INFO", "\n      Content-Type: application/dtmf-relay", "Signal={key}\n      Duration=160") + (
+    '  <pause milliseconds="200"/>\n'
+)
 
 WAIT_BYE = """
   <recv request="BYE" timeout="{timeout_ms}"/>
@@ -158,6 +172,11 @@ def dtmf(digit: str) -> Step:
     return Step(f'  <nop><action><exec play_pcap_audio="pcap/dtmf_2833_{name}.pcap"/></action></nop>\n')
 
 
+def info_digits(keys: str) -> Step:
+    assert keys and all(key in PCAP_NAMES for key in keys), keys
+    return Step("".join(INFO.replace("{key}", key) for key in keys))
+
+
 def bye() -> Step:
     return Step(BYE)
 
@@ -176,6 +195,8 @@ def call_scenario(*steps: Step, answer: int = 200, cancel: bool = False, caller:
         body += REFUSED.replace("{status}", str(answer))
     body += "".join(step.xml for step in steps)
     body = body.replace("{caller}", caller)
+    parts = body.split("{cseq}")  # in-dialog requests after the INVITE's CSeq 1, in order
+    body = parts[0] + "".join(f"{n}{part}" for n, part in enumerate(parts[1:], start=2))
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<scenario name="call">\n{body}</scenario>\n'
 
 

@@ -71,7 +71,7 @@ class Infolinia:
         self.bus = EventBus(event_types.validate if settings.validate_events else None)
         self.login_limiter = SlidingWindowLimiter(settings.login_attempts, settings.login_window_s)
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
-        self.routing = RoutingService(self.db, self.bus)
+        self.routing = RoutingService(self.db, self.bus, always_open=settings.always_open)
         self.prompts = PromptLibrary(self.db, settings.data_dir)
         self._timers: asyncio.Task[None] | None = None
         self.registrar = Registrar(AgentDirectory(self.db))

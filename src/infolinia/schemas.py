@@ -587,6 +587,7 @@ class TaskOut(Output):
     preferred_agent_id: int | None
     preferred_until: datetime | None
     interaction_id: int | None
+    callback_number: str | None = None
     state: str
     agent_id: int | None
     outcome: str | None

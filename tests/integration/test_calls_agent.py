@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import wave
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -80,11 +81,14 @@ async def last_call(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[
     return max(page.json()["items"], key=lambda item: int(item["id"]))
 
 
-async def connect(caller: Baresip, agent: Baresip, sip_port: int) -> None:
-    """The caller dials the demo number and presses 2 (technical); the agent's phone rings and is answered."""
-    await caller.dial(f"sip:800100200@127.0.0.1:{sip_port}")
+async def connect(
+    caller: Baresip, agent: Baresip, sip_port: int, greeting_after_s: float = 0.0, number: str = "800100200"
+) -> None:
+    """The caller dials the demo number and presses 2 (technical); the agent's phone rings and is answered.
+    ``greeting_after_s``: how long what comes before the greeting lasts (the recording notice)."""
+    await caller.dial(f"sip:{number}@127.0.0.1:{sip_port}")
     await caller.wait_event("CALL_ESTABLISHED")
-    await asyncio.sleep(1.0)  # the greeting has begun: a digit now cuts it (barge-in)
+    await asyncio.sleep(greeting_after_s + 1.0)  # the greeting has begun: a digit now cuts it (barge-in)
     await caller.send_digits("2")
     incoming = await agent.wait_event("CALL_INCOMING", within_s=30)
     assert "48601200300" in (incoming.param or ""), agent.describe()
@@ -119,3 +123,74 @@ async def test_the_agent_is_rung_answers_and_both_hear_each_other(
         await client.put(
             "/api/v1/me/presence", json={"presence": "offline"}, headers=agent_headers
         )  # the next test starts from the same state
+
+
+def channel_frequency(samples: np.ndarray[Any, Any], rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
+    spectrum[0] = 0.0
+    return float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
+
+
+async def test_a_recorded_call_has_the_caller_left_and_the_agent_right(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    """The tenant records calls: the caller is told first, then the talk is recorded as stereo WAV."""
+    live, sip_port = server
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
+        agent_headers = await login(client, "agent2@demo.test")
+        admin_headers = await login(client, "admin@demo.test")
+        [tenant] = (await client.get("/api/v1/tenants", headers=admin_headers)).json()
+        r = await client.patch(f"/api/v1/tenants/{tenant['id']}", json={"record_calls": True}, headers=admin_headers)
+        assert r.status_code == 200, r.text
+        try:
+            r = await client.put("/api/v1/me/presence", json={"presence": "ready"}, headers=agent_headers)
+            assert r.status_code == 200, r.text
+            async with phones(tmp_path, sip_port) as (caller, agent):
+                await connect(caller, agent, sip_port, greeting_after_s=6.0)  # the notice lasts about 5 s
+                await heard(agent, 3.0)
+                await heard(caller, 3.0)
+                await caller.hangup()
+                await agent.wait_event("CALL_CLOSED", within_s=15)
+            deadline = time.monotonic() + 10
+            while not (call := await last_call(client, admin_headers)).get("recording"):
+                assert time.monotonic() < deadline, call
+                await asyncio.sleep(0.1)
+        finally:
+            await client.patch(f"/api/v1/tenants/{tenant['id']}", json={"record_calls": False}, headers=admin_headers)
+            await client.put("/api/v1/me/presence", json={"presence": "offline"}, headers=agent_headers)
+    assert call["recording"].endswith("-call.wav") and call["end_reason"] == "caller_hangup", call
+    with wave.open(str(live.log.parent / "data" / call["recording"]), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (2, 2, 8000)
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64).reshape(-1, 2)
+    assert frames.shape[0] >= 2 * 8000, "at least two seconds of talk"
+    middle = frames[frames.shape[0] // 2 - 4000 : frames.shape[0] // 2 + 4000]  # one second from the middle
+    assert abs(channel_frequency(middle[:, 0], 8000) - 440) < 15  # the caller, left
+    assert abs(channel_frequency(middle[:, 1], 8000) - 1000) < 15  # the agent, right
+
+
+async def test_a_flow_transfers_the_caller_to_an_extension(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    """A menu's 2 transfers straight to extension 1002 (no queue, no routing): it rings, answers, both hear."""
+    live, sip_port = server
+    flow = {"start": "menu", "nodes": [
+        {"id": "menu", "type": "menu", "prompt": "menu_main", "digits": {"2": "desk"}, "on_failure": "desk"},
+        {"id": "desk", "type": "transfer", "extension": "1002", "ring_s": 20},
+    ]}  # fmt: skip
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
+        admin_headers = await login(client, "admin@demo.test")
+        r = await client.post("/api/v1/ivr-flows", json={"name": "to 1002", "definition": flow}, headers=admin_headers)
+        assert r.status_code == 201, r.text
+        number = {"number": "+48800100206", "flow_id": r.json()["id"]}
+        r = await client.post("/api/v1/numbers", json=number, headers=admin_headers)
+        assert r.status_code == 201, r.text
+        async with phones(tmp_path, sip_port) as (caller, agent):
+            await connect(caller, agent, sip_port, number="800100206")  # the agent is not even ready: a direct call
+            heard_by_agent = await heard(agent, 2.0)
+            heard_by_caller = await heard(caller, 2.0)
+            await asyncio.sleep(1.0)
+            await agent.hangup()
+            await caller.wait_event("CALL_CLOSED", within_s=15)
+            assert abs(tail_frequency(heard_by_agent) - 440) < 15, agent.describe()
+            assert abs(tail_frequency(heard_by_caller) - 1000) < 15, caller.describe()
+        call = await last_call(client, admin_headers)
+    assert call["ivr_path"] == ["menu", "desk"] and call["end_reason"] == "agent_hangup", call
+    assert call["agent_id"] is not None and call["answered_at"] is not None and call["queue_id"] is None, call

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.live import LiveServer, free_port, running_server
-from tests.sipp import bye, call_scenario, dtmf, needs_sipp, pause, run_call, sip_log, wait_bye
+from tests.sipp import bye, call_scenario, dtmf, info_digits, needs_sipp, pause, run_call, sip_log, wait_bye
 
 pytestmark = needs_sipp
 
@@ -65,6 +65,15 @@ def queue_id(live: LiveServer, name: str) -> int:
         queues = client.get("/api/v1/queues").json()
     items = queues["items"] if isinstance(queues, dict) else queues
     return int(next(q["id"] for q in items if q["name"] == name))
+
+
+def dial(live: LiveServer, number: str, flow: dict[str, Any]) -> None:
+    """A flow of the demo tenant's and a number that enters it."""
+    with admin(live) as client:
+        r = client.post("/api/v1/ivr-flows", json={"name": f"flow {number}", "definition": flow})
+        assert r.status_code == 201, r.text
+        r = client.post("/api/v1/numbers", json={"number": number, "flow_id": r.json()["id"]})
+        assert r.status_code == 201, r.text
 
 
 def ok(result: Any, workdir: Path) -> None:
@@ -123,21 +132,110 @@ def test_an_unknown_number_gets_404(server: tuple[LiveServer, int], tmp_path: Pa
     ok(run_call(sip_port, tmp_path, call_scenario(answer=404), number="800999999"), tmp_path)
 
 
+def callbacks_of(live: LiveServer, call: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The call's routing tasks by channel."""
+    with admin(live) as client:
+        tasks = client.get("/api/v1/tasks", params={"limit": 200}).json()["items"]
+    mine = {t["channel"]: t for t in tasks if t["interaction_id"] == call["id"]}
+    assert len(mine) == len([t for t in tasks if t["interaction_id"] == call["id"]]), tasks
+    return mine
+
+
 def test_pressing_1_in_the_queue_leaves_a_callback_that_keeps_the_caller_s_place(
     server: tuple[LiveServer, int], tmp_path: Path
 ) -> None:
     live, sip_port = server
-    steps = (pause(1500), dtmf("2"), pause(4000), dtmf("1"), wait_bye(30_000))
+    # 1 in the queue: the caller's number is read back; 1 again confirms it (sent as INFO: the same key twice)
+    steps = (pause(1500), dtmf("2"), pause(4000), dtmf("1"), pause(2000), info_digits("1"), wait_bye(30_000))
     ok(run_call(sip_port, tmp_path, call_scenario(*steps)), tmp_path)
     call = last_call(live)
     assert call["end_reason"] == "callback_kept_place", call
-    with admin(live) as client:
-        tasks = client.get("/api/v1/tasks", params={"limit": 200}).json()["items"]
-    mine = {t["channel"]: t for t in tasks if t["interaction_id"] == call["id"]}
-    assert set(mine) == {"voice", "callback"}, tasks
+    mine = callbacks_of(live, call)
+    assert set(mine) == {"voice", "callback"}, mine
     assert mine["voice"]["state"] == "done"
     assert mine["callback"]["state"] == "waiting" and mine["callback"]["queue_id"] == call["queue_id"]
     assert mine["callback"]["enqueued_at"] == mine["voice"]["enqueued_at"]  # the place it held in the order
+    assert mine["callback"]["callback_number"] == "+48601200300"  # the caller ID, confirmed
+
+
+def test_a_caller_gives_another_number_for_the_keep_place_callback(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    # 1, then 2 for another number: first one that is no phone number (told so), then a landline, confirmed with 1
+    steps = (
+        pause(1500), dtmf("2"), pause(4000), dtmf("1"), pause(1500), info_digits("2"), pause(1000),
+        info_digits("123#"), pause(1500), info_digits("225551234#"), pause(1500), info_digits("1"), wait_bye(30_000),
+    )  # fmt: skip
+    ok(run_call(sip_port, tmp_path, call_scenario(*steps), timeout_s=90), tmp_path)
+    call = last_call(live)
+    assert call["end_reason"] == "callback_kept_place", call
+    mine = callbacks_of(live, call)
+    assert mine["callback"]["callback_number"] == "+48225551234", mine
+    assert mine["callback"]["enqueued_at"] == mine["voice"]["enqueued_at"]
+
+
+def test_an_unconfirmed_number_leaves_the_caller_waiting_in_the_queue(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    # an anonymous caller presses 1 and types nothing: after the prompts and their repeats the call is still queued
+    # (in Polish: the request 5.5 s, then 6 s of silence, twice "no input" and the request again, 7.5 s each)
+    steps = (pause(1500), dtmf("2"), pause(4000), dtmf("1"), pause(44_000), bye())
+    ok(run_call(sip_port, tmp_path, call_scenario(*steps, caller="anonymous"), timeout_s=90), tmp_path)
+    call = last_call(live)
+    assert call["end_reason"] == "caller_hangup" and call["ivr_path"][-1] == "technical", call
+    mine = callbacks_of(live, call)
+    # it waited on until the caller hung up: abandoned then, not turned into a callback
+    assert set(mine) == {"voice"} and (mine["voice"]["state"], mine["voice"]["outcome"]) == ("done", "abandoned")
+    assert "callback number for keep_place: not confirmed" in live.output()
+
+
+def test_the_menu_s_callback_request_confirms_the_number_first(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    live, sip_port = server
+    steps = (pause(1500), dtmf("0"), pause(1500), dtmf("1"), pause(2500), info_digits("1"), wait_bye(30_000))
+    ok(run_call(sip_port, tmp_path, call_scenario(*steps, caller="+48601200301")), tmp_path)
+    call = last_call(live)
+    assert call["end_reason"] == "callback_accepted" and call["ivr_path"][-1] == "callback", call
+    mine = callbacks_of(live, call)
+    assert set(mine) == {"callback"} and mine["callback"]["callback_number"] == "+48601200301", mine
+
+
+def test_a_queue_node_s_messages_play_between_the_music(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    live, sip_port = server
+    flow = {
+        "start": "wait",
+        "nodes": [{"id": "wait", "type": "queue", "queue": "Sales", "announce_every_s": 10,
+                   "messages": ["payment_deadlines", "greeting"]}],
+    }  # fmt: skip
+    dial(live, "+48800100209", flow)
+    with admin(live) as client:
+        broken = {**flow, "nodes": [{**flow["nodes"][0], "messages": ["no_such_prompt"]}]}
+        r = client.post("/api/v1/ivr-flows", json={"name": "broken", "definition": broken})
+        assert r.status_code == 422 and "messages.0" in r.text, r.text
+    mark = len(live.output())
+    # announcements at 2 and 12 s, the messages halfway after each: 7 and 17 s
+    ok(run_call(sip_port, tmp_path, call_scenario(pause(19_000), bye()), number="800100209"), tmp_path)
+    said = [line.rsplit(" ", 1)[-1] for line in live.output()[mark:].splitlines() if "queue message" in line]
+    assert said == ["payment_deadlines", "greeting"], said
+
+
+def test_a_transfer_to_an_extension_with_no_phone_says_so_or_goes_on_failure(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    dial(live, "+48800100208", {"start": "t", "nodes": [{"id": "t", "type": "transfer", "extension": "1099"}]})
+    ok(run_call(sip_port, tmp_path, call_scenario(wait_bye(30_000)), number="800100208"), tmp_path)
+    call = last_call(live)
+    assert (call["end_reason"], call["ivr_path"], call["agent_id"]) == ("transfer_failed", ["t"], None), call
+    # the same with on_failure: the flow goes on to the Sales queue
+    dial(live, "+48800100207", {"start": "t", "nodes": [
+        {"id": "t", "type": "transfer", "extension": "1099", "on_failure": "sales"},
+        {"id": "sales", "type": "queue", "queue": "Sales"},
+    ]})  # fmt: skip
+    ok(run_call(sip_port, tmp_path, call_scenario(pause(3000), bye()), number="800100207"), tmp_path)
+    call = last_call(live)
+    assert call["ivr_path"] == ["t", "sales"] and call["queue_id"] == queue_id(live, "Sales"), call
 
 
 def test_the_queue_s_maximum_wait_takes_a_voicemail_for_the_queue(

@@ -235,12 +235,16 @@ async def test_a_copy_made_of_the_snapshot_and_the_events_equals_a_fresh_snapsho
             await _work_off(api, who, agent)
         await api.call(AGENT1, "PUT", "/me/presence", {"presence": "ready"})
         await _work_off(api, AGENT1, a1)  # whatever still waits in its queues
-        call = await task(SUP, queue_id=billing, channel="voice")
+        record = await api.call(SUP, "POST", "/interactions", {"channel": "voice", "direction": "in"}, 201)
+        call = await task(SUP, queue_id=billing, channel="voice", interaction_id=record["id"])
         assert await _offered_to(api, a1) == call
         await api.call(AGENT1, "POST", f"/tasks/{call}/accept")
         await api.call(AGENT1, "POST", f"/tasks/{call}/complete")
         await _poll(lambda: _agent_is(copy, a1, "wrapup"), "wrap-up after the call")
         await _poll(lambda: _agent_is(copy, a1, "available"), "the end of wrap-up")
+        # the end of wrap-up is the end of the contact's handle time: written on its interaction
+        ended = (await api.call(SUP, "GET", f"/interactions/{record['id']}"))["wrapup_ended_at"]
+        assert ended is not None and datetime.fromisoformat(ended) > datetime.fromisoformat(record["created_at"])
         await api.call(AGENT3, "PUT", "/me/presence", {"presence": "offline"})
 
         # events that are not routing's pass through the same stream

@@ -104,6 +104,7 @@ async def test_each_save_is_a_new_version(demo: TenantApi) -> None:
     assert flow["version"] == 1
     assert flow["definition"]["nodes"][0] == {
         "id": "q", "type": "queue", "queue": "Billing", "skills": [], "language": None, "priority": 0,
+        "announce_every_s": 30.0, "messages": [],
     }  # fmt: skip
     by_id = {"start": "q", "nodes": [{"id": "q", "type": "queue", "queue": str(queues["Technical"])}]}
     path = f"/ivr-flows/{flow['id']}"

@@ -242,6 +242,26 @@ def test_transfer_to_a_queue() -> None:
     assert Call(f).start(0.0, None, hours("open")) == [Transfer("queue", "Sales")]
 
 
+def test_a_failed_transfer_to_an_extension_goes_on_to_on_failure() -> None:
+    f = Flow.model_validate({"start": "t", "nodes": [
+        {"id": "t", "type": "transfer", "extension": "1002", "ring_s": 15, "on_failure": "vm"},
+        {"id": "vm", "type": "voicemail", "queue": "Billing", "max_s": 60},
+    ]})  # fmt: skip
+    call = Call(f)
+    assert call.start(0.0, None, hours("open")) == [Transfer("extension", "1002", 15.0)]
+    assert call.done
+    assert call.transfer_failed(15.0) == [RecordVoicemail(None, "Billing", 60)]
+    assert call.path == ["t", "vm"] and call.done
+    assert call.transfer_failed(16.0) == []  # the voicemail is no transfer
+
+
+def test_a_failed_transfer_without_on_failure_leaves_the_ending_to_the_call() -> None:
+    f = Flow.model_validate({"start": "t", "nodes": [{"id": "t", "type": "transfer", "extension": "1002"}]})
+    call = Call(f)
+    assert call.start(0.0, None, hours("open")) == [Transfer("extension", "1002", 30.0)]
+    assert call.transfer_failed(30.0) == [] and call.path == ["t"]
+
+
 # -- random callers --------------------------------------------------------------------------------------------
 
 Input = tuple[str, Any]

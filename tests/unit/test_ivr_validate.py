@@ -197,6 +197,18 @@ def test_a_transfer_to_an_extension() -> None:
     assert errors(flow("t", {"id": "t", "type": "transfer", "extension": "101"})) == []
 
 
+def test_a_transfer_s_on_failure_is_checked_like_any_branch() -> None:
+    good = flow("t", {"id": "t", "type": "transfer", "extension": "101", "on_failure": "q"},
+                {"id": "q", "type": "queue", "queue": "Sales"})  # fmt: skip
+    assert errors(good) == []
+    dangling = flow("t", {"id": "t", "type": "transfer", "extension": "101", "on_failure": "nowhere"})
+    assert [(path, node) for path, node, _ in errors(dangling)] == [("nodes[0].on_failure", "t")]
+    with pytest.raises(ValidationError, match="on_failure is for transfers to an extension"):
+        flow("t", {"id": "t", "type": "transfer", "queue": "Sales", "on_failure": "t"})
+    with pytest.raises(ValidationError):
+        flow("t", {"id": "t", "type": "transfer", "extension": "101", "ring_s": 1})
+
+
 @pytest.mark.parametrize(
     "bad",
     [

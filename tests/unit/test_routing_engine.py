@@ -320,6 +320,20 @@ def test_statistics() -> None:
     assert s["agents"]["busy"] == 1
 
 
+def test_a_contact_that_asks_for_a_callback_is_not_abandoned() -> None:
+    e = engine(QueueSpec(1, 1, sl_seconds=20, short_abandon_s=5))
+    task(e, 1, 0)
+    task(e, 2, 0)
+    e.drain()
+    e.cancel_task(1, 60, reason="callback")  # waited a minute, then pressed 1 for a callback
+    [event] = [ev for ev in e.drain() if ev.task == 1]
+    assert (event.kind, event.data["action"], event.data["wait"]) == ("task_exited", "callback", 60)
+    s = e.queue_stats(1, 61)
+    assert (s["abandoned"], s["to_callback"], s["waiting"], s["service_level_30m"]) == (0, 1, 1, None)
+    e.cancel_task(2, 62)
+    assert e.queue_stats(1, 63)["abandoned"] == 1
+
+
 def test_time_never_goes_back_and_unknown_ids_are_errors() -> None:
     e = engine()
     e.tick(10)

@@ -215,11 +215,13 @@ class _QueueStats:
         "exited",
         "offered",
         "recent",
+        "to_callback",
         "wait_sum",
     )
 
     def __init__(self) -> None:
         self.offered = self.answered = self.answered_in_sl = self.abandoned = self.abandoned_short = self.exited = 0
+        self.to_callback = 0  # waiting contacts that asked to be called back instead (keeping their place)
         self.wait_sum = 0.0
         self.recent: deque[tuple[float, str, float]] = deque()  # (at, "answered"|"abandoned", wait)
 
@@ -375,7 +377,9 @@ class Engine:
         self._enqueue(t, now)
 
     def cancel_task(self, task_id: int, now: float | None = None, reason: str = "abandoned") -> None:
-        """The contact went away (caller hung up, chat closed) or was withdrawn."""
+        """The contact went away (caller hung up, chat closed) or was withdrawn. Reason ``callback``: the caller
+        asked to be called back instead of waiting (a callback task takes its place): not an abandoned contact,
+        counted as ``to_callback`` and logged as ``task_exited`` with action ``callback``."""
         now = self._advance(now)
         t = self._task(task_id)
         if t.state is TaskState.ASSIGNED:
@@ -390,6 +394,14 @@ class Engine:
             self._detach(t)
         wait = now - t.enq
         stats = q.stats
+        if reason == "callback":
+            stats.to_callback += 1
+            self._forget(t)
+            self._log(now, "task_exited", task=t.id, agent=t.agent, queue=q.spec.id, reason="callback requested",
+                      data={"wait": wait, "action": "callback"})  # fmt: skip
+            if t.agent is not None and t.agent in self.agents:
+                self._route_agent(self.agents[t.agent], now)
+            return
         stats.abandoned += 1
         if wait < q.spec.short_abandon_s:
             stats.abandoned_short += 1
@@ -591,6 +603,7 @@ class Engine:
             "offered": s.offered,
             "answered": s.answered,
             "abandoned": s.abandoned,
+            "to_callback": s.to_callback,
             "service_level": s.answered_in_sl / counted if counted else None,
             "asa_s": s.wait_sum / s.answered if s.answered else None,
             "service_level_30m": (

@@ -29,7 +29,7 @@ from infolinia.routing.engine import Engine
 from infolinia.routing.model import AgentSpec, Event, Presence, QueueSpec
 from infolinia.routing.specs import read_agents, read_queues, seconds, task_spec
 from infolinia.store.db import Database
-from infolinia.store.models import AgentProfile, Queue, RoutingTask, User
+from infolinia.store.models import AgentProfile, Interaction, Queue, RoutingTask, User
 
 #: row states rebuilt into the engine on load
 RESTORED_STATES = ("scheduled", "waiting", "reserved", "assigned")
@@ -39,8 +39,10 @@ log = logging.getLogger(__name__)
 
 
 class RoutingService:
-    def __init__(self, db: Database, bus: EventBus | None = None) -> None:
+    def __init__(self, db: Database, bus: EventBus | None = None, *, always_open: bool = False) -> None:
         self.db = db
+        #: queues ignore business hours (``--demo-always-open``: demos and tests at any hour)
+        self.always_open = always_open
         self.bus = bus
         self.engine = Engine()
         self.lock = asyncio.Lock()
@@ -53,6 +55,7 @@ class RoutingService:
         #: in-process consumers of the engine's decisions (the call control rings an agent on ``offer``), told
         #: after the rows are written; a listener must not block (it starts its own work)
         self.listeners: list[Callable[[list[Event]], None]] = []
+        self._wrapping: dict[int, int] = {}  # agent in wrap-up -> the interaction it follows (for wrapup_ended_at)
 
     def _now(self, at: datetime | None) -> float:
         """Engine time never goes back, even if the wall clock does."""
@@ -64,7 +67,7 @@ class RoutingService:
         """Rebuild the engine from the database; returns how many open tasks were restored."""
         async with self.lock, self.db.session() as s:
             t = self._now(now)
-            self._add_queues(await read_queues(s), t)
+            self._add_queues(await read_queues(s, always_open=self.always_open), t)
             await self._sync_agents(s, t)
             rows = list(
                 await s.scalars(
@@ -135,7 +138,7 @@ class RoutingService:
 
     async def _add_missing_queues(self, s: AsyncSession, tenants: Collection[int], t: float) -> list[QueueSpec]:
         """Every queue of ``tenants`` into the engine (those it lacks are added); returns all their specs."""
-        specs = await read_queues(s, tenant_ids=tenants)
+        specs = await read_queues(s, tenant_ids=tenants, always_open=self.always_open)
         self._add_queues([spec for spec in specs if spec.id not in self.queue_tenants], t)
         return specs
 
@@ -189,9 +192,9 @@ class RoutingService:
             self.engine.set_presence(agent_id, presence, self._now(now), reason)
             await self._mirror(self.engine.drain())
 
-    async def _call(self, method: str, *args: int, now: datetime | None = None) -> None:
+    async def _call(self, method: str, *args: int, now: datetime | None = None, **options: str) -> None:
         async with self.lock:
-            getattr(self.engine, method)(*args, self._now(now))
+            getattr(self.engine, method)(*args, self._now(now), **options)
             await self._mirror(self.engine.drain())
 
     async def accept(self, task_id: int, now: datetime | None = None) -> None:
@@ -203,8 +206,9 @@ class RoutingService:
     async def complete(self, task_id: int, now: datetime | None = None) -> None:
         await self._call("complete", task_id, now=now)
 
-    async def cancel(self, task_id: int, now: datetime | None = None) -> None:
-        await self._call("cancel_task", task_id, now=now)
+    async def cancel(self, task_id: int, now: datetime | None = None, reason: str = "abandoned") -> None:
+        """The contact went away; ``reason="callback"``: it became a callback (not counted as abandoned)."""
+        await self._call("cancel_task", task_id, now=now, reason=reason)
 
     async def tick(self, now: datetime | None = None) -> None:
         await self._call("tick", now=now)
@@ -239,6 +243,8 @@ class RoutingService:
         """Write what the engine decided into the rows (one transaction), then publish it."""
         changes: dict[int, dict[str, object]] = {}
         presence: dict[int, tuple[str, str]] = {}
+        completed: dict[int, int] = {}  # agent -> the task it just completed
+        wrapped: dict[int, float] = {}  # agent -> when its wrap-up ended
         for ev in events:
             if ev.task is not None:
                 change = changes.setdefault(ev.task, {})
@@ -261,7 +267,11 @@ class RoutingService:
                     if ev.kind == "task_exited":
                         outcome = f"exited:{ev.data.get('action', ev.reason)}"
                     change.update(state="done", outcome=outcome)
+                    if ev.kind == "task_completed" and ev.agent is not None:
+                        completed[ev.agent] = ev.task
             elif ev.kind == "agent_state" and ev.agent is not None:
+                if ev.data.get("from") == Presence.WRAPUP.value:
+                    wrapped[ev.agent] = ev.at
                 agent = self.engine.agents.get(ev.agent)
                 presence[ev.agent] = (
                     (agent.presence.value, agent.reason) if agent else (Presence.OFFLINE.value, ev.reason)
@@ -273,6 +283,7 @@ class RoutingService:
                     if row is not None:
                         for key, value in change.items():
                             setattr(row, key, value)
+                await self._note_wrapup(s, completed, wrapped)
                 for agent_id, (state, reason) in presence.items():
                     profile = await s.get(AgentProfile, agent_id)
                     if profile is not None and state != Presence.WRAPUP.value:
@@ -285,6 +296,22 @@ class RoutingService:
                 listener(events)
             except Exception:  # one consumer's bug must not undo routing
                 log.exception("routing listener failed")
+
+    async def _note_wrapup(self, s: AsyncSession, completed: dict[int, int], wrapped: dict[int, float]) -> None:
+        """An agent's wrap-up after a contact ends: the contact's interaction gets ``wrapup_ended_at`` (the end of
+        its handle time). An agent that went into wrap-up is remembered with the interaction it follows; one that
+        completed with no wrap-up (the queue has none) leaves the interaction without it."""
+        for agent_id, at in wrapped.items():
+            interaction_id = self._wrapping.pop(agent_id, None)
+            if interaction_id is not None:
+                interaction = await s.get(Interaction, interaction_id)
+                if interaction is not None and interaction.wrapup_ended_at is None:
+                    interaction.wrapup_ended_at = datetime.fromtimestamp(at, UTC)
+        for agent_id, task_id in completed.items():
+            agent = self.engine.agents.get(agent_id)
+            task = await s.get(RoutingTask, task_id)
+            if agent is not None and agent.presence is Presence.WRAPUP and task is not None and task.interaction_id:
+                self._wrapping[agent_id] = task.interaction_id
 
     def position(self, task_id: int) -> int | None:
         """The waiting task's place in its queue (0 = next), None when it is not waiting."""

@@ -51,13 +51,15 @@ def overflow_steps(raw: Iterable[dict[str, Any]]) -> tuple[OverflowStep, ...]:
     )  # fmt: skip
 
 
-def queue_spec(q: Queue, tenant: Tenant) -> QueueSpec:
+def queue_spec(q: Queue, tenant: Tenant, always_open: bool = False) -> QueueSpec:
+    """``always_open``: the queue ignores the tenant's hours (``--demo-always-open``)."""
+    hours = opening_hours(tenant) if q.business_hours and not always_open else None
     return QueueSpec(
         q.id, q.tenant_id, q.name, sl_target=q.sl_target, sl_seconds=q.sl_seconds, strategy=Strategy(q.strategy),
         aging_s=q.aging_s, overflow=overflow_steps(q.overflow), max_wait_s=q.max_wait_s,
         max_wait_action=q.max_wait_action, closed_action=q.closed_action, offer_timeout_s=q.offer_timeout_s,
         missed_offer_presence=Presence(q.missed_offer_presence), wrapup_s=q.wrapup_s,
-        short_abandon_s=q.short_abandon_s, is_open=opening_hours(tenant) if q.business_hours else None,
+        short_abandon_s=q.short_abandon_s, is_open=hours,
     )  # fmt: skip
 
 
@@ -85,7 +87,11 @@ def _in(column: Any, ids: Collection[int] | None) -> ColumnElement[bool]:
 
 
 async def read_queues(
-    s: AsyncSession, *, tenant_ids: Collection[int] | None = None, queue_ids: Collection[int] | None = None
+    s: AsyncSession,
+    *,
+    tenant_ids: Collection[int] | None = None,
+    queue_ids: Collection[int] | None = None,
+    always_open: bool = False,
 ) -> list[QueueSpec]:
     """The specs of the queues asked for (all when both filters are None), by id."""
     rows = await s.execute(
@@ -94,7 +100,7 @@ async def read_queues(
         .where(_in(Queue.tenant_id, tenant_ids), _in(Queue.id, queue_ids))
         .order_by(Queue.id)
     )
-    return [queue_spec(q, tenant) for q, tenant in rows]
+    return [queue_spec(q, tenant, always_open) for q, tenant in rows]
 
 
 async def read_agents(

@@ -57,6 +57,7 @@ class QueueView(View):
     answered_in_sl: int
     abandoned: int
     exited: int
+    to_callback: int = 0
 
 
 class After(View):
@@ -117,7 +118,7 @@ def queue_view(engine: Engine, queue_id: int) -> QueueView | None:
     s = q.stats
     return QueueView(
         id=queue_id, name=q.spec.name, offered=s.offered, answered=s.answered, answered_in_sl=s.answered_in_sl,
-        abandoned=s.abandoned, exited=s.exited,
+        abandoned=s.abandoned, exited=s.exited, to_callback=s.to_callback,
     )  # fmt: skip
 
 

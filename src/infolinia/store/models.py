@@ -343,6 +343,7 @@ class RoutingTask(Base):
     preferred_agent_id: Mapped[int | None]
     preferred_until: Mapped[datetime | None]
     interaction_id: Mapped[int | None]
+    callback_number: Mapped[str | None] = mapped_column(String(32))  # E.164, for callbacks: the number to call
     state: Mapped[str] = mapped_column(String(20), default="waiting")
     agent_id: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(40))

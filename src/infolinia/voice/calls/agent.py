@@ -87,6 +87,10 @@ class AgentLeg:
             except TransactionError:
                 log.debug("CANCEL not sent: transaction layer full")
 
+    def release(self) -> None:
+        """The owner is done with this leg: its callbacks no longer refer to the owner (which frees it at once)."""
+        self.on_answer, self.on_fail, self.on_hangup = _nothing, _ignore_status, _nothing
+
     def hangup(self) -> None:
         if self.state is not LegState.ANSWERED or self.dialog is None:
             return

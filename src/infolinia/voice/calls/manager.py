@@ -288,16 +288,22 @@ class CallManager:
     async def ring_agent(self, call: InboundCall, agent_id: int) -> AgentLeg | None:
         """Call the agent's registered phone for ``call``; None when the agent has no extension or no phone."""
         extension = await self.records.extension(call.tenant_id, agent_id)
-        bindings = [] if extension is None else self.registrar.contacts(call.tenant_id, extension, time.time())
-        if not bindings:
+        leg = None if extension is None else self.ring_extension(call, extension)
+        if leg is None:
             log.info("agent %s has no registered phone: offer declined", agent_id)
+        return leg
+
+    def ring_extension(self, call: InboundCall, extension: str) -> AgentLeg | None:
+        """Call the phone registered as the tenant's ``extension`` for ``call``; None when none is registered
+        (or no media port is free). Its answer, refusal and hang-up are posted to the call."""
+        bindings = self.registrar.contacts(call.tenant_id, extension, time.time())
+        if not bindings:
             return None
         try:
             media = self.media.open_leg()
         except MediaError:
             return None
         binding = bindings[0]
-        assert extension is not None
         leg = AgentLeg(
             self.transport, media, contact_uri=binding.uri, phone=binding.source, caller=call.caller or "",
             extension=extension, realm=call.route.realm, us=self._address,

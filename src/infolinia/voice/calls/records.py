@@ -109,6 +109,13 @@ class CallRecords:
         async with self.db.session() as s:
             return (await s.execute(query.limit(1))).scalar()
 
+    async def agent_of_extension(self, tenant_id: int, extension: str) -> int | None:
+        query = select(AgentProfile.user_id).where(
+            AgentProfile.tenant_id == tenant_id, AgentProfile.extension == extension
+        )
+        async with self.db.session() as s:
+            return (await s.execute(query)).scalar()
+
     async def extension(self, tenant_id: int, agent_id: int) -> str | None:
         query = select(AgentProfile.extension).where(
             AgentProfile.tenant_id == tenant_id, AgentProfile.user_id == agent_id

@@ -116,13 +116,20 @@ class IdentifyNode(_Node):
 
 
 class QueueNode(_Node):
-    """Hand the call to the routing engine: the queue (name or id), required skills, language, priority."""
+    """Hand the call to the routing engine: the queue (name or id), required skills, language, priority.
+
+    While the caller waits they hear music, and every ``announce_every_s`` (the first time 2 s in) their position
+    and the estimated wait, with the keep-place callback offer every other time. ``messages``: the tenant's own
+    recorded messages (offers, news), played in turn between the music halfway between the announcements.
+    """
 
     type: Literal["queue"] = "queue"
     queue: QueueRef
     skills: list[Skill] = Field(default_factory=list, max_length=16)
     language: Language | None = None
     priority: int = Field(default=0, ge=0, le=100)
+    announce_every_s: float = Field(default=30.0, ge=10.0, le=600.0)
+    messages: list[PromptName] = Field(default_factory=list, max_length=20)
 
 
 class CallbackOfferNode(_Node):
@@ -144,16 +151,25 @@ class VoicemailNode(_Node):
 
 
 class TransferNode(_Node):
-    """Transfer to a queue or an extension of the same tenant; exactly one of the two."""
+    """Transfer to a queue or an extension of the same tenant; exactly one of the two.
+
+    An extension's registered phone rings for up to ``ring_s``; with no phone, a refusal or no answer the call goes
+    to ``on_failure`` (for example a voicemail node or a queue), or, without one, hears that the extension cannot
+    take the call and ends.
+    """
 
     type: Literal["transfer"] = "transfer"
     queue: QueueRef | None = None
     extension: Extension | None = None
+    ring_s: float = Field(default=30.0, ge=5.0, le=120.0)
+    on_failure: NodeId | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> TransferNode:
         if (self.queue is None) == (self.extension is None):
             raise ValueError("a transfer names exactly one of queue or extension")
+        if self.queue is not None and self.on_failure is not None:
+            raise ValueError("on_failure is for transfers to an extension (a queue keeps the call)")
         return self
 
 
@@ -211,7 +227,10 @@ def targets(node: Node) -> Iterator[tuple[str, str]]:
                 yield "accepted", node.accepted
             if node.declined is not None:
                 yield "declined", node.declined
-        case QueueNode() | VoicemailNode() | TransferNode() | HangupNode():
+        case TransferNode():
+            if node.on_failure is not None:
+                yield "on_failure", node.on_failure
+        case QueueNode() | VoicemailNode() | HangupNode():
             pass
 
 
@@ -221,6 +240,9 @@ def prompts_of(node: Node) -> Iterator[tuple[str, str]]:
         name = getattr(node, field, None)
         if name is not None:
             yield field, name
+    if isinstance(node, QueueNode):
+        for i, name in enumerate(node.messages):
+            yield f"messages.{i}", name
 
 
 def queues_of(node: Node) -> Iterator[tuple[str, str]]:

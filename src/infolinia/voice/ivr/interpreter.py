@@ -88,6 +88,8 @@ class EnterQueue:
     skills: tuple[str, ...]
     language: str | None
     priority: int
+    messages: tuple[str, ...] = ()  # played in turn between the music while waiting
+    announce_every_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,12 @@ class RecordVoicemail:
 
 @dataclass(frozen=True)
 class Transfer:
-    """To a queue of the tenant (``kind="queue"``) or one of its extensions."""
+    """To a queue of the tenant (``kind="queue"``) or one of its extensions (rung for ``ring_s``; if that fails
+    the call reports it with ``Call.transfer_failed``)."""
 
     kind: Literal["queue", "extension"]
     target: str
+    ring_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,16 @@ class Call:
             self._enter(target, now, out)
         return out
 
+    def transfer_failed(self, now: float) -> list[Command]:
+        """The extension a ``Transfer`` rang has no phone, refused or did not answer: the node's ``on_failure``
+        takes the call (the flow goes on from there); without one, nothing (the call says so and ends)."""
+        out: list[Command] = []
+        node = self._node
+        if self._phase == "done" and isinstance(node, TransferNode) and node.on_failure is not None:
+            self._phase = "idle"
+            self._enter(node.on_failure, now, out)
+        return out
+
     # -- transitions -------------------------------------------------------------------------------------------
 
     def _enter(self, node_id: str, now: float, out: list[Command]) -> None:
@@ -278,7 +292,17 @@ class Call:
                 else:
                     self._ask_number(node, now, out)
             case QueueNode():
-                self._finish(EnterQueue(node.queue, tuple(node.skills), node.language, node.priority), out)
+                self._finish(
+                    EnterQueue(
+                        node.queue,
+                        tuple(node.skills),
+                        node.language,
+                        node.priority,
+                        tuple(node.messages),
+                        node.announce_every_s,
+                    ),
+                    out,
+                )
             case CallbackOfferNode():
                 self._phase = "callback"
                 out.append(OfferCallback(node.prompt))
@@ -286,7 +310,7 @@ class Call:
                 self._finish(RecordVoicemail(node.prompt, node.queue, node.max_s), out)
             case TransferNode():
                 if node.extension is not None:
-                    self._finish(Transfer("extension", node.extension), out)
+                    self._finish(Transfer("extension", node.extension, node.ring_s), out)
                 else:
                     assert node.queue is not None
                     self._finish(Transfer("queue", node.queue), out)

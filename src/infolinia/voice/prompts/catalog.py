@@ -98,6 +98,7 @@ _PHRASES: Final = {
         "callback_confirm_number": "Oddzwonimy na numer",
         "callback_other_number": "Jeśli numer jest prawidłowy, naciśnij 1. Aby podać inny numer, naciśnij 2.",
         "callback_enter_number": "Wprowadź numer telefonu, na który mamy oddzwonić, i zakończ krzyżykiem.",
+        "callback_number_invalid": "Ten numer jest nieprawidłowy.",
         "callback_confirmed": "Dziękujemy. Oddzwonimy, gdy nadejdzie Twoja kolej. Możesz się teraz rozłączyć.",
         "recording_notice": "Informujemy, że rozmowy mogą być nagrywane w celu zapewnienia najwyższej jakości obsługi.",
         "voicemail_prompt": "Zostaw wiadomość po sygnale. Gdy skończysz, możesz się rozłączyć.",
@@ -106,6 +107,7 @@ _PHRASES: Final = {
             "połączymy Cię z pierwszym wolnym konsultantem."
         ),
         "transfer": "Prosimy czekać, łączymy z konsultantem.",
+        "extension_unavailable": "Ta osoba nie może teraz odebrać połączenia. Prosimy zadzwonić później.",
         "goodbye": "Dziękujemy za telefon. Do usłyszenia.",
         "invalid": "Niestety, nie ma takiej opcji. Spróbuj ponownie.",
         "no_input": "Nie wybrano żadnej opcji.",
@@ -124,6 +126,7 @@ _PHRASES: Final = {
         "callback_confirm_number": "We will call you back on",
         "callback_other_number": "If this number is correct, press 1. To give a different number, press 2.",
         "callback_enter_number": "Please enter the number we should call, followed by the hash key.",
+        "callback_number_invalid": "That number is not valid.",
         "callback_confirmed": "Thank you. We will call you back when it is your turn. You can hang up now.",
         "recording_notice": "Calls may be recorded for quality and training purposes.",
         "voicemail_prompt": "Please leave a message after the tone. When you have finished, you can hang up.",
@@ -132,6 +135,7 @@ _PHRASES: Final = {
             "and the next available agent will take your call."
         ),
         "transfer": "Please hold while we connect you.",
+        "extension_unavailable": "The person you are calling cannot take your call right now. Please call again later.",
         "goodbye": "Thank you for calling. Goodbye.",
         "invalid": "Sorry, that is not a valid option. Please try again.",
         "no_input": "We did not receive your choice.",
