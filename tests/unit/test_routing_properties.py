@@ -80,6 +80,25 @@ class RoutingMachine(RuleBasedStateMachine):
         )  # fmt: skip
         self._run(self.e.add_task, spec, self.now)
 
+    @rule(
+        queue=st.sampled_from(QUEUES),
+        channel=st.sampled_from(list(Channel)),
+        skill=st.sampled_from(SKILLS),
+        priorities=st.lists(st.integers(0, 3), min_size=3, max_size=12),
+        gaps=st.lists(st.floats(0, 20), min_size=12, max_size=12),
+    )
+    def add_tasks_of_one_class(self, queue: QueueSpec, channel: Channel, skill: str, priorities: list[int],
+                               gaps: list[float]) -> None:  # fmt: skip
+        """A burst of tasks with the same requirement and mixed priorities: one class with a long line, where a
+        task enters in the middle or before the head, and later leaves from the middle (the one-task-per-class
+        tasks of ``add_task`` rarely make such lines)."""
+        for priority, gap in zip(priorities, gaps, strict=False):
+            self.now += gap
+            tid, self.next_id = self.next_id, self.next_id + 1
+            spec = TaskSpec(tid, queue.tenant_id, queue.id, channel, self.now, {skill: 1}, None, priority)
+            self._run(self.e.add_task, spec, self.now)
+            self.indexes_match_the_tasks()
+
     @rule(agent=st.sampled_from(sorted(AGENTS)), presence=st.sampled_from([Presence.READY, Presence.BREAK,
                                                                          Presence.OFFLINE]))  # fmt: skip
     def presence(self, agent: int, presence: Presence) -> None:
