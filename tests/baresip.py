@@ -351,6 +351,14 @@ class Baresip:
     async def hangup(self) -> None:
         await self.command("hangup")
 
+    async def hold(self) -> None:
+        """Hold the current call (a re-INVITE with a=sendonly)."""
+        await self.command("hold")
+
+    async def resume(self) -> None:
+        """Resume the held call (a re-INVITE with a=sendrecv)."""
+        await self.command("resume")
+
     async def send_digits(self, digits: str) -> None:
         """RFC 4733 telephone events on the current call, e.g. ``"12#"``."""
         await self.command("sndcode", digits)

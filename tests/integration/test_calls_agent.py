@@ -168,20 +168,25 @@ async def test_a_recorded_call_has_the_caller_left_and_the_agent_right(
     assert abs(channel_frequency(middle[:, 1], 8000) - 1000) < 15  # the agent, right
 
 
-async def test_a_flow_transfers_the_caller_to_an_extension(server: tuple[LiveServer, int], tmp_path: Path) -> None:
-    """A menu's 2 transfers straight to extension 1002 (no queue, no routing): it rings, answers, both hear."""
-    live, sip_port = server
+async def transfer_number(client: httpx.AsyncClient, headers: dict[str, str], number: str) -> None:
+    """A flow whose menu's 2 (or a failed menu) transfers straight to extension 1002, and ``number`` entering it."""
     flow = {"start": "menu", "nodes": [
         {"id": "menu", "type": "menu", "prompt": "menu_main", "digits": {"2": "desk"}, "on_failure": "desk"},
         {"id": "desk", "type": "transfer", "extension": "1002", "ring_s": 20},
     ]}  # fmt: skip
+    body = {"name": f"to 1002 ({number})", "definition": flow}
+    r = await client.post("/api/v1/ivr-flows", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    r = await client.post("/api/v1/numbers", json={"number": number, "flow_id": r.json()["id"]}, headers=headers)
+    assert r.status_code == 201, r.text
+
+
+async def test_a_flow_transfers_the_caller_to_an_extension(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    """A menu's 2 transfers straight to extension 1002 (no queue, no routing): it rings, answers, both hear."""
+    live, sip_port = server
     async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
         admin_headers = await login(client, "admin@demo.test")
-        r = await client.post("/api/v1/ivr-flows", json={"name": "to 1002", "definition": flow}, headers=admin_headers)
-        assert r.status_code == 201, r.text
-        number = {"number": "+48800100206", "flow_id": r.json()["id"]}
-        r = await client.post("/api/v1/numbers", json=number, headers=admin_headers)
-        assert r.status_code == 201, r.text
+        await transfer_number(client, admin_headers, "+48800100206")
         async with phones(tmp_path, sip_port) as (caller, agent):
             await connect(caller, agent, sip_port, number="800100206")  # the agent is not even ready: a direct call
             heard_by_agent = await heard(agent, 2.0)
@@ -194,3 +199,50 @@ async def test_a_flow_transfers_the_caller_to_an_extension(server: tuple[LiveSer
         call = await last_call(client, admin_headers)
     assert call["ivr_path"] == ["menu", "desk"] and call["end_reason"] == "agent_hangup", call
     assert call["agent_id"] is not None and call["answered_at"] is not None and call["queue_id"] is None, call
+
+
+def tail_frequency_so_far(path: Path, seconds: float = 1.0) -> float:
+    """``tail_frequency`` of a recording still being written (its WAV header's sizes are not final yet): the
+    samples after the data chunk's header, as far as they go (8 kHz mono 16-bit, as the phones record)."""
+    data = path.read_bytes()
+    start = data.index(b"data") + 8
+    pcm = data[start : start + (len(data) - start) // 2 * 2]
+    tail = (np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768)[-int(seconds * 8000) :]
+    if tail.size == 0 or not np.any(tail):
+        return 0.0
+    return channel_frequency(tail, 8000)
+
+
+async def until_logged(live: LiveServer, mark: int, text: str, within_s: float = 15.0) -> None:
+    deadline = time.monotonic() + within_s
+    while text not in live.output()[mark:]:
+        assert time.monotonic() < deadline, f"the server never logged {text!r}"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_agent_s_phone_holds_and_resumes_the_call(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    """The agent presses hold on the phone (a re-INVITE with a=sendonly): it is answered (not refused), the caller
+    hears music instead of the agent; resume (a=sendrecv) bridges the two again."""
+    live, sip_port = server
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
+        admin_headers = await login(client, "admin@demo.test")
+        await transfer_number(client, admin_headers, "+48800100205")
+        async with phones(tmp_path, sip_port) as (caller, agent):
+            await connect(caller, agent, sip_port, number="800100205")
+            heard_by_caller = await heard(caller, 2.0)
+            await asyncio.sleep(1.0)
+            assert abs(tail_frequency_so_far(heard_by_caller) - 1000) < 15, caller.describe()
+            mark = len(live.output())
+            await agent.hold()
+            await until_logged(live, mark, "the agent held the call")
+            await asyncio.sleep(2.0)
+            on_hold = tail_frequency_so_far(heard_by_caller)
+            assert on_hold > 0 and abs(on_hold - 1000) > 30, f"the caller heard {on_hold} Hz on hold"
+            await agent.resume()
+            await until_logged(live, mark, "the agent resumed the call")
+            await asyncio.sleep(2.0)
+            assert abs(tail_frequency_so_far(heard_by_caller) - 1000) < 15, caller.describe()
+            await caller.hangup()
+            await agent.wait_event("CALL_CLOSED", within_s=15)
+        call = await last_call(client, admin_headers)
+    assert call["end_reason"] == "caller_hangup" and call["answered_at"] is not None, call

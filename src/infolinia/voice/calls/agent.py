@@ -6,20 +6,28 @@ answered: the ACK is sent, the media leg is connected to the phone's answer), ``
 non-2xx, a made-up 408 on timeout, or an answer we cannot use) and ``on_hangup`` (the agent's BYE). ``cancel``
 withdraws a ringing INVITE (CANCEL; a 2xx that still crosses it is ACKed and ended with BYE at once), ``hangup``
 ends an answered leg with BYE.
+
+The phone may re-INVITE (or UPDATE) during the call, as phones do to hold and resume: its offer is answered from
+the same media leg (a=sendonly from the phone gets a=recvonly: we send it nothing), our 2xx is retransmitted until
+its ACK, and ``on_hold(held)`` tells the owner when the phone held or resumed the call. An offerless re-INVITE gets
+our offer again, and the call goes on as it was.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from enum import Enum
 from typing import cast
 
 from infolinia.voice.media import Codec, MediaLeg
-from infolinia.voice.sdp import Local, NotAcceptable, SdpError, make_offer, parse_sdp, read_answer
+from infolinia.voice.media.leg import Direction
+from infolinia.voice.sdp import Local, NotAcceptable, SdpError, answer_offer, make_offer, parse_sdp, read_answer
 from infolinia.voice.sip import Request, Response, SipError, parse_address, parse_uri
 from infolinia.voice.sip.builders import SentBy, cancel_for, new_request, response_to
-from infolinia.voice.sip.dialog import Dialog, DialogError
+from infolinia.voice.sip.dialog import Dialog, DialogError, NoAck
 from infolinia.voice.sip.transaction import TransactionError, TransactionKey
 from infolinia.voice.sip.transport import Peer, SipTransport
 
@@ -52,9 +60,13 @@ class AgentLeg:
         self.on_answer: Callable[[], None] = _nothing
         self.on_fail: Callable[[int], None] = _ignore_status
         self.on_hangup: Callable[[], None] = _nothing
+        self.on_hold: Callable[[bool], None] = _ignore_hold
+        self.held = False  # the phone holds the call (its last offer was sendonly or inactive)
         self.dialog: Dialog | None = None
+        self._dialog_timer: asyncio.TimerHandle | None = None
         host, port = us
-        local = Local(media.local_address[0], media.local_address[1])
+        self._local = local = Local(media.local_address[0], media.local_address[1])
+        self._contact = parse_address(f"<sip:infolinia@{host}:{port}>")
         display = caller.replace('"', "")[:40] or "anonymous"
         user = "".join(ch for ch in caller if ch.isdigit() or ch == "+")[:32] or "anonymous"
         self.invite = new_request(
@@ -63,7 +75,7 @@ class AgentLeg:
             from_=parse_address(f'"{display}" <sip:{user}@{host}>'),
             to=parse_address(f"<sip:{extension}@{realm}>"),
             sent_by=SentBy(host, port),
-            contact=parse_address(f"<sip:infolinia@{host}:{port}>"),
+            contact=self._contact,
             body=bytes(make_offer(local)),
             content_type="application/sdp",
         )
@@ -89,12 +101,13 @@ class AgentLeg:
 
     def release(self) -> None:
         """The owner is done with this leg: its callbacks no longer refer to the owner (which frees it at once)."""
-        self.on_answer, self.on_fail, self.on_hangup = _nothing, _ignore_status, _nothing
+        self.on_answer, self.on_fail, self.on_hangup, self.on_hold = _nothing, _ignore_status, _nothing, _ignore_hold
 
     def hangup(self) -> None:
         if self.state is not LegState.ANSWERED or self.dialog is None:
             return
         self.state = LegState.ENDED
+        self._arm_dialog()  # no more 2xx retransmits
         self.transport.remove_dialog(self.dialog.id)
         self.media.close()
         try:
@@ -146,8 +159,13 @@ class AgentLeg:
         self.on_answer()
 
     def in_dialog(self, key: TransactionKey | None, request: Request, peer: Peer) -> None:
-        if key is None or self.dialog is None:
-            return  # an ACK: we never answer INVITEs on this leg
+        if self.dialog is None:
+            return
+        if key is None:  # an ACK: of our 2xx to the phone's re-INVITE, if any
+            if request.method == "ACK":
+                self.dialog.receive_request(request)
+                self._arm_dialog()
+            return
         status = self.dialog.receive_request(request)
         if status is not None:
             self.transport.respond(key, response_to(request, status))
@@ -156,13 +174,61 @@ class AgentLeg:
             self.transport.respond(key, response_to(request, 200))
             if self.state is LegState.ANSWERED:
                 self.state = LegState.ENDED
+                self._arm_dialog()
                 self.transport.remove_dialog(self.dialog.id)
                 self.media.close()
                 self.on_hangup()
-        elif request.method in ("INVITE", "UPDATE"):
-            self.transport.respond(key, response_to(request, 488))  # hold from the phone: keep the media as is
+        elif request.method in ("INVITE", "UPDATE") and self.state is LegState.ANSWERED:
+            self._reinvite(key, request)
         else:
             self.transport.respond(key, response_to(request, 200 if request.method in ("INFO", "OPTIONS") else 501))
+
+    def _reinvite(self, key: TransactionKey, request: Request) -> None:
+        """The phone's new offer (hold, resume, another address), answered from the same media leg."""
+        assert self.dialog is not None
+        self._local = dataclasses.replace(self._local, session_version=self._local.session_version + 1)
+        held = self.held
+        if request.body:
+            try:
+                answer = answer_offer(parse_sdp(request.body), self._local)
+            except SdpError as error:
+                answer = NotAcceptable(str(error))
+            if isinstance(answer, NotAcceptable):
+                log.info("agent phone re-offer refused: %s", answer.reason)
+                self.transport.respond(key, response_to(request, 488))
+                return
+            self.media.connect(
+                (answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event,
+                codec=cast(Codec, answer.codec), direction=cast(Direction, answer.direction), source_host=self.phone[0],
+            )  # fmt: skip
+            body = bytes(answer.sdp)
+            held = answer.direction in ("recvonly", "inactive")
+        else:  # offerless: our offer again (its answer comes in the ACK; the media stays as it is)
+            body = bytes(make_offer(self._local))
+        ok = response_to(request, 200, contact=self._contact, body=body, content_type="application/sdp")
+        if request.method == "INVITE":
+            self.dialog.respond(ok, asyncio.get_running_loop().time())
+            self._arm_dialog()
+        self.transport.respond(key, ok)
+        if held != self.held:
+            self.held = held
+            self.on_hold(held)
+
+    def _arm_dialog(self) -> None:
+        """Retransmit our 2xx to the phone's re-INVITE until its ACK (RFC 3261 §13.3.1.4)."""
+        due = None if self.dialog is None or self.state is not LegState.ANSWERED else self.dialog.next_deadline()
+        self._dialog_timer = rearm(self._dialog_timer, due, self._dialog_due)
+
+    def _dialog_due(self) -> None:
+        self._dialog_timer = None
+        if self.dialog is None:
+            return
+        for event in self.dialog.timeout(asyncio.get_running_loop().time()):
+            if isinstance(event, NoAck):
+                log.info("agent phone did not acknowledge our answer to its re-INVITE")
+            else:
+                self.transport.send_stateless(event.response, self.phone)
+        self._arm_dialog()
 
     def _fail(self, status: int) -> None:
         self.state = LegState.ENDED
@@ -170,11 +236,24 @@ class AgentLeg:
         self.on_fail(status)
 
 
+def rearm(
+    timer: asyncio.TimerHandle | None, due: float | None, callback: Callable[[], None]
+) -> asyncio.TimerHandle | None:
+    """Cancel ``timer`` and set one for ``due`` on the loop's clock instead (None when nothing is due)."""
+    if timer is not None:
+        timer.cancel()
+    return None if due is None else asyncio.get_running_loop().call_at(due, callback)
+
+
 def _nothing() -> None:
     return None
 
 
 def _ignore_status(status: int) -> None:
+    return None
+
+
+def _ignore_hold(held: bool) -> None:
     return None
 
 

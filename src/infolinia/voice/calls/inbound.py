@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.store.models import RoutingTask
 from infolinia.store.types import utcnow
+from infolinia.voice.calls.agent import rearm
 from infolinia.voice.calls.callback_number import Done, NumberConfirmation, Step, usable_number
 from infolinia.voice.ivr import (
     Call,
@@ -200,6 +201,8 @@ class InboundCall:
             await self._agent_failed(item.value)
         elif kind == "agent_hangup":
             await self._end("agent_hangup", bye=True)
+        elif kind == "agent_hold":
+            self._agent_hold(bool(item.value))
 
     async def _answer(self) -> None:
         ok = response_to(
@@ -289,12 +292,8 @@ class InboundCall:
 
     def _arm_dialog(self) -> None:
         """Retransmit our 2xx until its ACK (RFC 3261 §13.3.1.4), on the loop's clock."""
-        if self._dialog_timer is not None:
-            self._dialog_timer.cancel()
-            self._dialog_timer = None
         due = None if self.dialog is None else self.dialog.next_deadline()
-        if due is not None:
-            self._dialog_timer = asyncio.get_running_loop().call_at(due, self._dialog_due)
+        self._dialog_timer = rearm(self._dialog_timer, due, self._dialog_due)
 
     def _dialog_due(self) -> None:
         self._dialog_timer = None
@@ -661,6 +660,20 @@ class InboundCall:
             await self.m.routing.accept(self.task_id)
         assert self.interaction_id is not None
         await self.m.records.update(self.tenant_id, self.interaction_id, agent_id=self.agent_id, answered_at=utcnow())
+
+    def _agent_hold(self, held: bool) -> None:
+        """The agent's phone held the call (the caller hears music, the agent nothing) or resumed it (bridged
+        again)."""
+        if self.state is not CallState.TALKING or self.agent_leg is None:
+            return
+        log.info("call %s: the agent %s the call", self.request.call_id, "held" if held else "resumed")
+        if held:
+            self.leg.unbridge()
+            self._queue_music()
+        else:
+            self._token += 1
+            self.leg.stop_playback()
+            self.leg.bridge(self.agent_leg.media)
 
     async def _agent_failed(self, status: int) -> None:
         if self.state is CallState.CONNECTING and self._transferring is not None:

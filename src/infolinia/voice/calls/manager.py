@@ -311,6 +311,7 @@ class CallManager:
         leg.on_answer = lambda: call.post("agent_answer")
         leg.on_fail = lambda status: call.post("agent_fail", status)
         leg.on_hangup = lambda: call.post("agent_hangup")
+        leg.on_hold = lambda held: call.post("agent_hold", held)
         leg.ring()
         return leg
 
