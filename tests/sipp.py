@@ -41,18 +41,7 @@ INVITE = """
       CSeq: 1 INVITE
       Contact: <sip:{caller}@[local_ip]:[local_port]>
       Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [auto_media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
+{invite_body}
     ]]>
   </send>
   <recv response="100" optional="true"/>
@@ -72,10 +61,25 @@ ANSWERED = """
       Call-ID: [call_id]
       CSeq: 1 ACK
       Max-Forwards: 70
-      Content-Length: 0
-
+{ack_body}
     ]]>
   </send>
+"""
+
+SDP = """      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [auto_media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15"""
+
+NO_BODY = """      Content-Length: 0
 """
 
 REFUSED = """
@@ -185,8 +189,18 @@ def wait_bye(timeout_ms: int = 30_000) -> Step:
     return Step(WAIT_BYE.replace("{timeout_ms}", str(timeout_ms)))
 
 
-def call_scenario(*steps: Step, answer: int = 200, cancel: bool = False, caller: str = "48601200300") -> str:
-    body = INVITE + RINGING.replace("{optional}", "false" if cancel else "true")
+def call_scenario(
+    *steps: Step,
+    answer: int = 200,
+    cancel: bool = False,
+    caller: str = "48601200300",
+    late_offer: bool = False,
+    answer_in_ack: bool = True,
+) -> str:
+    """One call: the INVITE (with our SDP offer, or none when ``late_offer``: the server offers in its 200 and the
+    ACK answers, or carries nothing when ``answer_in_ack`` is false), then ``steps``."""
+    invite = INVITE.replace("{invite_body}", NO_BODY if late_offer else SDP)
+    body = invite + RINGING.replace("{optional}", "false" if cancel else "true")
     if cancel:
         body += CANCEL + REFUSED.replace("{status}", "487")
     elif answer == 200:
@@ -194,6 +208,7 @@ def call_scenario(*steps: Step, answer: int = 200, cancel: bool = False, caller:
     else:
         body += REFUSED.replace("{status}", str(answer))
     body += "".join(step.xml for step in steps)
+    body = body.replace("{ack_body}", SDP if late_offer and answer_in_ack else NO_BODY)
     body = body.replace("{caller}", caller)
     parts = body.split("{cseq}")  # in-dialog requests after the INVITE's CSeq 1, in order
     body = parts[0] + "".join(f"{n}{part}" for n, part in enumerate(parts[1:], start=2))

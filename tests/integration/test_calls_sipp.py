@@ -101,6 +101,22 @@ def test_digit_4_plays_the_announcement_and_returns_to_the_menu(server: tuple[Li
     assert path[-1] in ("billing", "sales"), path
 
 
+def test_an_invite_without_an_offer_gets_ours_and_the_ack_answers(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    """A late offer (some PBXs and carriers): our 200 carries the offer, the ACK the answer; the call then runs as
+    any other: the greeting plays to the caller's answered address and digit 2 reaches Technical."""
+    live, sip_port = server
+    steps = (pause(1500), dtmf("2"), pause(2500), bye())
+    ok(run_call(sip_port, tmp_path, call_scenario(*steps, late_offer=True)), tmp_path)
+    call = last_call(live)
+    assert call["ivr_path"][-1] == "technical" and call["end_reason"] == "caller_hangup", call
+    # an ACK with no answer in it: no media can flow, so the call ends with BYE
+    unanswered = call_scenario(wait_bye(10_000), late_offer=True, answer_in_ack=False)
+    ok(run_call(sip_port, tmp_path / "no-answer", unanswered), tmp_path / "no-answer")
+    assert last_call(live)["end_reason"] == "no_sdp_answer"
+
+
 def test_invalid_digits_and_silence_end_at_the_menu_s_failure_branch(
     server: tuple[LiveServer, int], tmp_path: Path
 ) -> None:

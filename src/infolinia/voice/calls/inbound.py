@@ -52,7 +52,16 @@ from infolinia.voice.ivr import (
 from infolinia.voice.media import Audio, Codec, MediaLeg, Recording
 from infolinia.voice.media.leg import Direction
 from infolinia.voice.prompts import speech
-from infolinia.voice.sdp import Answer, NotAcceptable, SdpError, answer_offer, parse_sdp
+from infolinia.voice.sdp import (
+    Answer,
+    NotAcceptable,
+    SdpError,
+    SessionDescription,
+    answer_offer,
+    make_offer,
+    parse_sdp,
+    read_answer,
+)
 from infolinia.voice.sip import Request, SipUri
 from infolinia.voice.sip.builders import new_tag, response_to
 from infolinia.voice.sip.dialog import Dialog, DialogError, NoAck
@@ -88,7 +97,7 @@ class Input:
 
 class InboundCall:
     def __init__(
-        self, manager: CallManager, invite: ServerInvite, route: NumberRoute, leg: MediaLeg, answer: Answer
+        self, manager: CallManager, invite: ServerInvite, route: NumberRoute, leg: MediaLeg, answer: Answer | None
     ) -> None:
         self.m = manager
         self.invite = invite
@@ -96,7 +105,7 @@ class InboundCall:
         self.route = route
         self.tenant_id = route.tenant_id
         self.leg = leg
-        self.answer = answer
+        self.answer = answer  # None until the ACK answers our offer, when the INVITE had none
         self.language = (route.languages or ["en"])[0]
         caller_uri = self.request.from_.uri
         self.caller = caller_uri.user if isinstance(caller_uri, SipUri) else None
@@ -134,6 +143,7 @@ class InboundCall:
         self._voicemail_queue: int | None = None
         self._voicemail_max_s: float = 120.0
         self._queued_at: datetime | None = None
+        self._offered: SessionDescription | None = None  # our offer in the 200, for an INVITE without one
 
     # --- life ------------------------------------------------------------------------------------------------
 
@@ -201,13 +211,16 @@ class InboundCall:
             await self._agent_failed(item.value)
         elif kind == "agent_hangup":
             await self._end("agent_hangup", bye=True)
+        elif kind == "late_answer":
+            await self._late_answer(item.value)
         elif kind == "agent_hold":
             self._agent_hold(bool(item.value))
 
     async def _answer(self) -> None:
+        sdp = make_offer(self.m.local_sdp(self.leg)) if self.answer is None else self.answer.sdp
         ok = response_to(
             self.request, 200, to_tag=self.to_tag, contact=self.m.contact,
-            body=bytes(self.answer.sdp), content_type="application/sdp",
+            body=bytes(sdp), content_type="application/sdp",
         )  # fmt: skip
         try:
             self.dialog = Dialog.uas_from(self.request, ok, self.m.sent_by, self._now(), self.m.timers)
@@ -220,9 +233,34 @@ class InboundCall:
         self._arm_dialog()
         self.leg.on_digit = lambda d: self.post("digit", d)
         self.leg.on_timeout = lambda: self.post("media_timeout")
-        self._connect_media(self.answer)
         self._set(CallState.IVR)
         self._limit = asyncio.get_running_loop().call_later(MAX_CALL_S, self.post, "too_long")
+        if self.answer is None:
+            self._offered = sdp  # the caller's answer comes in the ACK (_late_answer); without an ACK, no_ack
+            return
+        await self._media_ready(self.answer)
+
+    async def _late_answer(self, body: bytes) -> None:
+        """The ACK's answer to the offer our 200 made (the INVITE had none): media, then the flow. No usable
+        answer ends the call."""
+        if self.answer is not None or self._offered is None or self.state is not CallState.IVR:
+            return
+        try:
+            accepted = read_answer(parse_sdp(body)) if body else NotAcceptable("the ACK carries no SDP answer")
+        except SdpError as error:
+            accepted = NotAcceptable(f"unreadable SDP answer: {error}")
+        if isinstance(accepted, NotAcceptable):
+            log.info("call %s: %s", self.request.call_id, accepted.reason)
+            await self._end("no_sdp_answer", bye=True)
+            return
+        self.answer = Answer(
+            self._offered, accepted.codec, accepted.payload_type, accepted.telephone_event, "sendrecv",
+            accepted.remote_address, accepted.remote_port, None,
+        )  # fmt: skip
+        await self._media_ready(self.answer)
+
+    async def _media_ready(self, answer: Answer) -> None:
+        self._connect_media(answer)
         if self.ivr is None:
             await self._end("no_flow", bye=True)
             return
@@ -244,6 +282,8 @@ class InboundCall:
         status = dialog.receive_request(request)
         if request.method == "ACK":
             self._arm_dialog()
+            if self.answer is None:
+                self.post("late_answer", request.body)
             return
         assert key is not None
         if status is not None:
@@ -263,6 +303,9 @@ class InboundCall:
 
     def _reinvite(self, key: TransactionKey, request: Request) -> None:
         """A re-INVITE (hold, a new address): answer it from the same media leg; an offerless one gets our SDP."""
+        if self.answer is None:  # before the ACK answered our offer: ours is still pending
+            self.m.transport.respond(key, response_to(request, 491))
+            return
         answer: Answer | NotAcceptable = self.answer
         if request.body:
             try:

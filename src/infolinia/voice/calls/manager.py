@@ -3,7 +3,9 @@
 A new INVITE is checked in this order, each failure answered at once: the dialled number belongs to a tenant
 (else 404); the request comes from one of that tenant's trunks (else 403; nothing here ever places a call to an
 outside number, so an inbound request cannot make us dial anywhere: no toll fraud); the number has a flow (else
-480); the INVITE carries an SDP offer we can answer (else 488); a media port is free (else 503). Then the call
+480); the INVITE's SDP offer, if it has one, is readable (else 400) and one we can answer (else 488); a media
+port is free (else 503). An INVITE without an offer (a late offer, as some PBXs and carriers send) gets our offer
+in the 200, and the caller's answer comes in the ACK. Then the call
 (``InboundCall``) takes over. Calls are kept by Call-ID and by routing task; the routing engine's decisions reach
 the call of their task.
 """
@@ -160,7 +162,7 @@ class CallManager:
 
     async def _check(
         self, invite: ServerInvite
-    ) -> Response | tuple[int, str | None] | tuple[NumberRoute, MediaLeg, Answer]:
+    ) -> Response | tuple[int, str | None] | tuple[NumberRoute, MediaLeg, Answer | None]:
         request = invite.request
         uri = request.uri
         if not isinstance(uri, SipUri) or not uri.user:
@@ -180,17 +182,19 @@ class CallManager:
                 return refusal
         if route.flow is None:
             return 480, "Temporarily Unavailable (number not in service)"
-        if not request.body:
-            return 488, "Not Acceptable Here (an offer in the INVITE is required)"
-        try:
-            offer = parse_sdp(request.body)
-        except SdpError as error:
-            return 400, f"Bad Request ({error})"[:80]
+        offer = None
+        if request.body:
+            try:
+                offer = parse_sdp(request.body)
+            except SdpError as error:
+                return 400, f"Bad Request ({error})"[:80]
         try:
             leg = self.media.open_leg()
         except MediaError:
             log.warning("INVITE %s: no media port free", request.call_id)
             return 503, None
+        if offer is None:  # a late offer: ours goes in the 200, the caller answers in the ACK
+            return route, leg, None
         answer = answer_offer(offer, self.local_sdp(leg))
         if isinstance(answer, NotAcceptable):
             leg.close()
