@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from infolinia.app import Infolinia
 from infolinia.routing.model import Presence, TaskState
 from infolinia.routing.service import RoutingService
-from infolinia.store.models import Queue, RoutingTask, Tenant, User
+from infolinia.store.models import Interaction, Queue, RoutingTask, Tenant, User
 
 
 async def _demo(center: Infolinia) -> tuple[int, list[int], int]:
@@ -103,3 +103,42 @@ async def test_reading_statistics_fires_due_timers_and_writes_what_they_did(cent
         row = await s.get(RoutingTask, task)
         assert row is not None and (row.state, row.agent_id) == ("waiting", None)
     assert await service.queue_stats(2**31 - 1) is None
+
+
+async def test_a_restart_ends_the_wrap_up_it_cut_short(center: Infolinia) -> None:
+    """Wrap-up lives in the engine only. After a restart the calls whose wrap-up was cut short get the restart as
+    their wrap-up end; those whose wrap-up time had passed, its end; calls of a queue without wrap-up, nothing."""
+    tenant, queues, agent = await _demo(center)
+    restart = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    async with center.db.session() as s:
+        with_wrapup, without = (await s.get(Queue, queues[0])), (await s.get(Queue, queues[1]))
+        assert with_wrapup is not None and without is not None
+        saved = (with_wrapup.wrapup_s, without.wrapup_s)
+        with_wrapup.wrapup_s, without.wrapup_s = 30, 0
+
+        def call(queue: int, ended_s_before: float, answered: bool = True) -> Interaction:
+            ended = restart - timedelta(seconds=ended_s_before)
+            return Interaction(
+                tenant_id=tenant, channel="voice", direction="in", queue_id=queue, agent_id=agent,
+                answered_at=ended - timedelta(seconds=60) if answered else None, ended_at=ended,
+            )  # fmt: skip
+
+        cut, passed, plain, missed = (
+            call(queues[0], 10),
+            call(queues[0], 45),
+            call(queues[1], 10),
+            call(queues[0], 5, False),
+        )
+        s.add_all([cut, passed, plain, missed])
+        await s.commit()
+        ids = [cut.id, passed.id, plain.id, missed.id]
+    try:
+        await RoutingService(center.db).load(restart)
+        async with center.db.session() as s:
+            ends = [(await s.get(Interaction, i)).wrapup_ended_at for i in ids]  # type: ignore[union-attr]
+        assert ends == [restart, restart - timedelta(seconds=15), None, None]
+    finally:
+        async with center.db.session() as s:
+            for queue, wrapup_s in zip(queues[:2], saved, strict=True):
+                (await s.get(Queue, queue)).wrapup_s = wrapup_s  # type: ignore[union-attr]
+            await s.commit()

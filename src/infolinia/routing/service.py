@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from infolinia.routing.model import AgentSpec, Event, Presence, QueueSpec
 from infolinia.routing.specs import read_agents, read_queues, seconds, task_spec
 from infolinia.store.db import Database
 from infolinia.store.models import AgentProfile, Interaction, Queue, RoutingTask, User
+from infolinia.store.models import Channel as StoreChannel
 
 #: row states rebuilt into the engine on load
 RESTORED_STATES = ("scheduled", "waiting", "reserved", "assigned")
@@ -86,8 +87,32 @@ class RoutingService:
             for agent_id, presence, reason in present:  # last, so restored tasks are offered in their order
                 if agent_id in self.agent_specs:
                     self.engine.set_presence(agent_id, Presence(presence), t, reason or "")
+            await self._close_interrupted_wrapups(s, t)
+            await s.commit()
             await self._mirror(self.engine.drain())
         return len(rows)
+
+    async def _close_interrupted_wrapups(self, s: AsyncSession, t: float) -> None:
+        """Wrap-up lives in the engine only: agents come back from a restart without it. The calls whose wrap-up the
+        restart cut short (or that ended before the process stopped, without their end written) get
+        ``wrapup_ended_at``: the end their queue's wrap-up time gives, or the restart if that is earlier."""
+        now = datetime.fromtimestamp(t, UTC)
+        rows = await s.execute(
+            select(Interaction, Queue.wrapup_s)
+            .join(Queue, Queue.id == Interaction.queue_id)
+            .where(
+                Interaction.channel.in_([StoreChannel.VOICE, StoreChannel.CALLBACK]),
+                Interaction.agent_id.is_not(None),
+                Interaction.answered_at.is_not(None),
+                Interaction.ended_at > now - timedelta(days=1),
+                Interaction.wrapup_ended_at.is_(None),
+                Queue.wrapup_s > 0,
+            )
+        )
+        for interaction, wrapup_s in rows:
+            ended = interaction.ended_at
+            assert ended is not None
+            interaction.wrapup_ended_at = min(ended + timedelta(seconds=wrapup_s), max(now, ended))
 
     def _restore(self, row: RoutingTask, t: float) -> None:
         """An assigned task goes back on its agent if the agent can still work (active, with a profile); otherwise,
