@@ -13,14 +13,14 @@ caller heard something.
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from tests.live import free_port
 
 SIPP = shutil.which("sipp")
 PCAPS = Path("/usr/share/sip-tester")
@@ -215,10 +215,32 @@ def call_scenario(
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<scenario name="call">\n{body}</scenario>\n'
 
 
+def free_udp_ports(count: int) -> int:
+    """The first of ``count`` consecutive UDP ports on the loopback that are free now (an even first one)."""
+    for _ in range(200):
+        base = random.randrange(20000, 60000 - count, 2)
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free UDP ports")
+
+
 def run_call(
     sip_port: int, workdir: Path, scenario: str, number: str = "800100200", timeout_s: int = 60
 ) -> subprocess.CompletedProcess[str]:
-    """Run one call of ``scenario`` to ``number``; the result's stdout and the message log help a failure."""
+    """Run one call of ``scenario`` to ``number``; the result's stdout and the message log help a failure.
+
+    SIPp's own ports (signalling, and media with the ports above it) are checked free for UDP just before; another
+    process may still take one in between, and SIPp then stops before it sends anything: that start is retried."""
     assert SIPP is not None
     workdir.mkdir(parents=True, exist_ok=True)
     link = workdir / "pcap"
@@ -226,12 +248,16 @@ def run_call(
         link.symlink_to(PCAPS)
     path = workdir / "call.xml"
     path.write_text(scenario)
-    command = [
-        SIPP, f"127.0.0.1:{sip_port}", "-sf", str(path), "-s", number, "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mi", "127.0.0.1", "-mp", str(free_port()), "-rtp_echo", "-m", "1", "-nostdin", "-timeout", str(timeout_s),
-        "-timeout_error", "-trace_msg", "-trace_err",
-    ]  # fmt: skip
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout_s + 30)
+    for _attempt in range(3):
+        command = [
+            SIPP, f"127.0.0.1:{sip_port}", "-sf", str(path), "-s", number, "-i", "127.0.0.1",
+            "-p", str(free_udp_ports(1)), "-mi", "127.0.0.1", "-mp", str(free_udp_ports(8)), "-rtp_echo", "-m", "1",
+            "-nostdin", "-timeout", str(timeout_s), "-timeout_error", "-trace_msg", "-trace_err",
+        ]  # fmt: skip
+        result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout_s + 30)
+        if "errno = 98" not in result.stdout + result.stderr:
+            return result
+    return result
 
 
 def sip_log(workdir: Path) -> str:

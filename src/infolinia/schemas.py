@@ -465,6 +465,7 @@ class _InteractionFields(Input):
     answered_at: UtcDatetime | None = None
     ended_at: UtcDatetime | None = None
     wrapup_ended_at: UtcDatetime | None = None
+    hold_s: Annotated[float, Field(ge=0, le=86_400)] | None = None
     disposition_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,60}$")] | None = None
     notes: LongText | None = None
 
@@ -498,6 +499,7 @@ class InteractionOut(Output):
     answered_at: datetime | None
     ended_at: datetime | None
     wrapup_ended_at: datetime | None
+    hold_s: float | None = None
     disposition_code: str | None
     notes: str | None
     ivr_path: list[str] = []

@@ -246,3 +246,4 @@ async def test_the_agent_s_phone_holds_and_resumes_the_call(server: tuple[LiveSe
             await agent.wait_event("CALL_CLOSED", within_s=15)
         call = await last_call(client, admin_headers)
     assert call["end_reason"] == "caller_hangup" and call["answered_at"] is not None, call
+    assert 2.0 <= call["hold_s"] <= 10.0, call  # from the hold's re-INVITE to the resume's

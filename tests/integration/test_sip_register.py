@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from infolinia.voice.sip import Request, Response, parse
-from tests.live import LiveServer, free_port
+from tests.live import LiveServer
+from tests.sipp import SIPP, free_udp_ports, needs_sipp
 
 SCENARIO = Path(__file__).resolve().parent.parent / "data" / "sipp" / "register.xml"
-SIPP = shutil.which("sipp")
-if SIPP is None and os.environ.get("CI") == "true":
-    raise RuntimeError("sipp (Debian sip-tester) is required in CI: scripts/install-test-prereqs.sh installs it")
-needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) is not installed")
 
 
 def sipp(sip_port: int, workdir: Path, password: str) -> subprocess.CompletedProcess[str]:
     assert SIPP is not None
     command = [
         SIPP, f"127.0.0.1:{sip_port}", "-sf", str(SCENARIO), "-s", "1002", "-au", "1002", "-ap", password,
-        "-i", "127.0.0.1", "-p", str(free_port()), "-m", "1", "-nostdin", "-timeout", "15", "-trace_msg",
+        "-i", "127.0.0.1", "-p", str(free_udp_ports(1)), "-m", "1", "-nostdin", "-timeout", "15", "-trace_msg",
     ]  # fmt: skip
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=30)
 

@@ -307,6 +307,7 @@ class Interaction(Base):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     wrapup_ended_at: Mapped[datetime | None]
+    hold_s: Mapped[float | None] = mapped_column(Float)  # seconds on hold after the answer (part of handle time)
     disposition_code: Mapped[str | None] = mapped_column(String(60))
     notes: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -144,6 +144,8 @@ class InboundCall:
         self._voicemail_max_s: float = 120.0
         self._queued_at: datetime | None = None
         self._offered: SessionDescription | None = None  # our offer in the 200, for an INVITE without one
+        self._held_since: float | None = None  # the agent's phone holds the call since (loop time)
+        self._hold_s = 0.0  # time on hold so far
 
     # --- life ------------------------------------------------------------------------------------------------
 
@@ -214,7 +216,7 @@ class InboundCall:
         elif kind == "late_answer":
             await self._late_answer(item.value)
         elif kind == "agent_hold":
-            self._agent_hold(bool(item.value))
+            await self._agent_hold(bool(item.value))
 
     async def _answer(self) -> None:
         sdp = make_offer(self.m.local_sdp(self.leg)) if self.answer is None else self.answer.sdp
@@ -704,19 +706,28 @@ class InboundCall:
         assert self.interaction_id is not None
         await self.m.records.update(self.tenant_id, self.interaction_id, agent_id=self.agent_id, answered_at=utcnow())
 
-    def _agent_hold(self, held: bool) -> None:
+    async def _agent_hold(self, held: bool) -> None:
         """The agent's phone held the call (the caller hears music, the agent nothing) or resumed it (bridged
-        again)."""
-        if self.state is not CallState.TALKING or self.agent_leg is None:
+        again). The time on hold is added up on the Interaction (``hold_s``)."""
+        if self.state is not CallState.TALKING or self.agent_leg is None or held == (self._held_since is not None):
             return
         log.info("call %s: the agent %s the call", self.request.call_id, "held" if held else "resumed")
         if held:
+            self._held_since = self._now()
             self.leg.unbridge()
             self._queue_music()
-        else:
-            self._token += 1
-            self.leg.stop_playback()
-            self.leg.bridge(self.agent_leg.media)
+            return
+        self._token += 1
+        self.leg.stop_playback()
+        self.leg.bridge(self.agent_leg.media)
+        self._end_hold()
+        assert self.interaction_id is not None
+        await self.m.records.update(self.tenant_id, self.interaction_id, hold_s=round(self._hold_s, 3))
+
+    def _end_hold(self) -> None:
+        if self._held_since is not None:
+            self._hold_s += self._now() - self._held_since
+            self._held_since = None
 
     async def _agent_failed(self, status: int) -> None:
         if self.state is CallState.CONNECTING and self._transferring is not None:
@@ -836,9 +847,11 @@ class InboundCall:
             await self._leave_voicemail(recording)
             reason = "voicemail"
         if self.interaction_id is not None:
+            self._end_hold()
+            held = {"hold_s": round(self._hold_s, 3)} if self._hold_s else {}
             await self.m.records.update(
                 self.tenant_id, self.interaction_id, ended_at=utcnow(), end_reason=reason[:40], ivr_path=self._path(),
-                recording=None if recording is None else self.m.relative(recording.path),
+                recording=None if recording is None else self.m.relative(recording.path), **held,
             )  # fmt: skip
 
     def _unlink(self) -> None:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 CALLS = Who(None, "phone")
 CALL_FIELDS = frozenset(
-    {*TIMELINE, "queue_id", "agent_id", "customer_id", "ivr_path", "recording", "end_reason"}
+    {*TIMELINE, "queue_id", "agent_id", "customer_id", "ivr_path", "recording", "end_reason", "hold_s"}
 )  # fmt: skip
 
 
