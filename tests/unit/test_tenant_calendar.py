@@ -5,7 +5,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from infolinia.tenants.calendar import DAYS, BusinessHours, CalendarError
+from infolinia.tenants.calendar import DAYS, BusinessHours, CalendarError, set_hours
 
 WARSAW = "Europe/Warsaw"
 WAW = ZoneInfo(WARSAW)
@@ -346,3 +346,10 @@ def test_json_round_trip_property(
 ) -> None:
     hours = BusinessHours(weekly=weekly, holidays=holidays)
     assert BusinessHours.from_json(hours.to_json()) == hours
+
+
+def test_set_hours_is_none_when_no_weekly_hours_were_set_or_they_cannot_be_read() -> None:
+    assert set_hours(DEMO_JSON) == DEMO
+    assert set_hours(None) is None and set_hours({}) is None
+    assert set_hours({"holidays": ["2026-12-25"]}) is None  # holidays alone: no hours were set
+    assert set_hours({"weekly": {"mon": [["25:00", "26:00"]]}}) is None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infolinia.agents.actions import capacity
 from infolinia.routing.model import AgentSpec, Channel, OverflowStep, Presence, QueueSpec, Strategy, TaskSpec
 from infolinia.store.models import AgentProfile, Queue, RoutingTask, TeamMember, Tenant, User
-from infolinia.tenants.calendar import BusinessHours, CalendarError
+from infolinia.tenants.calendar import set_hours
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,8 @@ def seconds(at: datetime | None) -> float | None:
 def opening_hours(tenant: Tenant) -> Callable[[float], bool] | None:
     """``is_open(now)`` from the tenant's calendar, in its time zone. A calendar without weekly hours means none
     was set: always open (a new tenant is not closed for good before anyone wrote its hours)."""
-    try:
-        hours = BusinessHours.from_json(tenant.business_hours or {})
-    except CalendarError:
-        log.warning("tenant %s: unreadable business hours; its queues are treated as always open", tenant.id)
-        return None
-    if not hours.weekly:
+    hours = set_hours(tenant.business_hours)
+    if hours is None:
         return None
     zone = tenant.timezone
 

@@ -139,6 +139,16 @@ class BusinessHours:
 # --- helpers ------------------------------------------------------------------------------------------
 
 
+def set_hours(raw: Mapping[str, object] | None) -> BusinessHours | None:
+    """The hours a tenant set, or None when it set none (a calendar without weekly hours) or they cannot be read:
+    then it is always open (a new tenant is not closed for good before anyone wrote its hours)."""
+    try:
+        hours = BusinessHours.from_json(raw or {})
+    except CalendarError:
+        return None
+    return hours if hours.weekly else None
+
+
 def _zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)

@@ -25,7 +25,7 @@ from infolinia.customers.actions import current_consent
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.routing.service import RoutingService
 from infolinia.store.models import ConsentPurpose
-from infolinia.tenants.calendar import BusinessHours, CalendarError
+from infolinia.tenants.calendar import set_hours
 from infolinia.voice.calls.agent import AgentLeg
 from infolinia.voice.calls.inbound import InboundCall
 from infolinia.voice.calls.records import CallRecords
@@ -223,15 +223,8 @@ class CallManager:
 
     def hours(self, route: NumberRoute, now: float) -> HoursStatus:
         """The tenant's calendar status now (``now`` is the loop clock; the calendar reads the wall clock)."""
-        if self.settings.always_open or not route.business_hours:
-            return "open"
-        try:
-            hours = BusinessHours.from_json(route.business_hours)
-        except CalendarError:
-            return "open"
-        if not hours.weekly:
-            return "open"
-        return hours.status(datetime.now(UTC), route.timezone)
+        hours = None if self.settings.always_open else set_hours(route.business_hours)
+        return "open" if hours is None else hours.status(datetime.now(UTC), route.timezone)
 
     async def phrase(self, tenant_id: int, names: Sequence[str], language: str) -> Audio:
         samples = await self.prompts.phrase(tenant_id, list(names), language)
