@@ -412,8 +412,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+REALTIME: list[str] = []  # ["chrt", "--fifo", "10"] with --realtime
+
+
 def pinned(command: list[str], cpu: int | None) -> list[str]:
-    return ["taskset", "-c", str(cpu), *command] if cpu is not None and shutil.which("taskset") else command
+    """``command`` on ``cpu`` (taskset), under SCHED_FIFO with --realtime."""
+    if cpu is not None and shutil.which("taskset"):
+        command = ["taskset", "-c", str(cpu), *command]
+    return [*REALTIME, *command]
 
 
 @dataclass
@@ -824,14 +830,19 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     hold = args.hold or (5.0 if quick else 20.0)
     repeats = args.repeats or (1 if quick else 2)
     plans = {
-        "ivr": Plan(10, 15, 25, repeats) if quick else Plan(200, 200, 2000, repeats),
-        "bridged": Plan(10, 15, 25, repeats) if quick else Plan(150, 150, 1500, repeats),
-    }
-    rates = [10.0, 25.0] if quick else [25.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0, 600.0]
+        "ivr": Plan(*args.ivr_ladder, repeats) if args.ivr_ladder else Plan(10, 15, 25, repeats) if quick else Plan(
+            200, 200, 2000, repeats),
+        "bridged": Plan(*args.bridged_ladder, repeats) if args.bridged_ladder else Plan(10, 15, 25, repeats)
+        if quick else Plan(150, 150, 1500, repeats),
+    }  # fmt: skip
+    rates = args.setup_rates or ([10.0, 25.0] if quick else [25.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0, 600.0])
     raise_nofile()
+    if args.realtime:
+        REALTIME[:] = ["chrt", "--fifo", "10"]
     print(
         f"voice bench ({'quick' if quick else 'full'}): infolinia serve on cpu {server_cpu}; SIPp and the measuring "
-        f"peer on cpu {peer_cpu}; calls placed at {args.ramp_cps:g}/s, each step held {hold:g} s after {warmup:g} s "
+        f"peer on cpu {peer_cpu}{', all SCHED_FIFO' if args.realtime else ''}; calls placed at {args.ramp_cps:g}/s, "
+        f"each step held {hold:g} s after {warmup:g} s "
         f"warm-up; pass: 0 failed calls, loss < {100 * LOSS_LIMIT:g} %, p99 <= {P99_LIMIT_MS:g} ms; "
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cpus, load average "
         f"{os.getloadavg()[0]:.2f} before",
@@ -905,6 +916,13 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def ints(text: str) -> tuple[int, ...]:
+    values = tuple(int(x) for x in text.split(","))
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError("FIRST,STEP,LIMIT")
+    return values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 and 25 calls, 5 s holds (about 2 minutes)")
@@ -912,6 +930,17 @@ def main() -> None:
     parser.add_argument("--hold", type=float, help="seconds each step is measured (default 20, quick 5)")
     parser.add_argument("--repeats", type=int, help="runs of the best passing step (default 2, quick 1)")
     parser.add_argument("--ramp-cps", type=float, default=50.0, help="calls per second while a step's calls are placed")
+    parser.add_argument("--ivr-ladder", type=ints, help="FIRST,STEP,LIMIT calls (default 200,200,2000)")
+    parser.add_argument("--bridged-ladder", type=ints, help="FIRST,STEP,LIMIT calls (default 150,150,1500)")
+    parser.add_argument(
+        "--setup-rates", type=lambda text: [float(x) for x in text.split(",")], help="calls/s, tried in order"
+    )
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="run the server, SIPp and the peer under SCHED_FIFO (chrt): on a shared machine, other work then "
+        "cannot stand in for the server's limits",
+    )
     parser.add_argument("--detail", help="write every step's figures to this JSON file")
     parser.add_argument("--keep-log", help="copy the server's log to this file")
     parser.add_argument("--role", choices=("peer",), help=argparse.SUPPRESS)
