@@ -254,6 +254,49 @@ def run_peer() -> None:
             print(json.dumps(run_calls(command, streams, agent)), flush=True)
 
 
+# --- the server process: ``infolinia serve`` with its garbage collections recorded ----------------------------------
+
+
+def run_server(gc_log: str, argv: list[str]) -> None:
+    """``infolinia`` with ``argv``, in this process; every collection of generation 2, and any other that took
+    1 ms or more, is appended to ``gc_log`` (CLOCK_REALTIME at the start, generation, milliseconds). The callback
+    costs a few microseconds per collection."""
+    import gc
+
+    out = open(gc_log, "a", buffering=1)  # noqa: SIM115 - open for the life of the process
+    started: list[float] = [0.0]
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        took = (time.perf_counter() - started[0]) * 1000
+        if info["generation"] == 2 or took >= 1.0:
+            out.write(f"{time.time() - took / 1000:.6f} {info['generation']} {took:.3f}\n")
+
+    gc.callbacks.append(record)
+    from infolinia.cli import main as infolinia
+
+    sys.argv = ["infolinia", *argv]
+    sys.exit(infolinia())
+
+
+def gc_pauses(gc_log: Path, window: tuple[float, float]) -> dict[str, Any]:
+    rows = []
+    with contextlib.suppress(OSError):
+        for row in gc_log.read_text().splitlines():
+            at, generation, took = row.split()
+            if window[0] <= float(at) < window[1]:
+                rows.append((int(generation), float(took)))
+    full = [took for generation, took in rows if generation == 2]
+    return {
+        "gc_full": len(full),
+        "gc_full_max_ms": max(full, default=0.0),
+        "gc_pauses_1ms": len(rows) - len(full),
+        "gc_max_ms": max((took for _, took in rows), default=0.0),
+    }
+
+
 # --- SIPp: scenarios and runs ---------------------------------------------------------------------------------------
 
 CALLER = """<?xml version="1.0" encoding="UTF-8"?>
@@ -473,9 +516,10 @@ class Server:
     def __init__(self, folder: Path, cpu: int | None) -> None:
         self.http_port, self.sip_port = free_port(), free_port()
         self.log = folder / "serve.log"
-        exe = Path(sys.executable).with_name("infolinia")
+        self.gc_log = folder / "gc.log"
         command = [
-            str(exe), "serve", "--demo", "--demo-always-open", "--http-port", str(self.http_port), "--sip-port",
+            sys.executable, __file__, "--role", "server", "--gc-log", str(self.gc_log),
+            "serve", "--demo", "--demo-always-open", "--http-port", str(self.http_port), "--sip-port",
             str(self.sip_port), "--rtp-ports", RTP_PORTS, "--data-dir", str(folder / "data"), "--db",
             f"sqlite+aiosqlite:///{folder / 'infolinia.db'}",
         ]  # fmt: skip
@@ -505,7 +549,7 @@ class Server:
         return r.json() if r.content else None
 
     def cpu_seconds(self) -> float:
-        """utime + stime of the server process (the taskset wrapper execs it: same pid)."""
+        """utime + stime of the server process (taskset and chrt exec it: same pid)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -691,6 +735,7 @@ def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, wind
     setup = [first_rx[port] - sent for port, sent in result.invite_at.items()
              if port in first_rx and not math.isnan(first_rx[port])]  # fmt: skip
     delta = {k: media_after[k] - media_before[k] for k in ("packets_in", "packets_out", "packets_skipped")}
+    figures.update(gc_pauses(b.server.gc_log, window_times))
     figures.update(
         mode=mode, n=n, rate=rate,
         successful=result.successful, failed=result.failed + max(0, n - result.successful - result.failed),
@@ -741,7 +786,8 @@ def line(r: dict[str, Any]) -> str:
         f"rfc3550 {r['rfc3550_jitter_ms']:5.2f} ms  server cpu {100 * r['server_cpu']:3.0f} % "
         f"({r['server_pps']:,.0f} pkt/s, {r['server_ticks_skipped']} ticks skipped), others there "
         f"{100 * r['others_on_server_cpu']:3.0f} %, steal {100 * r['steal_on_server_cpu']:3.0f} %  peer cpu "
-        f"{100 * r['peer_cpu']:3.0f} %{setup}"
+        f"{100 * r['peer_cpu']:3.0f} %{setup}  gc: {r['gc_full']} full (max {r['gc_full_max_ms']:.0f} ms), "
+        f"{r['gc_pauses_1ms']} others >= 1 ms (max {r['gc_max_ms']:.0f} ms)"
     )
 
 
@@ -873,6 +919,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             if "setup" in modes:
                 print("call setup rate (INVITE -> first RTP packet):", flush=True)
                 results["setup"] = setup_ladder(b, rates, 3.0 if quick else 5.0)
+            results["server_gc_whole_run"] = gc_pauses(server.gc_log, (0.0, math.inf))
         finally:
             if agents is not None:
                 agents.stop_phone()
@@ -907,6 +954,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         summary["setup_p99_ms"] = setup["setup_p99_ms"]
         summary["setup_server_cpu"] = setup["server_cpu"]
         summary["setup_ratio_vs_asterisk"] = round(setup["setup_cps"] / ASTERISK["setup"][0], 2)
+    summary["server_gc_whole_run"] = results.get("server_gc_whole_run")
     summary["load_average_after"] = round(os.getloadavg()[0], 2)
     print("summary (ratio vs Asterisk: against the top and the bottom of its range on these machines):")
     for key, value in summary.items():
@@ -943,9 +991,12 @@ def main() -> None:
     )
     parser.add_argument("--detail", help="write every step's figures to this JSON file")
     parser.add_argument("--keep-log", help="copy the server's log to this file")
-    parser.add_argument("--role", choices=("peer",), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.role == "peer":
+    parser.add_argument("--role", choices=("peer", "server"), help=argparse.SUPPRESS)
+    parser.add_argument("--gc-log", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.role == "server":
+        run_server(args.gc_log, rest)
+    elif args.role == "peer":
         run_peer()
     else:
         print(json.dumps(rounded(orchestrate(args))))
