@@ -216,7 +216,8 @@ def run_calls(command: dict[str, Any], streams: CallerStreams, agent: socket.soc
         values, received, expected = bridged_figures(probes, streams, window, n)
         jitter_from = probes
     else:
-        values, received, expected = ivr_figures(played, window, hold, n)
+        with np.errstate(over="ignore"):  # RTP timestamps wrap around: the difference is taken modulo 2**32
+            values, received, expected = ivr_figures(played, window, hold, n)
         jitter_from = played
     stream, _, timestamp, arrival, _ = jitter_from.columns()
     inside = (arrival >= window[0]) & (arrival < window[1])
