@@ -59,7 +59,7 @@ import time
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import numpy as np
@@ -213,7 +213,7 @@ def run_calls(command: dict[str, Any], streams: CallerStreams, agent: socket.soc
     poller.close()
     hold = window[1] - window[0]
     if command["mode"] == "bridged":
-        values, received, expected = bridged_figures(probes, streams, window, n)
+        values, received, expected = bridged_figures(probes, cast(Any, streams), window, n)  # reads .sent_at
         jitter_from = probes
     else:
         with np.errstate(over="ignore"):  # RTP timestamps wrap around: the difference is taken modulo 2**32
@@ -280,7 +280,7 @@ def run_server(gc_log: str, argv: list[str]) -> None:
     from infolinia.cli import main as infolinia
 
     sys.argv = ["infolinia", *argv]
-    sys.exit(infolinia())
+    infolinia()
 
 
 def gc_pauses(gc_log: Path, window: tuple[float, float]) -> dict[str, Any]:
@@ -879,12 +879,11 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     warmup = 1.0 if quick else 2.0
     hold = args.hold or (5.0 if quick else 20.0)
     repeats = args.repeats or (1 if quick else 2)
-    plans = {
-        "ivr": Plan(*args.ivr_ladder, repeats) if args.ivr_ladder else Plan(10, 15, 25, repeats) if quick else Plan(
-            200, 200, 2000, repeats),
-        "bridged": Plan(*args.bridged_ladder, repeats) if args.bridged_ladder else Plan(10, 15, 25, repeats)
-        if quick else Plan(150, 150, 1500, repeats),
-    }  # fmt: skip
+    ladders = {
+        "ivr": args.ivr_ladder or ((10, 15, 25) if quick else (200, 200, 2000)),
+        "bridged": args.bridged_ladder or ((10, 15, 25) if quick else (150, 150, 1500)),
+    }
+    plans = {mode: Plan(first, step, limit, repeats) for mode, (first, step, limit) in ladders.items()}
     rates = args.setup_rates or ([10.0, 25.0] if quick else [25.0, 50.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0])
     raise_nofile()
     if args.realtime:
