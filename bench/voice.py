@@ -27,8 +27,8 @@ A ladder step: the calls are placed at ``--ramp-cps``, all held; the measurement
 and closes before the first BYE. A step passes with 0 failed calls, < 0.1 % loss and p99 <= 3 ms (the project's
 voice measurement definitions); the ladder climbs in coarse steps until one fails, tries halfway back, then repeats
 the best passing step for the spread. The server's CPU share in the window (``/proc/<pid>/stat``), what else ran on
-its core and the hypervisor's steal, and the peer's CPU are printed beside: near 100 % on the peer's core the
-generator, not the server, was the limit.
+its core and the hypervisor's steal, and the peer's CPU and how busy its core was (SIPp included) are printed
+beside: near 100 % on the peer's core the generator, not the server, was the limit.
 
     python bench/voice.py [--quick] [--modes ivr,bridged,setup] [--hold S] [--repeats N] [--ramp-cps R]
 
@@ -725,9 +725,11 @@ def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, wind
     time.sleep(max(0.0, window_times[0] - time.time()))
     cpu_before, wall_before, media_before = b.server.cpu_seconds(), time.monotonic(), b.server.media()
     busy_before, steal_before = cpu_times(b.server_cpu)
+    generator_before, _ = cpu_times(b.peer_cpu)
     time.sleep(max(0.0, window_times[1] - time.time()))
     cpu_after, wall_after, media_after = b.server.cpu_seconds(), time.monotonic(), b.server.media()
     busy_after, steal_after = cpu_times(b.server_cpu)
+    generator_after, _ = cpu_times(b.peer_cpu)
     sipp_process.join()
     result = box["result"]
     figures = b.peer.receive()
@@ -746,6 +748,7 @@ def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, wind
         others_on_server_cpu=max(0.0, (busy_after - busy_before) / wall - server_share)
         if b.server_cpu is not None else math.nan,
         steal_on_server_cpu=(steal_after - steal_before) / wall,
+        generator_cpu_busy=(generator_after - generator_before) / wall if b.peer_cpu is not None else math.nan,
         server_pps=(delta["packets_in"] + delta["packets_out"]) / wall,
         server_ticks_skipped=delta["packets_skipped"],
         setup_p50_ms=float(np.percentile(setup, 50) * 1000) if setup else math.nan,
@@ -790,7 +793,8 @@ def line(r: dict[str, Any]) -> str:
         f"rfc3550 {r['rfc3550_jitter_ms']:5.2f} ms  server cpu {100 * r['server_cpu']:3.0f} % "
         f"({r['server_pps']:,.0f} pkt/s, {r['server_ticks_skipped']} ticks skipped), others there "
         f"{100 * r['others_on_server_cpu']:3.0f} %, steal {100 * r['steal_on_server_cpu']:3.0f} %  peer cpu "
-        f"{100 * r['peer_cpu']:3.0f} %{setup}  gc: {r['gc_full']} full (max {r['gc_full_max_ms']:.0f} ms), "
+        f"{100 * r['peer_cpu']:3.0f} % (its core {100 * r['generator_cpu_busy']:3.0f} %){setup}"
+        f"  gc: {r['gc_full']} full (max {r['gc_full_max_ms']:.0f} ms), "
         f"{r['gc_pauses_1ms']} others >= 1 ms (max {r['gc_max_ms']:.0f} ms)"
     )
 
