@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -341,17 +342,10 @@ class Options:
     loops: tuple[str, ...]
 
 
-class Child:
-    """A role of this script in a subprocess, pinned to `cpu` when possible, spoken to in JSON lines."""
+class Pipe:
+    """A subprocess spoken to in JSON lines (a command on its stdin, a reply on its stdout)."""
 
-    def __init__(self, role: str, cpu: int | None, options: Options, *extra: str) -> None:
-        command = [sys.executable, __file__, "--role", role, *extra]
-        if cpu is not None and shutil.which("taskset"):
-            command = ["taskset", "-c", str(cpu), *command]
-        if options.nice:
-            command = ["nice", "-n", str(options.nice), *command]
-        if options.realtime:
-            command = ["chrt", "--fifo", "10", *command]
+    def __init__(self, command: list[str]) -> None:
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def send(self, **command: Any) -> None:
@@ -363,7 +357,7 @@ class Child:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the {self.process.args} process ended")
+            raise RuntimeError(f"the {self.process.args!r} process ended")
         reply: dict[str, Any] = json.loads(line)
         return reply
 
@@ -378,6 +372,20 @@ class Child:
             self.process.wait(with_timeout)
         except (OSError, subprocess.TimeoutExpired):
             self.process.kill()
+
+
+class Child(Pipe):
+    """A role of this script in a subprocess, pinned to `cpu` when possible."""
+
+    def __init__(self, role: str, cpu: int | None, options: Options, *extra: str) -> None:
+        command = [sys.executable, __file__, "--role", role, *extra]
+        if cpu is not None and shutil.which("taskset"):
+            command = ["taskset", "-c", str(cpu), *command]
+        if options.nice:
+            command = ["nice", "-n", str(options.nice), *command]
+        if options.realtime:
+            command = ["chrt", "--fifo", "10", *command]
+        super().__init__(command)
 
 
 def cpu_times(cpu: int | None) -> tuple[float, float]:
@@ -443,6 +451,26 @@ class Plan:
     cpu: int | None
 
 
+def climb(
+    first: int, step: int, limit: int, repeats: int, run: Callable[[int], bool], runs: list[dict[str, Any]]
+) -> tuple[int, int | None]:
+    """The ladder: ``run(n)`` (which appends its result, with ``n``, to ``runs``) up in coarse steps from ``first``
+    until a failure or ``limit``, then the step halfway back, then the best passing step again until it has run
+    ``repeats`` times (the spread). Returns (the best passing step or 0, the first failed step or None)."""
+    best, failed = 0, None
+    n = first
+    while n <= limit:
+        if not run(n):
+            failed = n
+            break
+        best, n = n, n + step
+    if failed is not None and best and failed - best > step // 2 >= 1 and run(best + step // 2):
+        best += step // 2
+    for _ in range(repeats - sum(r["n"] == best for r in runs) if best else 0):
+        run(best)
+    return best, failed
+
+
 def ladder(server: Child, peer: Child, addresses: dict[str, Any], mode: str, plan: Plan) -> dict[str, Any]:
     """Up in coarse steps until a failure, then halfway back; the best passing step repeated for the spread."""
     runs: list[dict[str, Any]] = []
@@ -453,18 +481,7 @@ def ladder(server: Child, peer: Child, addresses: dict[str, Any], mode: str, pla
         print(line(mode, result), flush=True)
         return bool(result["passed"])
 
-    best, failed = 0, None
-    n = plan.first
-    while n <= plan.limit:
-        if not run(n):
-            failed = n
-            break
-        best, n = n, n + plan.step
-    if failed is not None and best and failed - best > plan.step // 2 >= 1 and run(best + plan.step // 2):
-        best += plan.step // 2
-    repeats = [r for r in runs if r["n"] == best]
-    for _ in range(plan.repeats - len(repeats) if best else 0):
-        run(best)
+    best, failed = climb(plan.first, plan.step, plan.limit, plan.repeats, run, runs)
     at_best = [r for r in runs if r["n"] == best]
     per_call = [r["server_cpu"] / r["n"] for r in runs if r["passed"] and r["server_cpu"] > 0]
     return {
