@@ -24,7 +24,17 @@ from typing import cast
 
 from infolinia.voice.media import Codec, MediaLeg
 from infolinia.voice.media.leg import Direction
-from infolinia.voice.sdp import Local, NotAcceptable, SdpError, answer_offer, make_offer, parse_sdp, read_answer
+from infolinia.voice.sdp import (
+    Accepted,
+    Answer,
+    Local,
+    NotAcceptable,
+    SdpError,
+    answer_offer,
+    make_offer,
+    parse_sdp,
+    read_answer,
+)
 from infolinia.voice.sip import Request, Response, SipError, parse_address, parse_uri
 from infolinia.voice.sip.builders import SentBy, cancel_for, new_request, response_to
 from infolinia.voice.sip.dialog import Dialog, DialogError, NoAck
@@ -151,10 +161,7 @@ class AgentLeg:
             self.on_fail(488)
             return
         self.state = LegState.ANSWERED
-        self.media.connect(
-            (accepted.remote_address, accepted.remote_port), accepted.payload_type, accepted.telephone_event,
-            codec=cast(Codec, accepted.codec), source_host=self.phone[0],
-        )  # fmt: skip
+        connect_media(self.media, accepted, self.phone[0])
         self.transport.add_dialog(dialog.id, self)
         self.on_answer()
 
@@ -197,10 +204,7 @@ class AgentLeg:
                 log.info("agent phone re-offer refused: %s", answer.reason)
                 self.transport.respond(key, response_to(request, 488))
                 return
-            self.media.connect(
-                (answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event,
-                codec=cast(Codec, answer.codec), direction=cast(Direction, answer.direction), source_host=self.phone[0],
-            )  # fmt: skip
+            connect_media(self.media, answer, self.phone[0])
             body = bytes(answer.sdp)
             held = answer.direction in ("recvonly", "inactive")
         else:  # offerless: our offer again (its answer comes in the ACK; the media stays as it is)
@@ -234,6 +238,17 @@ class AgentLeg:
         self.state = LegState.ENDED
         self.media.close()
         self.on_fail(status)
+
+
+def connect_media(media: MediaLeg, settled: Answer | Accepted, source_host: str) -> None:
+    """Point ``media`` at what an SDP exchange settled: our answer to the peer's offer (its direction included),
+    or the peer's answer to ours (both ways). Media is accepted from ``source_host``, where the signalling came
+    from: an SDP may name a private address behind NAT."""
+    direction = settled.direction if isinstance(settled, Answer) else "sendrecv"
+    media.connect(
+        (settled.remote_address, settled.remote_port), settled.payload_type, settled.telephone_event,
+        codec=cast(Codec, settled.codec), direction=cast(Direction, direction), source_host=source_host,
+    )  # fmt: skip
 
 
 def rearm(

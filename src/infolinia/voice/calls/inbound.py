@@ -30,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.store.models import RoutingTask
 from infolinia.store.types import utcnow
-from infolinia.voice.calls.agent import rearm
+from infolinia.voice.calls.agent import AgentLeg, connect_media, rearm
 from infolinia.voice.calls.callback_number import Done, NumberConfirmation, Step, usable_number
 from infolinia.voice.ivr import (
     Call,
@@ -49,8 +49,7 @@ from infolinia.voice.ivr import (
     RecordVoicemail,
     Transfer,
 )
-from infolinia.voice.media import Audio, Codec, MediaLeg, Recording
-from infolinia.voice.media.leg import Direction
+from infolinia.voice.media import Audio, MediaLeg, Recording
 from infolinia.voice.prompts import speech
 from infolinia.voice.sdp import (
     Answer,
@@ -133,6 +132,7 @@ class InboundCall:
         self._in_callback_offer = False
         self._confirm: NumberConfirmation | None = None  # a callback number being confirmed
         self._confirm_for = ""  # what for: keep_place, offer, max_wait
+        self._confirm_queue: int | None = None  # the queue the callback goes to
         self._accepted_pending = False
         self._transferring: str | None = None  # the extension a transfer rings
         self._hangup_after: str | None = None
@@ -262,7 +262,7 @@ class InboundCall:
         await self._media_ready(self.answer)
 
     async def _media_ready(self, answer: Answer) -> None:
-        self._connect_media(answer)
+        connect_media(self.leg, answer, self.invite.peer[0])
         if self.ivr is None:
             await self._end("no_flow", bye=True)
             return
@@ -319,21 +319,12 @@ class InboundCall:
             return
         self.answer = answer
         if request.body:
-            self._connect_media(answer)
+            connect_media(self.leg, answer, self.invite.peer[0])
         ok = response_to(request, 200, contact=self.m.contact, body=bytes(answer.sdp), content_type="application/sdp")
         assert self.dialog is not None
         self.dialog.respond(ok, self._now())
         self.m.transport.respond(key, ok)
         self._arm_dialog()
-
-    def _connect_media(self, answer: Answer) -> None:
-        """Point the media leg at what the SDP settled. Media is taken from where the INVITE came from: the SDP may
-        name a private address behind NAT."""
-        self.leg.connect(
-            (answer.remote_address, answer.remote_port), answer.payload_type, answer.telephone_event,
-            codec=cast(Codec, answer.codec), direction=cast(Direction, answer.direction),
-            source_host=self.invite.peer[0],
-        )  # fmt: skip
 
     def _arm_dialog(self) -> None:
         """Retransmit our 2xx until its ACK (RFC 3261 §13.3.1.4), on the loop's clock."""
@@ -441,7 +432,7 @@ class InboundCall:
             return
         if self.state is CallState.QUEUED:
             if digit == "1" and self.task_id is not None:
-                await self._confirm_number("keep_place")
+                await self._confirm_number("keep_place", self.queue_id)
             return
         if self.state is not CallState.IVR or self.ivr is None or self._notice_first:
             return  # keys during the recording notice mean nothing yet: the flow starts after it
@@ -493,16 +484,17 @@ class InboundCall:
     # --- callbacks offered in the IVR ------------------------------------------------------------------------
 
     async def _callback_answer(self, accepted: bool) -> None:
-        if accepted and await self._callback_queue() is not None:
-            await self._confirm_number("offer")
+        queue = await self._callback_queue() if accepted else None
+        if queue is not None:
+            await self._confirm_number("offer", queue)
             return
         assert self.ivr is not None
         await self._commands(self.ivr.callback_result(False, self._now()))
 
-    async def _confirm_number(self, purpose: str) -> None:
+    async def _confirm_number(self, purpose: str, queue: int | None) -> None:
         """Read the callback number back (or ask for one) before anything is promised; see ``_confirmed``."""
         self._confirm = NumberConfirmation(self.caller, self.route.country, self.language)
-        self._confirm_for = purpose
+        self._confirm_for, self._confirm_queue = purpose, queue
         await self._confirm_steps(self._confirm.start(self._now()))
 
     async def _confirm_steps(self, steps: list[Step]) -> None:
@@ -531,7 +523,7 @@ class InboundCall:
                 self._queue_music()
                 self._schedule(self._announce_every_s / (2 if self._messages else 1), "tick")
         elif purpose == "offer":
-            queue = await self._callback_queue()
+            queue = self._confirm_queue
             if number is None or queue is None:
                 assert self.ivr is not None
                 await self._commands(self.ivr.callback_result(False, self._now()))
@@ -539,8 +531,8 @@ class InboundCall:
             await self._create_callback(queue, utcnow(), number)
             self._accepted_pending = True  # once told, the flow goes on to the offer's "accepted" branch
             await self._play(["callback_confirmed"], False)
-        elif number is not None and self.queue_id is not None:  # max_wait
-            await self._create_callback(self.queue_id, self._queued_at or utcnow(), number)
+        elif number is not None and self._confirm_queue is not None:  # max_wait: in the caller's place
+            await self._create_callback(self._confirm_queue, self._queued_at or utcnow(), number)
             await self._play(["callback_confirmed"], False, then_hangup="callback_max_wait")
         else:
             await self._play(["goodbye"], False, then_hangup="callback_not_confirmed")
@@ -676,7 +668,7 @@ class InboundCall:
             await self._voicemail("voicemail_prompt", None, 120)
         elif action == "callback" and self.queue_id is not None:
             self._set(CallState.IVR)
-            await self._confirm_number("max_wait")
+            await self._confirm_number("max_wait", self.queue_id)
         else:
             await self._play(["all_agents_busy"], False, then_hangup=f"exited:{action}"[:40])
 
@@ -686,19 +678,27 @@ class InboundCall:
         if leg is None:
             await self.m.routing.decline(self.task_id)
             return
+        await self._ringing(leg, agent_id)
+
+    async def _ringing(self, leg: AgentLeg, agent_id: int | None, **record: Any) -> None:
+        """A phone rings for this call (an agent's for its queue task, or an extension's): the call waits for it,
+        and its record says when it was offered (and ``record``)."""
         self.agent_id = agent_id
         self.agent_leg = leg
         self._set(CallState.CONNECTING)
         assert self.interaction_id is not None
-        await self.m.records.update(self.tenant_id, self.interaction_id, offered_at=utcnow())
+        await self.m.records.update(self.tenant_id, self.interaction_id, offered_at=utcnow(), **record)
+
+    def _bridge_agent(self) -> None:
+        """Caller and agent hear each other (``bridge`` stops what played on either leg; its end is stale now)."""
+        self._token += 1
+        self.leg.bridge(self.agent_leg.media)
 
     async def _agent_answered(self) -> None:
         if self.state is not CallState.CONNECTING or (self.task_id is None and self._transferring is None):
             return
-        self._token += 1
         self._transferring = None
-        self.leg.stop_playback()
-        self.leg.bridge(self.agent_leg.media)
+        self._bridge_agent()
         self._set(CallState.TALKING)
         self._record_conversation()
         if self.task_id is not None:
@@ -717,9 +717,7 @@ class InboundCall:
             self.leg.unbridge()
             self._queue_music()
             return
-        self._token += 1
-        self.leg.stop_playback()
-        self.leg.bridge(self.agent_leg.media)
+        self._bridge_agent()
         self._end_hold()
         assert self.interaction_id is not None
         await self.m.records.update(self.tenant_id, self.interaction_id, hold_s=round(self._hold_s, 3))
@@ -753,13 +751,10 @@ class InboundCall:
             await self._transfer_failed()
             return
         self._transferring = extension
-        self.agent_leg = leg
-        self._set(CallState.CONNECTING)
+        agent_id = await self.m.records.agent_of_extension(self.tenant_id, extension)
+        await self._ringing(leg, agent_id, ivr_path=self._path())
         await self._play(["transfer"], False)
         self._schedule(ring_s, "tick")
-        self.agent_id = await self.m.records.agent_of_extension(self.tenant_id, extension)
-        assert self.interaction_id is not None
-        await self.m.records.update(self.tenant_id, self.interaction_id, offered_at=utcnow(), ivr_path=self._path())
 
     async def _transfer_failed(self) -> None:
         """No phone, a refusal or no answer: the transfer node's ``on_failure``, else a word and the end."""
