@@ -70,6 +70,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests import audio
+
 BARESIP = shutil.which("baresip")
 if BARESIP is None and os.environ.get("CI") == "true":
     raise RuntimeError("baresip (Debian baresip) is required in CI: scripts/install-test-prereqs.sh installs it")
@@ -112,11 +114,7 @@ def read_wav(path: Path) -> tuple[np.ndarray[Any, np.dtype[np.float64]], int]:
 def dominant_frequency(path: Path) -> float:
     """The frequency (Hz) of the strongest spectral peak in a mono 16-bit WAV; 0.0 for silence or no samples."""
     samples, rate = read_wav(path)
-    if samples.size == 0 or not np.any(samples):
-        return 0.0
-    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
-    spectrum[0] = 0.0
-    return float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
+    return audio.dominant_frequency(samples, rate)
 
 
 # --- configuration -----------------------------------------------------------------------------------------------

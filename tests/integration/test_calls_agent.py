@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.audio import dominant_frequency
 from tests.baresip import Baresip, needs_baresip, read_wav, running_baresip
 from tests.live import LiveServer, free_port, running_server
 
@@ -65,12 +66,7 @@ async def heard(phone: Baresip, seconds: float, within_s: float = 30.0) -> Path:
 def tail_frequency(path: Path, seconds: float = 1.0) -> float:
     """The strongest frequency of the last ``seconds`` heard (the caller heard prompts and music before the agent)."""
     samples, rate = read_wav(path)
-    tail = samples[-int(seconds * rate) :]
-    if tail.size == 0 or not np.any(tail):
-        return 0.0
-    spectrum = np.abs(np.fft.rfft(tail * np.hanning(tail.size)))
-    spectrum[0] = 0.0
-    return float(np.fft.rfftfreq(tail.size, 1 / rate)[int(np.argmax(spectrum))])
+    return dominant_frequency(samples[-int(seconds * rate) :], rate)
 
 
 async def last_call(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -125,12 +121,6 @@ async def test_the_agent_is_rung_answers_and_both_hear_each_other(
         )  # the next test starts from the same state
 
 
-def channel_frequency(samples: np.ndarray[Any, Any], rate: int) -> float:
-    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
-    spectrum[0] = 0.0
-    return float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
-
-
 async def test_a_recorded_call_has_the_caller_left_and_the_agent_right(
     server: tuple[LiveServer, int], tmp_path: Path
 ) -> None:
@@ -164,8 +154,8 @@ async def test_a_recorded_call_has_the_caller_left_and_the_agent_right(
         frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64).reshape(-1, 2)
     assert frames.shape[0] >= 2 * 8000, "at least two seconds of talk"
     middle = frames[frames.shape[0] // 2 - 4000 : frames.shape[0] // 2 + 4000]  # one second from the middle
-    assert abs(channel_frequency(middle[:, 0], 8000) - 440) < 15  # the caller, left
-    assert abs(channel_frequency(middle[:, 1], 8000) - 1000) < 15  # the agent, right
+    assert abs(dominant_frequency(middle[:, 0], 8000) - 440) < 15  # the caller, left
+    assert abs(dominant_frequency(middle[:, 1], 8000) - 1000) < 15  # the agent, right
 
 
 async def transfer_number(client: httpx.AsyncClient, headers: dict[str, str], number: str) -> None:
@@ -207,10 +197,7 @@ def tail_frequency_so_far(path: Path, seconds: float = 1.0) -> float:
     data = path.read_bytes()
     start = data.index(b"data") + 8
     pcm = data[start : start + (len(data) - start) // 2 * 2]
-    tail = (np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768)[-int(seconds * 8000) :]
-    if tail.size == 0 or not np.any(tail):
-        return 0.0
-    return channel_frequency(tail, 8000)
+    return dominant_frequency(np.frombuffer(pcm, dtype="<i2")[-int(seconds * 8000) :], 8000)
 
 
 async def until_logged(live: LiveServer, mark: int, text: str, within_s: float = 15.0) -> None:
