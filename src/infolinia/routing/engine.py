@@ -394,21 +394,19 @@ class Engine:
             self._detach(t)
         wait = now - t.enq
         stats = q.stats
+        self._forget(t)
         if reason == "callback":
             stats.to_callback += 1
-            self._forget(t)
             self._log(now, "task_exited", task=t.id, agent=t.agent, queue=q.spec.id, reason="callback requested",
                       data={"wait": wait, "action": "callback"})  # fmt: skip
-            if t.agent is not None and t.agent in self.agents:
-                self._route_agent(self.agents[t.agent], now)
-            return
-        stats.abandoned += 1
-        if wait < q.spec.short_abandon_s:
-            stats.abandoned_short += 1
         else:
-            stats.note(now, "abandoned", wait)
-        self._forget(t)
-        self._log(now, "task_abandoned", task=t.id, agent=t.agent, queue=q.spec.id, reason=reason, data={"wait": wait})
+            stats.abandoned += 1
+            if wait < q.spec.short_abandon_s:
+                stats.abandoned_short += 1
+            else:
+                stats.note(now, "abandoned", wait)
+            self._log(now, "task_abandoned", task=t.id, agent=t.agent, queue=q.spec.id, reason=reason,
+                      data={"wait": wait})  # fmt: skip
         if t.agent is not None and t.agent in self.agents:
             self._route_agent(self.agents[t.agent], now)
 

@@ -10,6 +10,7 @@ do not cross midnight. Times have minute resolution.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["DAYS", "SEARCH_DAYS", "BusinessHours", "CalendarError", "Interval", "Status"]
+__all__ = ["DAYS", "SEARCH_DAYS", "BusinessHours", "CalendarError", "Interval", "Status", "set_hours"]
+
+log = logging.getLogger(__name__)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEARCH_DAYS = 400
@@ -144,7 +147,8 @@ def set_hours(raw: Mapping[str, object] | None) -> BusinessHours | None:
     then it is always open (a new tenant is not closed for good before anyone wrote its hours)."""
     try:
         hours = BusinessHours.from_json(raw or {})
-    except CalendarError:
+    except CalendarError as error:
+        log.warning("unreadable business hours (%s): treated as always open", error)
         return None
     return hours if hours.weekly else None
 
