@@ -263,7 +263,8 @@ def run_peer() -> None:
 
 def run_server(gc_log: str, argv: list[str]) -> None:
     """``infolinia`` with ``argv``, in this process; every collection of generation 2, and any other that took
-    1 ms or more, is appended to ``gc_log`` (CLOCK_REALTIME at the start, generation, milliseconds). The callback
+    1 ms or more, is appended to ``gc_log`` (CLOCK_REALTIME at the start, generation, milliseconds, objects
+    collected). The callback
     costs a few microseconds per collection."""
     import gc
 
@@ -276,7 +277,7 @@ def run_server(gc_log: str, argv: list[str]) -> None:
             return
         took = (time.perf_counter() - started[0]) * 1000
         if info["generation"] == 2 or took >= 1.0:
-            out.write(f"{time.time() - took / 1000:.6f} {info['generation']} {took:.3f}\n")
+            out.write(f"{time.time() - took / 1000:.6f} {info['generation']} {took:.3f} {info['collected']}\n")
 
     gc.callbacks.append(record)
     from infolinia.cli import main as infolinia
@@ -289,7 +290,7 @@ def gc_pauses(gc_log: Path, window: tuple[float, float]) -> dict[str, Any]:
     rows = []
     with contextlib.suppress(OSError):
         for row in gc_log.read_text().splitlines():
-            at, generation, took = row.split()
+            at, generation, took = row.split()[:3]
             if window[0] <= float(at) < window[1]:
                 rows.append((int(generation), float(took)))
     full = [took for generation, took in rows if generation == 2]
@@ -907,6 +908,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             server.close()
             if args.keep_log:
                 shutil.copy(server.log, args.keep_log)
+                shutil.copy(server.gc_log, args.keep_log + ".gc")
     summary: dict[str, Any] = {"bench": "voice"}
     ivr, bridged, setup = results.get("ivr"), results.get("bridged"), results.get("setup")
     summary["ivr_calls_per_core"] = ivr["sustained"] if ivr else None
@@ -970,7 +972,7 @@ def main() -> None:
         "cannot stand in for the server's limits",
     )
     parser.add_argument("--detail", help="write every step's figures to this JSON file")
-    parser.add_argument("--keep-log", help="copy the server's log to this file")
+    parser.add_argument("--keep-log", help="copy the server's log to this file (its collections to FILE.gc)")
     parser.add_argument("--role", choices=("peer", "server"), help=argparse.SUPPRESS)
     parser.add_argument("--gc-log", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()

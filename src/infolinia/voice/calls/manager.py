@@ -28,10 +28,11 @@ from infolinia.store.models import ConsentPurpose
 from infolinia.tenants.calendar import set_hours
 from infolinia.voice.calls.agent import AgentLeg
 from infolinia.voice.calls.inbound import InboundCall
+from infolinia.voice.calls.phrases import PhraseCache
 from infolinia.voice.calls.records import CallRecords
 from infolinia.voice.ivr.interpreter import HoursStatus
 from infolinia.voice.media import Audio, MediaEngine, MediaError, MediaLeg
-from infolinia.voice.prompts import PromptLibrary
+from infolinia.voice.prompts import GAP_MS, PromptLibrary
 from infolinia.voice.registrar import Registrar, digest_refusal
 from infolinia.voice.sdp import Answer, Local, NotAcceptable, SdpError, answer_offer, parse_sdp
 from infolinia.voice.sip import (
@@ -84,6 +85,7 @@ class CallManager:
         self.by_task: dict[int, InboundCall] = {}
         self.music = Audio.silence(1000)
         self.beep = Audio.tone(1000.0, 300)
+        self._phrases = PhraseCache()
         self.data_dir = Path(settings.data_dir)
         self._adding = 0  # calls between add_tasks and learning their task id
         self._early: dict[int, list[RoutingEvent]] = defaultdict(list)
@@ -227,8 +229,7 @@ class CallManager:
         return "open" if hours is None else hours.status(datetime.now(UTC), route.timezone)
 
     async def phrase(self, tenant_id: int, names: Sequence[str], language: str) -> Audio:
-        samples = await self.prompts.phrase(tenant_id, list(names), language)
-        return Audio.from_pcm16(samples)
+        return self._phrases.audio(await self.prompts.parts(tenant_id, names, language), GAP_MS)
 
     # --- recording ---------------------------------------------------------------------------------------------
 

@@ -95,7 +95,7 @@ class MediaEngine:
         timeouts, failed callbacks, and `packets_skipped` (clock ticks too late to send after a stall)."""
         totals = Counter(self._closed_totals)
         for leg in self._legs.values():
-            totals.update(leg.counters())
+            leg.add_counters(totals)
         return {
             "legs_open": len(self._legs),
             "legs_bridged": sum(leg.bridged_to is not None for leg in self._legs.values()),
@@ -127,7 +127,7 @@ class MediaEngine:
     def leg_closed(self, leg: MediaLeg) -> None:
         if self._legs.pop(leg.port, None) is leg:
             self._pool.release(leg.port)
-            self._closed_totals.update(leg.counters())
+            leg.add_counters(self._closed_totals)
 
     # --- time ------------------------------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from infolinia.voice.media.playback import Playback
 from infolinia.voice.media.reception import Reception
 from infolinia.voice.media.recording import Recording
 from infolinia.voice.media.relay import Relay
-from infolinia.voice.media.stats import DROP_REASONS, EVENTS, LegStats
+from infolinia.voice.media.stats import COUNTERS, LegStats
 from infolinia.voice.rtp import DtmfFrame, DtmfReceiver, RtpError, RtpPacket, parse_rtcp
 from infolinia.voice.sip.transport import udp_socket
 
@@ -332,16 +332,24 @@ class MediaLeg:
     # --- for the engine --------------------------------------------------------------------------------------
 
     def counters(self) -> dict[str, int]:
-        """Everything the engine adds up over its legs."""
-        return {
-            "packets_in": self.packets_in,
-            "packets_out": self.packets_out,
-            "bytes_in": self.bytes_in,
-            "bytes_out": self.bytes_out,
-            "bad_packets": sum(self._dropped.values()),
-            **{f"dropped_{reason}": self._dropped[reason] for reason in DROP_REASONS},
-            **{event: self._events[event] for event in EVENTS},
-        }
+        """Everything the engine adds up over its legs (every key of `stats.COUNTERS`)."""
+        totals: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
+        self.add_counters(totals)
+        return dict(totals)
+
+    def add_counters(self, totals: Counter[str]) -> None:
+        """Add this leg's counters to `totals`: what `counters()` has, at a few microseconds per leg (a health
+        check sums them over every leg, between two packets of the media plane)."""
+        totals["packets_in"] += self.packets_in
+        totals["packets_out"] += self.packets_out
+        totals["bytes_in"] += self.bytes_in
+        totals["bytes_out"] += self.bytes_out
+        if self._dropped:
+            totals["bad_packets"] += sum(self._dropped.values())
+            for reason, count in self._dropped.items():
+                totals[f"dropped_{reason}"] += count
+        if self._events:
+            totals.update(self._events)
 
     def tick(self, deadline: float, skipped: int) -> None:
         """Send this tick's packet (the engine calls it for each leg on the grid, every 20 ms)."""

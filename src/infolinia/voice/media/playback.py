@@ -24,7 +24,11 @@ class Playback:
 
     def use(self, codec: Codec) -> None:
         """Continue in `codec` (after a re-INVITE changed it), at the same place."""
-        self._frames = tuple(chain.from_iterable(part.frames(codec) for part in self._parts))
+        parts = self._parts
+        if len(parts) == 1:  # the Audio's own tuple: nothing copied per call
+            self._frames = tuple(parts[0].frames(codec))
+        else:
+            self._frames = tuple(chain.from_iterable(part.frames(codec) for part in parts))
 
     def next(self, skip: int = 0) -> bytes | None:
         """The next frame, after passing over `skip` frames whose time went by unsent; None when there is none.

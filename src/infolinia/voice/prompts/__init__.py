@@ -12,6 +12,6 @@ own uploaded recordings, and the library the call control plays them from.
 """
 
 from infolinia.voice.prompts.audio import RATE, Samples
-from infolinia.voice.prompts.library import PromptLibrary, Resolved
+from infolinia.voice.prompts.library import GAP_MS, PromptLibrary, Resolved
 
-__all__ = ["RATE", "PromptLibrary", "Resolved", "Samples"]
+__all__ = ["GAP_MS", "RATE", "PromptLibrary", "Resolved", "Samples"]

@@ -134,6 +134,11 @@ class PromptLibrary:
     async def phrase(self, tenant_id: int, names: Iterable[str], language: str, gap_ms: int = GAP_MS) -> Samples:
         """The prompts ``names`` one after another, ``gap_ms`` apart (e.g. ``speech.position(3, "pl")``). A name
         without a recording is left out and logged: the caller hears the rest rather than nothing."""
+        return join(await self.parts(tenant_id, names, language), gap_ms)
+
+    async def parts(self, tenant_id: int, names: Iterable[str], language: str) -> list[Samples]:
+        """The recordings ``phrase`` joins, each the library's own shared array (so the same recording is the same
+        object until the tenant's prompts change: what a cache of phrases keys on)."""
         parts = []
         for name in names:
             samples = await self.get(tenant_id, name, language)
@@ -141,7 +146,7 @@ class PromptLibrary:
                 log.warning("tenant %d: no prompt %r in %r or any fallback; left out", tenant_id, name, language)
             else:
                 parts.append(samples)
-        return join(parts, gap_ms)
+        return parts
 
     def invalidate(self, tenant_id: int) -> None:
         """Forget what is cached about the tenant's own prompts (after a change to them committed)."""
