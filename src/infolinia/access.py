@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "interactions.read": ALL_TENANT_ROLES,
     "interactions.write": _FRONT_LINE,
     "audit.read": _SUPERVISORS,
+    "callbacks.read": ALL_TENANT_ROLES,
+    "callbacks.write": _FRONT_LINE,  # request, record an attempt's outcome, cancel
     "tasks.read": ALL_TENANT_ROLES,
     "tasks.write": _FRONT_LINE,
     "tasks.handle": ALL_TENANT_ROLES,  # accept, decline, complete a task offered to oneself

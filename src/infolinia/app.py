@@ -19,10 +19,22 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from infolinia import __version__, event_types
 from infolinia.api import deps, errors
-from infolinia.api.routes import auth, customers, interactions, live, people, prompts, routing, telephony, tenants
+from infolinia.api.routes import (
+    auth,
+    callbacks,
+    customers,
+    interactions,
+    live,
+    people,
+    prompts,
+    routing,
+    telephony,
+    tenants,
+)
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
+from infolinia.outbound.actions import watch_promises
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
 from infolinia.voice.calls.manager import CallManager
@@ -45,6 +57,7 @@ ROUTERS = (
     auth.router, tenants.router, people.router, customers.router, interactions.router, routing.router, live.router,
     telephony.router,
     prompts.router,
+    callbacks.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [(method, re.compile(re.escape(API) + path.pattern), size) for method, path, size in prompts.BODY_LIMITS]
@@ -74,6 +87,7 @@ class Infolinia:
         self.routing = RoutingService(self.db, self.bus, always_open=settings.always_open)
         self.prompts = PromptLibrary(self.db, settings.data_dir)
         self._timers: asyncio.Task[None] | None = None
+        self._promises: asyncio.Task[None] | None = None  # marks callbacks whose promise broke
         self.registrar = Registrar(AgentDirectory(self.db))
         self.telephony = TelephonyDirectory(self.db)  # numbers, trunks and flows, as the call control reads them
         self.sip = SipTransport({"REGISTER": self._register})
@@ -107,6 +121,7 @@ class Infolinia:
         restored = await self.routing.load()
         log.info("routing engine loaded: %d open tasks", restored)
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
+        self._promises = asyncio.create_task(watch_promises(self.db, self.bus), name="callback-promises")
         sock = self._sip_socket or udp_socket(self.settings.host, self.settings.sip_port)
         self._sip_socket = None
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
@@ -120,10 +135,11 @@ class Infolinia:
         await self.calls.close()
         await self.media.close()
         await self.sip.close()
-        if self._timers is not None:
-            self._timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timers
+        for task in (self._timers, self._promises):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.db.dispose()
 
     async def health(self) -> dict[str, Any]:

@@ -58,6 +58,18 @@ class ConsentChanged(Data):
     granted: bool
 
 
+class CallbackRequested(Data):
+    id: int
+    queue_id: int
+    source: str
+
+
+class CallbackUpdated(Data):
+    id: int
+    status: str
+    outcome: str | None
+
+
 class CustomerRestricted(Data):
     id: int
     restricted: bool
@@ -189,6 +201,9 @@ SCHEMAS: dict[str, type[Data]] = {
     "customer.restricted": CustomerRestricted,
     "customer.erased": ObjectId,
     "consent.changed": ConsentChanged,
+    "callback.requested": CallbackRequested,
+    "callback.updated": CallbackUpdated,
+    "callback.promise_broken": ObjectId,
     "interaction.created": InteractionCreated,
     "interaction.updated": InteractionUpdated,
     "ivr_flow.created": FlowSaved,

@@ -57,6 +57,15 @@ def _business_hours(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(str(exc)) from exc
 
 
+def _callback_policy(value: dict[str, Any]) -> dict[str, Any]:
+    from infolinia.outbound.policy import CallbackPolicy, PolicyError
+
+    try:
+        return CallbackPolicy.from_json(value).to_json()
+    except PolicyError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def _contact_window(value: str | dict[str, Any]) -> dict[str, Any]:
     from infolinia.customers.windows import ContactWindow, WindowError, parse_window
 
@@ -86,6 +95,7 @@ SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")
 SkillLevel = Annotated[int, Field(ge=1, le=10)]
 Extension = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,10}$")]
 BusinessHoursJson = Annotated[dict[str, Any], AfterValidator(_business_hours)]
+CallbackPolicyJson = Annotated[dict[str, Any], AfterValidator(_callback_policy)]
 ContactWindowJson = Annotated[str | dict[str, Any], AfterValidator(_contact_window)]
 PreferredChannel = Literal["voice", "email", "chat"]
 
@@ -135,6 +145,8 @@ class TenantIn(Input):
     business_hours: BusinessHoursJson = Field(default_factory=dict)
     #: record calls (those whose caller was told, and whose consent allows it)
     record_calls: bool = False
+    #: promise times, personal fallback and retries of callbacks (``outbound/policy.py``); {}: the defaults
+    callback_policy: CallbackPolicyJson = Field(default_factory=dict)
 
 
 class TenantPatch(Input):
@@ -144,6 +156,7 @@ class TenantPatch(Input):
     languages: Languages | None = None
     business_hours: BusinessHoursJson | None = None
     record_calls: bool | None = None
+    callback_policy: CallbackPolicyJson | None = None
 
 
 class TenantOut(Output):
@@ -155,6 +168,7 @@ class TenantOut(Output):
     languages: list[str]
     business_hours: dict[str, Any]
     record_calls: bool
+    callback_policy: dict[str, Any]
     created_at: datetime
 
 
@@ -575,6 +589,65 @@ class TaskIn(Input):
     preferred_until: UtcDatetime | None = None
     not_before: UtcDatetime | None = None
     interaction_id: Id | None = None
+
+
+# --- callbacks -----------------------------------------------------------------------------------------------
+
+CallbackOutcome = Literal["connected", "no_answer", "busy", "voicemail", "failed", "wrong_number", "later", "stop"]
+CallbackStatus = Literal["scheduled", "completed", "failed", "stopped", "cancelled"]
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
+
+
+class CallbackIn(Input):
+    queue_id: Id
+    number: PhoneText  # read in the tenant's country unless it starts with + (stored as E.164)
+    customer_id: Id | None = None  # else the customer whose phone identity is this number, if any
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    #: the agreed time (any offset; kept in UTC); none: as soon as possible
+    at: UtcDatetime | None = None
+    #: the agent who promised to call (a personal callback); the tenant's policy says how long it waits for them
+    personal_agent_id: Id | None = None
+    language: Language | None = None
+    priority: Annotated[int, Field(ge=0, le=100)] = 0
+
+
+class CallbackAttemptIn(Input):
+    outcome: CallbackOutcome
+    started_at: UtcDatetime | None = None  # default: now
+    ended_at: UtcDatetime | None = None  # default: now
+    later: UtcDatetime | None = None  # for "later": the time the customer asked to be called
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class CallbackCancelIn(Input):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CallbackOut(Output):
+    id: int
+    queue_id: int
+    customer_id: int | None
+    number: str
+    reason: str | None
+    source: str
+    language: str | None
+    priority: int
+    requested_at: datetime
+    due_at: datetime
+    not_before: datetime
+    keep_by: datetime
+    personal_agent_id: int | None
+    personal_until: datetime | None
+    status: str
+    attempts: int
+    last_outcome: str | None
+    next_attempt_at: datetime | None
+    first_attempt_at: datetime | None
+    promise_kept: bool | None
+    routing_task_id: int | None
+    interaction_id: int | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class TaskOut(Output):

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from infolinia.access import PERMISSIONS
 from infolinia.api.deps import NAMED, RESOLVERS, route_permission
 from infolinia.app import PUBLIC_ROUTES, Infolinia, api_routes
-from infolinia.schemas import UserIn
+from infolinia.outbound.actions import request_callback
+from infolinia.schemas import CallbackIn, UserIn
 from infolinia.store.models import (
     AuthToken,
+    Callback,
     Customer,
     CustomerIdentity,
     Interaction,
@@ -128,6 +130,12 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             await center.routing.add_tasks(
                 [RoutingTask(tenant_id=t, queue_id=queue, channel="email", skills={}, enqueued_at=utcnow())]
             )
+        if await s.scalar(select(Callback.id).where(Callback.tenant_id == t)) is None:
+            async with write(center.db, None, SYSTEM) as tx:
+                body = CallbackIn(queue_id=await first(Queue), number="+48600999888")
+                written = await request_callback(tx, tenant, body, source="api")
+            assert written.route is not None
+            await center.routing.route([written.route])
         customer = await first(Customer)
         owner = await s.scalar(select(User).where(User.email == owner_email))
         assert owner is not None
@@ -145,6 +153,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             "interaction_id": await first(Interaction),
             "token_id": token or 0,
             "task_id": await first(RoutingTask),
+            "callback_id": await first(Callback),
         }
     ids |= await _telephony_probes(center, t)
     assert set(ids) == set(RESOLVERS) | set(NAMED), "every resolvable path parameter needs an object here"

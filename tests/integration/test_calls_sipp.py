@@ -157,6 +157,15 @@ def callbacks_of(live: LiveServer, call: dict[str, Any]) -> dict[str, dict[str, 
     return mine
 
 
+def callback_of(live: LiveServer, task_id: int) -> dict[str, Any]:
+    """The callback (``outbound``) whose task is ``task_id``."""
+    with admin(live) as client:
+        found = [c for c in client.get("/api/v1/callbacks", params={"limit": 500}).json()["items"]
+                 if c["routing_task_id"] == task_id]  # fmt: skip
+    assert len(found) == 1, found
+    return dict(found[0])
+
+
 def test_pressing_1_in_the_queue_leaves_a_callback_that_keeps_the_caller_s_place(
     server: tuple[LiveServer, int], tmp_path: Path
 ) -> None:
@@ -172,6 +181,11 @@ def test_pressing_1_in_the_queue_leaves_a_callback_that_keeps_the_caller_s_place
     assert mine["callback"]["state"] == "waiting" and mine["callback"]["queue_id"] == call["queue_id"]
     assert mine["callback"]["enqueued_at"] == mine["voice"]["enqueued_at"]  # the place it held in the order
     assert mine["callback"]["callback_number"] == "+48601200300"  # the caller ID, confirmed
+    promised = callback_of(live, mine["callback"]["id"])
+    assert (promised["source"], promised["number"], promised["interaction_id"]) == (
+        "keep_place", "+48601200300", call["id"],
+    )  # fmt: skip
+    assert promised["status"] == "scheduled" and promised["promise_kept"] is None
 
 
 def test_a_caller_gives_another_number_for_the_keep_place_callback(
@@ -215,6 +229,7 @@ def test_the_menu_s_callback_request_confirms_the_number_first(server: tuple[Liv
     assert call["end_reason"] == "callback_accepted" and call["ivr_path"][-1] == "callback", call
     mine = callbacks_of(live, call)
     assert set(mine) == {"callback"} and mine["callback"]["callback_number"] == "+48601200301", mine
+    assert callback_of(live, mine["callback"]["id"])["source"] == "ivr"
 
 
 def test_a_queue_node_s_messages_play_between_the_music(server: tuple[LiveServer, int], tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from infolinia.routing.service import RoutingService
 from infolinia.schemas import MAX_ID, has_nul
 from infolinia.store.models import (
     AuthToken,
+    Callback,
     Customer,
     CustomerIdentity,
     Interaction,
@@ -80,6 +81,7 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "flow_id": (IvrFlow, _tenant_rows(IvrFlow), "IVR flow", True),
     "number_id": (PhoneNumber, _tenant_rows(PhoneNumber), "number", True),
     "trunk_id": (Trunk, _tenant_rows(Trunk), "trunk", True),
+    "callback_id": (Callback, _tenant_rows(Callback), "callback", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

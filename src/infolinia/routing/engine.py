@@ -379,7 +379,9 @@ class Engine:
     def cancel_task(self, task_id: int, now: float | None = None, reason: str = "abandoned") -> None:
         """The contact went away (caller hung up, chat closed) or was withdrawn. Reason ``callback``: the caller
         asked to be called back instead of waiting (a callback task takes its place): not an abandoned contact,
-        counted as ``to_callback`` and logged as ``task_exited`` with action ``callback``."""
+        counted as ``to_callback`` and logged as ``task_exited`` with action ``callback``. Reason ``withdrawn``: taken
+        back by whoever made the task (a callback cancelled, or attempted outside the engine): counted nowhere,
+        logged as ``task_exited`` with action ``withdrawn``."""
         now = self._advance(now)
         t = self._task(task_id)
         if t.state is TaskState.ASSIGNED:
@@ -399,6 +401,9 @@ class Engine:
             stats.to_callback += 1
             self._log(now, "task_exited", task=t.id, agent=t.agent, queue=q.spec.id, reason="callback requested",
                       data={"wait": wait, "action": "callback"})  # fmt: skip
+        elif reason == "withdrawn":  # taken back by who made it (a callback cancelled or handled elsewhere)
+            self._log(now, "task_exited", task=t.id, agent=t.agent, queue=q.spec.id, reason="withdrawn",
+                      data={"wait": wait, "action": "withdrawn"})  # fmt: skip
         else:
             stats.abandoned += 1
             if wait < q.spec.short_abandon_s:

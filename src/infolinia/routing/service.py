@@ -210,6 +210,16 @@ class RoutingService:
             await self._mirror(self.engine.drain())
         return [row.id for row in rows]
 
+    async def route(self, rows: Sequence[RoutingTask], now: datetime | None = None) -> None:
+        """Route tasks whose rows the caller already committed (with their state: ``scheduled`` when
+        ``not_before`` is later, else ``waiting``), as part of a larger write: a callback and its task are one
+        transaction. Should the process stop before this, ``load`` finds the rows on the next start."""
+        async with self.lock:
+            t = self._now(now)
+            for row in rows:
+                self.engine.add_task(task_spec(row), t)
+            await self._mirror(self.engine.drain())
+
     async def set_presence(
         self, agent_id: int, presence: Presence, reason: str = "", now: datetime | None = None
     ) -> None:
@@ -232,7 +242,8 @@ class RoutingService:
         await self._call("complete", task_id, now=now)
 
     async def cancel(self, task_id: int, now: datetime | None = None, reason: str = "abandoned") -> None:
-        """The contact went away; ``reason="callback"``: it became a callback (not counted as abandoned)."""
+        """The contact went away; ``reason="callback"``: it became a callback (not counted as abandoned);
+        ``reason="withdrawn"``: taken back by whoever made it (counted nowhere)."""
         await self._call("cancel_task", task_id, now=now, reason=reason)
 
     async def tick(self, now: datetime | None = None) -> None:

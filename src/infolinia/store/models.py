@@ -113,6 +113,8 @@ class Tenant(Base):
     business_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: record calls (only those whose caller was told and whose consent allows it); off unless the tenant says so
     record_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: ``outbound.policy.CallbackPolicy`` as JSON; {} is the defaults
+    callback_policy: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -349,6 +351,52 @@ class RoutingTask(Base):
     agent_id: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
     assigned_at: Mapped[datetime | None]  # when the agent accepted it (restored on that agent after a restart)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Callback(Base):
+    """A promised call to a customer, the durable truth from the request to the last attempt (``outbound/``).
+
+    While it waits, its routing task (``routing_task_id``, channel ``callback``, ``not_before`` its earliest
+    start) holds its place; each attempt's outcome writes here, and a retry makes a new task. ``promise_kept`` is
+    null until known: true when the first attempt started in the promised interval, false once ``keep_by`` passed
+    without one."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        UniqueConstraint("id", "tenant_id"),
+        ForeignKeyConstraint(["queue_id", "tenant_id"], ["queues.id", "queues.tenant_id"]),
+        ForeignKeyConstraint(["customer_id", "tenant_id"], ["customers.id", "customers.tenant_id"]),
+        ForeignKeyConstraint(["personal_agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        ForeignKeyConstraint(["interaction_id", "tenant_id"], ["interactions.id", "interactions.tenant_id"]),
+        Index("ix_callbacks_tenant_status_due", "tenant_id", "status", "due_at"),
+        Index("ix_callbacks_open_keep_by", "status", "keep_by"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    queue_id: Mapped[int]
+    customer_id: Mapped[int | None]
+    number: Mapped[str] = mapped_column(String(32))  # E.164
+    reason: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(20))  # keep_place, ivr, web, agent, api
+    language: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # what was promised: the request (as soon as possible) or the agreed time
+    not_before: Mapped[datetime]  # the earliest the first attempt may start
+    keep_by: Mapped[datetime]  # the latest first attempt that keeps the promise
+    personal_agent_id: Mapped[int | None]
+    personal_until: Mapped[datetime | None]  # then anyone in the queue
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")  # scheduled completed failed stopped cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    next_attempt_at: Mapped[datetime | None]  # the earliest start of the next attempt (while scheduled)
+    first_attempt_at: Mapped[datetime | None]
+    promise_kept: Mapped[bool | None] = mapped_column(Boolean)
+    routing_task_id: Mapped[int | None] = mapped_column(index=True)  # the task of the next attempt
+    interaction_id: Mapped[int | None]  # the contact it was asked for in
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

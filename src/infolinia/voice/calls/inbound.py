@@ -528,11 +528,11 @@ class InboundCall:
                 assert self.ivr is not None
                 await self._commands(self.ivr.callback_result(False, self._now()))
                 return
-            await self._create_callback(queue, utcnow(), number)
+            await self._create_callback(queue, None, number, "ivr")
             self._accepted_pending = True  # once told, the flow goes on to the offer's "accepted" branch
             await self._play(["callback_confirmed"], False)
         elif number is not None and self._confirm_queue is not None:  # max_wait: in the caller's place
-            await self._create_callback(self._confirm_queue, self._queued_at or utcnow(), number)
+            await self._create_callback(self._confirm_queue, self._queued_at, number, "max_wait")
             await self._play(["callback_confirmed"], False, then_hangup="callback_max_wait")
         else:
             await self._play(["goodbye"], False, then_hangup="callback_not_confirmed")
@@ -547,13 +547,13 @@ class InboundCall:
                 return await self.m.records.queue_id(self.tenant_id, node.queue)
         return None
 
-    async def _create_callback(self, queue_id: int, enqueued_at: datetime, number: str) -> None:
-        row = RoutingTask(
-            tenant_id=self.tenant_id, queue_id=queue_id, channel="callback", skills={}, language=self.language,
-            priority=0, enqueued_at=enqueued_at, interaction_id=self.interaction_id, callback_number=number,
+    async def _create_callback(self, queue_id: int, enqueued_at: datetime | None, number: str, source: str) -> None:
+        """A callback as soon as possible (``outbound``), in the caller's place in line when ``enqueued_at``."""
+        callback_id = await self.m.request_callback(
+            self.tenant_id, queue_id, number, source=source, enqueued_at=enqueued_at,
+            interaction_id=self.interaction_id, language=self.language,
         )  # fmt: skip
-        await self.m.routing.add_tasks([row])
-        log.info("call %s: callback task %s to %s", self.request.call_id, row.id, number)
+        log.info("call %s: callback %s to %s", self.request.call_id, callback_id, number)
 
     async def _keep_place_callback(self, number: str) -> None:
         """A confirmed keep-place callback: a callback task with the voice task's place, the voice task withdrawn."""
@@ -562,7 +562,7 @@ class InboundCall:
         task_id, self.task_id = self.task_id, None
         self.m.by_task.pop(task_id, None)
         await self.m.routing.cancel(task_id, reason="callback")
-        await self._create_callback(self.queue_id, self._queued_at or utcnow(), number)
+        await self._create_callback(self.queue_id, self._queued_at, number, "keep_place")
         self._set(CallState.IVR)
         await self._play(["callback_confirmed"], False, then_hangup="callback_kept_place")
 

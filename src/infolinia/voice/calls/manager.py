@@ -22,14 +22,17 @@ from pathlib import Path
 
 from infolinia.config import Settings
 from infolinia.customers.actions import current_consent
+from infolinia.outbound.actions import request_callback
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.routing.service import RoutingService
-from infolinia.store.models import ConsentPurpose
+from infolinia.schemas import CallbackIn
+from infolinia.store.models import ConsentPurpose, Tenant
+from infolinia.store.uow import write
 from infolinia.tenants.calendar import set_hours
 from infolinia.voice.calls.agent import AgentLeg
 from infolinia.voice.calls.inbound import InboundCall
 from infolinia.voice.calls.phrases import PhraseCache
-from infolinia.voice.calls.records import CallRecords
+from infolinia.voice.calls.records import CALLS, CallRecords
 from infolinia.voice.ivr.interpreter import HoursStatus
 from infolinia.voice.media import Audio, MediaEngine, MediaError, MediaLeg
 from infolinia.voice.prompts import GAP_MS, PromptLibrary
@@ -230,6 +233,33 @@ class CallManager:
 
     async def phrase(self, tenant_id: int, names: Sequence[str], language: str) -> Audio:
         return self._phrases.audio(await self.prompts.parts(tenant_id, names, language), GAP_MS)
+
+    # --- callbacks ----------------------------------------------------------------------------------------------
+
+    async def request_callback(
+        self,
+        tenant_id: int,
+        queue_id: int,
+        number: str,
+        *,
+        source: str,
+        enqueued_at: datetime | None,
+        interaction_id: int | None,
+        language: str | None,
+    ) -> int:
+        """A callback as soon as possible to ``number`` (E.164, confirmed by the caller), written with its task in
+        one transaction, then routed; its id."""
+        body = CallbackIn(queue_id=queue_id, number=number, language=language)
+        db, bus = self.records.db, self.records.bus
+        async with write(db, bus, CALLS) as tx:
+            tenant = await tx.session.get(Tenant, tenant_id)
+            assert tenant is not None
+            written = await request_callback(
+                tx, tenant, body, source=source, enqueued_at=enqueued_at, interaction_id=interaction_id
+            )
+        if written.route is not None:
+            await self.routing.route([written.route])
+        return written.callback.id
 
     # --- recording ---------------------------------------------------------------------------------------------
 

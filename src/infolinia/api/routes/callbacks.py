@@ -1,0 +1,102 @@
+"""Callbacks: promised calls to customers (``outbound/``). Each write commits the callback with the task of its
+next attempt, then hands that task to the routing engine."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from infolinia.api.deps import Access, access
+from infolinia.outbound import actions
+from infolinia.schemas import (
+    CallbackAttemptIn,
+    CallbackCancelIn,
+    CallbackIn,
+    CallbackOut,
+    CallbackStatus,
+    Cursor,
+    Id,
+    Page,
+    UtcDatetime,
+)
+from infolinia.store.models import Callback, Customer, Queue, User
+from infolinia.store.refs import require_in_tenant
+
+router = APIRouter(tags=["callbacks"])
+
+
+async def _hand_over(a: Access, written: actions.Written) -> CallbackOut:
+    """After the commit: withdraw the task that was open, route the new one; the callback as it now is."""
+    out = CallbackOut.model_validate(written.callback)
+    await a.session.close()  # the routing service writes through its own sessions
+    if written.withdraw is not None:
+        await a.routing.cancel(written.withdraw, reason="withdrawn")
+    if written.route is not None:
+        await a.routing.route([written.route])
+    return out
+
+
+@router.post("/callbacks", response_model=CallbackOut, status_code=201)
+async def request_callback(body: CallbackIn, a: Access = Depends(access("callbacks.write"))) -> CallbackOut:
+    """A callback as soon as possible, or at ``at``; personal when ``personal_agent_id`` is given."""
+    refs = {
+        "queue_id": (Queue, body.queue_id),
+        "customer_id": (Customer, body.customer_id),
+        "personal_agent_id": (User, body.personal_agent_id),
+    }
+    await require_in_tenant(a.session, a.tenant.id, refs)
+    source = "agent" if a.actor.user_id == body.personal_agent_id else "api"
+    async with a.write() as tx:
+        written = await actions.request_callback(tx, a.tenant, body, source=source)
+    return await _hand_over(a, written)
+
+
+@router.get("/callbacks", response_model=Page[CallbackOut])
+async def list_callbacks(
+    a: Access = Depends(access("callbacks.read")),
+    status: CallbackStatus | None = None,
+    queue_id: Id | None = None,
+    customer_id: Id | None = None,
+    due_before: UtcDatetime | None = None,
+    promise_kept: bool | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    after: Cursor | None = None,
+) -> Page[CallbackOut]:
+    """The tenant's callbacks by id, filtered; ``due_before`` selects those promised for earlier."""
+    query = select(Callback).where(Callback.tenant_id == a.tenant.id)
+    for column, value in ((Callback.status, status), (Callback.queue_id, queue_id),
+                          (Callback.customer_id, customer_id), (Callback.promise_kept, promise_kept)):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
+    if due_before is not None:
+        query = query.where(Callback.due_at < due_before)
+    if after is not None:
+        query = query.where(Callback.id > after)
+    rows = list(await a.session.scalars(query.order_by(Callback.id).limit(limit + 1)))
+    more = len(rows) > limit
+    items = [CallbackOut.model_validate(row) for row in rows[:limit]]
+    return Page[CallbackOut](items=items, next_cursor=items[-1].id if more else None)
+
+
+@router.get("/callbacks/{callback_id}", response_model=CallbackOut)
+async def get_callback(callback_id: int, a: Access = Depends(access("callbacks.read"))) -> CallbackOut:
+    return CallbackOut.model_validate(a.obj("callback_id"))
+
+
+@router.post("/callbacks/{callback_id}/attempts", response_model=CallbackOut)
+async def record_attempt(
+    callback_id: int, body: CallbackAttemptIn, a: Access = Depends(access("callbacks.write"))
+) -> CallbackOut:
+    """The outcome of a call to the customer: the callback is done, tried again later, or given up."""
+    async with a.write() as tx:
+        written = await actions.record_attempt(tx, a.tenant, a.obj("callback_id"), body)
+    return await _hand_over(a, written)
+
+
+@router.post("/callbacks/{callback_id}/cancel", response_model=CallbackOut)
+async def cancel_callback(
+    callback_id: int, body: CallbackCancelIn, a: Access = Depends(access("callbacks.write"))
+) -> CallbackOut:
+    async with a.write() as tx:
+        written = await actions.cancel_callback(tx, a.obj("callback_id"), body.reason)
+    return await _hand_over(a, written)

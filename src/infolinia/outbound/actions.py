@@ -1,0 +1,251 @@
+"""Callbacks through the one write path: requested, attempted, cancelled, and promises found broken.
+
+A callback and the routing task of its next attempt are written in one transaction; the caller routes the task
+after the commit (``RoutingService.route``), and a restart finds both rows if it came first. So a callback is
+never only in memory, and never waits twice: a retry closes the old task before it makes the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from infolinia.customers.actions import record_consent
+from infolinia.customers.identities import InvalidIdentity, normalize_phone
+from infolinia.customers.windows import ContactWindow, WindowError
+from infolinia.errors import Conflict, Invalid
+from infolinia.events import EventBus
+from infolinia.outbound.policy import CallbackPolicy, PolicyError
+from infolinia.outbound.promise import Outcome, Promise, PromiseError, after_attempt, promise
+from infolinia.schemas import CallbackAttemptIn, CallbackIn, ConsentIn
+from infolinia.store.db import Database
+from infolinia.store.models import (
+    Callback,
+    ConsentPurpose,
+    Customer,
+    CustomerIdentity,
+    IdentityKind,
+    RoutingTask,
+    Tenant,
+)
+from infolinia.store.types import utcnow
+from infolinia.store.uow import SYSTEM, Tx, write
+
+log = logging.getLogger(__name__)
+
+SOURCES = frozenset({"keep_place", "ivr", "max_wait", "web", "agent", "api"})
+OPEN_TASK_STATES = ("scheduled", "waiting", "reserved", "assigned")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an action wrote: the callback, the task to route after commit (a new attempt), the task to withdraw
+    from the engine (the one that was open)."""
+
+    callback: Callback
+    route: RoutingTask | None = None
+    withdraw: int | None = None
+
+
+def policy_of(tenant: Tenant) -> CallbackPolicy:
+    try:
+        return CallbackPolicy.from_json(tenant.callback_policy or None)
+    except PolicyError:  # validated on save; a row edited by hand falls back to the defaults
+        return CallbackPolicy()
+
+
+async def request_callback(
+    tx: Tx,
+    tenant: Tenant,
+    data: CallbackIn,
+    *,
+    source: str,
+    now: datetime | None = None,
+    enqueued_at: datetime | None = None,
+    interaction_id: int | None = None,
+) -> Written:
+    """A new callback and the task of its first attempt. ``enqueued_at``: the place in line it keeps (a caller who
+    left a queue keeping their place); by default its earliest start. The caller checks that the queue, customer
+    and agent are the tenant's."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown callback source {source!r}")
+    now = now or utcnow()
+    policy = policy_of(tenant)
+    try:
+        number = normalize_phone(data.number, tenant.country)
+    except InvalidIdentity as exc:
+        raise Invalid(str(exc), code="invalid_number", details={"field": "number"}) from exc
+    try:
+        promised = promise(policy, now, data.at)
+    except PromiseError as exc:
+        raise Invalid(str(exc), code="invalid_time", details={"field": "at"}) from exc
+    customer_id = data.customer_id or await _customer_by_phone(tx.session, tenant.id, number)
+    personal_until = promised.due + timedelta(minutes=policy.personal_wait_minutes) if data.personal_agent_id else None
+    callback = Callback(
+        tenant_id=tenant.id, queue_id=data.queue_id, customer_id=customer_id, number=number, reason=data.reason,
+        source=source, language=data.language, priority=data.priority, requested_at=now, due_at=promised.due,
+        not_before=promised.not_before, keep_by=promised.keep_by, personal_agent_id=data.personal_agent_id,
+        personal_until=personal_until, status="scheduled", attempts=0, next_attempt_at=promised.not_before,
+        interaction_id=interaction_id,
+    )  # fmt: skip
+    task = _task(callback, promised.not_before, now, enqueued_at or promised.not_before, personal_until)
+    tx.session.add(task)
+    await tx.session.flush()
+    callback.routing_task_id = task.id
+    tx.session.add(callback)
+    await tx.session.flush()
+    tx.audit(tenant.id, "callback.requested", "callback", callback.id, source=source, scheduled=data.at is not None)
+    tx.emit("callback.requested", tenant.id, id=callback.id, queue_id=callback.queue_id, source=source)
+    return Written(callback, route=task)
+
+
+async def record_attempt(tx: Tx, tenant: Tenant, callback: Callback, data: CallbackAttemptIn) -> Written:
+    """An attempt and its outcome: the promise judged on the first one, then a retry's task, or the end."""
+    if callback.status != "scheduled":
+        raise Conflict(f"callback {callback.id} is {callback.status}", code="callback_closed")
+    now = utcnow()
+    started, ended = data.started_at or now, data.ended_at or now
+    if ended < started:
+        raise Invalid("ended_at is before started_at", details={"field": "ended_at"})
+    outcome = Outcome(data.outcome)
+    windows, timezone = await _contact_windows(tx.session, tenant, callback.customer_id)
+    policy = policy_of(tenant)
+    try:
+        step = after_attempt(
+            policy, outcome, callback.attempts + 1, ended, later=data.later, windows=windows, timezone=timezone
+        )
+    except PromiseError as exc:
+        raise Invalid(str(exc), code="invalid_time", details={"field": "later"}) from exc
+    callback.attempts += 1
+    callback.last_outcome = outcome.value
+    if callback.first_attempt_at is None:
+        callback.first_attempt_at = started
+        if callback.promise_kept is None:  # a broken promise found earlier stays broken
+            kept = Promise(callback.not_before, callback.due_at, callback.keep_by).kept_by(started)
+            callback.promise_kept = kept
+    withdraw = await _close_task(tx.session, callback.routing_task_id)
+    route = None
+    if step.status == "scheduled":
+        assert step.at is not None
+        until = step.at + timedelta(minutes=policy.personal_wait_minutes) if callback.personal_agent_id else None
+        route = _task(callback, step.at, now, step.at, until)
+        tx.session.add(route)
+        await tx.session.flush()
+        callback.routing_task_id, callback.next_attempt_at = route.id, step.at
+    else:
+        callback.status, callback.next_attempt_at = step.status, None
+    if outcome is Outcome.STOP and callback.customer_id is not None:
+        customer = await tx.session.get(Customer, callback.customer_id)
+        if customer is not None and customer.erased_at is None:
+            withdrawal = ConsentIn(
+                purpose=ConsentPurpose.MARKETING_PHONE, granted=False, channel="voice",
+                source=f"callback {callback.id}: asked not to be called", note=data.note,
+            )  # fmt: skip
+            await record_consent(tx, customer, withdrawal)
+    await tx.session.flush()
+    tx.audit(tenant.id, "callback.attempted", "callback", callback.id, outcome=outcome.value, status=callback.status)
+    tx.emit("callback.updated", tenant.id, id=callback.id, status=callback.status, outcome=outcome.value)
+    return Written(callback, route=route, withdraw=withdraw)
+
+
+async def cancel_callback(tx: Tx, callback: Callback, reason: str) -> Written:
+    if callback.status != "scheduled":
+        raise Conflict(f"callback {callback.id} is {callback.status}", code="callback_closed")
+    callback.status, callback.next_attempt_at = "cancelled", None
+    withdraw = await _close_task(tx.session, callback.routing_task_id)
+    await tx.session.flush()
+    tx.audit(callback.tenant_id, "callback.cancelled", "callback", callback.id, reason=reason)
+    tx.emit("callback.updated", callback.tenant_id, id=callback.id, status="cancelled", outcome=None)
+    return Written(callback, withdraw=withdraw)
+
+
+async def mark_broken_promises(tx: Tx, now: datetime | None = None) -> list[int]:
+    """Callbacks still waiting for their first attempt after ``keep_by``: their promise is broken, whatever
+    happens next (live and in reports at once, not when the call finally comes)."""
+    now = now or utcnow()
+    rows = (
+        await tx.session.execute(
+            select(Callback.id, Callback.tenant_id).where(
+                Callback.status == "scheduled",
+                Callback.attempts == 0,
+                Callback.promise_kept.is_(None),
+                Callback.keep_by < now,
+            )
+        )
+    ).all()
+    if rows:
+        await tx.session.execute(
+            update(Callback).where(Callback.id.in_([r.id for r in rows])).values(promise_kept=False, updated_at=now)
+        )
+    for row in rows:
+        tx.emit("callback.promise_broken", row.tenant_id, id=row.id)
+    return [row.id for row in rows]
+
+
+async def watch_promises(db: Database, bus: EventBus | None, interval_s: float = 15.0) -> None:
+    """Forever: every ``interval_s``, mark the promises that just broke (``mark_broken_promises``)."""
+    while True:
+        try:
+            async with write(db, bus, SYSTEM) as tx:
+                broken = await mark_broken_promises(tx)
+            if broken:
+                log.warning("callbacks %s: promise broken (no attempt by the promised time)", broken)
+        except Exception:  # a database hiccup must not stop the watch
+            log.exception("checking callback promises failed")
+        await asyncio.sleep(interval_s)
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _task(
+    callback: Callback, not_before: datetime, now: datetime, enqueued_at: datetime, personal_until: datetime | None
+) -> RoutingTask:
+    later = not_before > now
+    return RoutingTask(
+        tenant_id=callback.tenant_id, queue_id=callback.queue_id, channel="callback", skills={},
+        language=callback.language, priority=callback.priority, enqueued_at=enqueued_at,
+        not_before=not_before if later else None, preferred_agent_id=callback.personal_agent_id,
+        preferred_until=personal_until, interaction_id=callback.interaction_id, callback_number=callback.number,
+        state="scheduled" if later else "waiting",
+    )  # fmt: skip
+
+
+async def _close_task(session: AsyncSession, task_id: int | None) -> int | None:
+    """The callback's open task, to be withdrawn from the engine after commit (its row is closed by the engine's
+    mirror then; if the process stops first, the row is closed here so a restart does not route it again)."""
+    if task_id is None:
+        return None
+    task = await session.get(RoutingTask, task_id)
+    if task is None or task.state not in OPEN_TASK_STATES:
+        return None
+    task.state, task.outcome = "done", "exited:withdrawn"
+    return task_id
+
+
+async def _customer_by_phone(session: AsyncSession, tenant_id: int, number: str) -> int | None:
+    return await session.scalar(
+        select(CustomerIdentity.customer_id).where(
+            CustomerIdentity.tenant_id == tenant_id,
+            CustomerIdentity.kind == IdentityKind.PHONE,
+            CustomerIdentity.value == number,
+        )
+    )
+
+
+async def _contact_windows(
+    session: AsyncSession, tenant: Tenant, customer_id: int | None
+) -> tuple[list[ContactWindow], str]:
+    customer = None if customer_id is None else await session.get(Customer, customer_id)
+    if customer is None:
+        return [], tenant.timezone
+    try:
+        windows = [ContactWindow.from_json(w) for w in customer.contact_windows or ()]
+    except WindowError:
+        windows = []
+    return windows, customer.timezone or tenant.timezone

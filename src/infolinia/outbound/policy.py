@@ -1,0 +1,78 @@
+"""A tenant's callback policy, pure: how soon a callback is promised, how exact a scheduled one must be, how long a
+personal callback waits for its agent, and how often and how far apart an unanswered callback is tried again.
+
+JSON form (``tenants.callback_policy``; every key optional, the defaults below fill in)::
+
+    {"asap_minutes": 15, "tolerance_minutes": 2, "personal_wait_minutes": 10, "max_attempts": 3,
+     "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+RETRIED: Final = ("no_answer", "busy", "voicemail", "failed")  # outcomes tried again while attempts remain
+_DEFAULT_RETRY: Final = {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15}
+_LIMITS: Final = {  # key -> (least, most)
+    "asap_minutes": (1, 24 * 60),
+    "tolerance_minutes": (0, 60),
+    "personal_wait_minutes": (0, 7 * 24 * 60),
+    "max_attempts": (1, 20),
+}
+_RETRY_LIMITS: Final = (1, 7 * 24 * 60)
+
+
+class PolicyError(ValueError):
+    """An invalid callback policy; the message names the field."""
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    asap_minutes: int = 15  # a callback "as soon as possible" (a kept place, a web form) starts within this
+    tolerance_minutes: int = 2  # a callback at an agreed time starts within this either side of it
+    personal_wait_minutes: int = 10  # a personal callback waits this long past its time for its agent, then anyone
+    max_attempts: int = 3  # dial attempts before an unanswered callback is given up
+    retry_minutes: Mapping[str, int] = field(default_factory=lambda: dict(_DEFAULT_RETRY))
+
+    @classmethod
+    def from_json(cls, obj: object) -> CallbackPolicy:
+        if obj is None:
+            return cls()
+        if not isinstance(obj, Mapping):
+            raise PolicyError("callback_policy: expected an object")
+        known = {*_LIMITS, "retry_minutes"}
+        extra = sorted(str(key) for key in obj if key not in known)
+        if extra:
+            raise PolicyError(f"callback_policy: unknown field {extra[0]!r} (known: {', '.join(sorted(known))})")
+        values: dict[str, Any] = {}
+        for key, (least, most) in _LIMITS.items():
+            if key in obj:
+                values[key] = _whole(obj[key], key, least, most)
+        retry = dict(_DEFAULT_RETRY)
+        raw_retry = obj.get("retry_minutes", {})
+        if not isinstance(raw_retry, Mapping):
+            raise PolicyError("retry_minutes: expected an object of outcome -> minutes")
+        for outcome, minutes in raw_retry.items():
+            if outcome not in RETRIED:
+                raise PolicyError(f"retry_minutes: {outcome!r} is not retried (retried: {', '.join(RETRIED)})")
+            retry[outcome] = _whole(minutes, f"retry_minutes.{outcome}", *_RETRY_LIMITS)
+        return cls(**values, retry_minutes=retry)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "asap_minutes": self.asap_minutes,
+            "tolerance_minutes": self.tolerance_minutes,
+            "personal_wait_minutes": self.personal_wait_minutes,
+            "max_attempts": self.max_attempts,
+            "retry_minutes": dict(self.retry_minutes),
+        }
+
+
+def _whole(raw: object, where: str, least: int, most: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise PolicyError(f"{where}: expected a whole number, got {raw!r}")
+    if not least <= raw <= most:
+        raise PolicyError(f"{where}: must be between {least} and {most}, got {raw}")
+    return raw
