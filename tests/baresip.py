@@ -59,6 +59,7 @@ import os
 import re
 import shutil
 import socket
+import time
 import wave
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -395,6 +396,16 @@ class Baresip:
     def recordings(self, which: str = "dec") -> list[Path]:
         """The sndfile recordings, oldest first: ``dec`` what the phone heard, ``enc`` what it sent."""
         return sorted(self.recordings_folder.glob(f"dump-*-{which}.wav"))
+
+    async def heard(self, seconds: float, within_s: float = 30.0) -> Path:
+        """The phone's recording of what it hears, once it holds ``seconds`` of audio."""
+        deadline = time.monotonic() + within_s
+        while True:
+            done = [p for p in self.recordings() if p.stat().st_size > 44 + seconds * 16000]
+            if done:
+                return done[0]
+            assert time.monotonic() < deadline, f"under {seconds} s heard\n{self.describe()}"
+            await asyncio.sleep(0.05)
 
     async def _read(self) -> None:
         try:

@@ -98,3 +98,23 @@ def running_server(
     # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is the signal's
     assert code in (0, -signal.SIGTERM), server.output()
     assert "Application shutdown complete" in server.output()
+
+
+@contextmanager
+def voice_server(db_url: str, workdir: Path, rtp_base: int) -> Iterator[tuple[LiveServer, int]]:
+    """``running_server`` with SIP on a free port, 200 RTP ports of its own from ``rtp_base`` on (spread by the SIP
+    port, so that modules running at once do not share ports) and ``--demo-always-open``; the server and its SIP
+    port."""
+    sip_port = free_port()
+    low = rtp_base + (sip_port % 1000) * 20
+    with running_server(
+        db_url, workdir, "--sip-port", str(sip_port), "--rtp-ports", f"{low}-{low + 199}", "--demo-always-open"
+    ) as live:
+        yield live, sip_port
+
+
+async def api_login(client: httpx.AsyncClient, email: str, prefix: str = "/api/v1") -> dict[str, str]:
+    """Log in a demo user (password ``demo``) through ``client``; the Authorization header."""
+    r = await client.post(f"{prefix}/auth/login", json={"email": email, "password": "demo"})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}

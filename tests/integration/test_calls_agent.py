@@ -19,26 +19,15 @@ import pytest
 
 from tests.audio import dominant_frequency
 from tests.baresip import Baresip, needs_baresip, read_wav, running_baresip
-from tests.live import LiveServer, free_port, running_server
+from tests.live import LiveServer, api_login, voice_server
 
 pytestmark = needs_baresip
 
 
 @pytest.fixture(scope="module")
 def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, int]]:  # type: ignore[no-untyped-def]
-    url = asyncio.run(fresh_db_url())
-    sip_port = free_port()
-    low = 40000 + (sip_port % 1000) * 20
-    with running_server(
-        url, tmp_path_factory.mktemp("agent"), "--sip-port", str(sip_port), "--rtp-ports", f"{low}-{low + 199}",
-        "--demo-always-open",
-    ) as live:  # fmt: skip
-        yield live, sip_port
-
-
-async def login(client: httpx.AsyncClient, email: str) -> dict[str, str]:
-    token = (await client.post("/api/v1/auth/login", json={"email": email, "password": "demo"})).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
+    with voice_server(asyncio.run(fresh_db_url()), tmp_path_factory.mktemp("voice"), 40000) as served:
+        yield served
 
 
 @asynccontextmanager
@@ -50,17 +39,6 @@ async def phones(tmp_path: Path, sip_port: int) -> AsyncIterator[tuple[Baresip, 
         await agent.wait_registered()
         await caller.local_account("48601200300")
         yield caller, agent
-
-
-async def heard(phone: Baresip, seconds: float, within_s: float = 30.0) -> Path:
-    """The phone's recording of what it hears, once it holds ``seconds`` of audio."""
-    deadline = time.monotonic() + within_s
-    while True:
-        done = [p for p in phone.recordings() if p.stat().st_size > 44 + seconds * 16000]
-        if done:
-            return done[0]
-        assert time.monotonic() < deadline, f"under {seconds} s heard\n{phone.describe()}"
-        await asyncio.sleep(0.05)
 
 
 def tail_frequency(path: Path, seconds: float = 1.0) -> float:
@@ -98,14 +76,14 @@ async def test_the_agent_is_rung_answers_and_both_hear_each_other(
 ) -> None:
     live, sip_port = server
     async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
-        agent_headers = await login(client, "agent2@demo.test")
-        admin_headers = await login(client, "admin@demo.test")
+        agent_headers = await api_login(client, "agent2@demo.test")
+        admin_headers = await api_login(client, "admin@demo.test")
         r = await client.put("/api/v1/me/presence", json={"presence": "ready"}, headers=agent_headers)
         assert r.status_code == 200, r.text
         async with phones(tmp_path, sip_port) as (caller, agent):
             await connect(caller, agent, sip_port)
-            heard_by_agent = await heard(agent, 2.0)
-            heard_by_caller = await heard(caller, 2.0)
+            heard_by_agent = await agent.heard(2.0)
+            heard_by_caller = await caller.heard(2.0)
             await asyncio.sleep(1.0)  # let more tone through before reading the files
             ender, other = (caller, agent) if hangs_up == "caller" else (agent, caller)
             await ender.hangup()
@@ -127,8 +105,8 @@ async def test_a_recorded_call_has_the_caller_left_and_the_agent_right(
     """The tenant records calls: the caller is told first, then the talk is recorded as stereo WAV."""
     live, sip_port = server
     async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
-        agent_headers = await login(client, "agent2@demo.test")
-        admin_headers = await login(client, "admin@demo.test")
+        agent_headers = await api_login(client, "agent2@demo.test")
+        admin_headers = await api_login(client, "admin@demo.test")
         [tenant] = (await client.get("/api/v1/tenants", headers=admin_headers)).json()
         r = await client.patch(f"/api/v1/tenants/{tenant['id']}", json={"record_calls": True}, headers=admin_headers)
         assert r.status_code == 200, r.text
@@ -137,8 +115,8 @@ async def test_a_recorded_call_has_the_caller_left_and_the_agent_right(
             assert r.status_code == 200, r.text
             async with phones(tmp_path, sip_port) as (caller, agent):
                 await connect(caller, agent, sip_port, greeting_after_s=6.0)  # the notice lasts about 5 s
-                await heard(agent, 3.0)
-                await heard(caller, 3.0)
+                await agent.heard(3.0)
+                await caller.heard(3.0)
                 await caller.hangup()
                 await agent.wait_event("CALL_CLOSED", within_s=15)
             deadline = time.monotonic() + 10
@@ -175,12 +153,12 @@ async def test_a_flow_transfers_the_caller_to_an_extension(server: tuple[LiveSer
     """A menu's 2 transfers straight to extension 1002 (no queue, no routing): it rings, answers, both hear."""
     live, sip_port = server
     async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
-        admin_headers = await login(client, "admin@demo.test")
+        admin_headers = await api_login(client, "admin@demo.test")
         await transfer_number(client, admin_headers, "+48800100206")
         async with phones(tmp_path, sip_port) as (caller, agent):
             await connect(caller, agent, sip_port, number="800100206")  # the agent is not even ready: a direct call
-            heard_by_agent = await heard(agent, 2.0)
-            heard_by_caller = await heard(caller, 2.0)
+            heard_by_agent = await agent.heard(2.0)
+            heard_by_caller = await caller.heard(2.0)
             await asyncio.sleep(1.0)
             await agent.hangup()
             await caller.wait_event("CALL_CLOSED", within_s=15)
@@ -212,11 +190,11 @@ async def test_the_agent_s_phone_holds_and_resumes_the_call(server: tuple[LiveSe
     hears music instead of the agent; resume (a=sendrecv) bridges the two again."""
     live, sip_port = server
     async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
-        admin_headers = await login(client, "admin@demo.test")
+        admin_headers = await api_login(client, "admin@demo.test")
         await transfer_number(client, admin_headers, "+48800100205")
         async with phones(tmp_path, sip_port) as (caller, agent):
             await connect(caller, agent, sip_port, number="800100205")
-            heard_by_caller = await heard(caller, 2.0)
+            heard_by_caller = await caller.heard(2.0)
             await asyncio.sleep(1.0)
             assert abs(tail_frequency_so_far(heard_by_caller) - 1000) < 15, caller.describe()
             mark = len(live.output())

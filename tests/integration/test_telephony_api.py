@@ -196,8 +196,8 @@ async def test_trunk_credentials_are_kept_as_digests_only(center: Infolinia, dem
     listed = await demo.client.get(f"{API}/trunks", headers=demo.headers)
     for secret in (password, row.ha1_md5, row.ha1_sha256, "ha1"):
         assert secret not in listed.text
-    assert set(trunk) == {"id", "name", "allowed_sources", "username", "auth_required", "active", "created_at",
-                          "updated_at"}  # fmt: skip
+    assert set(trunk) == {"id", "name", "allowed_sources", "username", "auth_required", "active", "dial_to",
+                          "caller_id", "created_at", "updated_at"}  # fmt: skip
     # usernames are unique across tenants: credentials name their trunk wherever a call comes from
     await acme.refused("POST", "/trunks", body | {"name": "theirs"}, 409, "username_taken")
     await demo.refused("POST", "/trunks", body | {"username": "other-user"}, 409, "name_taken")
@@ -240,6 +240,26 @@ async def test_trunk_input_is_checked(demo: TenantApi) -> None:
                  {"name": "t", "username": "user", "password": "short"},
                  {"name": "t", "allowed_sources": ["192.0.2.1"], "ha1_md5": "0" * 32}):  # fmt: skip
         await demo.refused("POST", "/trunks", body, 422, "validation_error")
+
+
+async def test_a_trunk_that_dials_is_checked(demo: TenantApi) -> None:
+    base = {"name": "dialing", "allowed_sources": ["192.0.2.9"]}
+    for extra in ({"dial_to": "sip:carrier.example"}, {"dial_to": "carrier.example:70000"},
+                  {"dial_to": "carrier example"}, {"dial_to": "carrier.example"},  # no caller ID
+                  {"dial_to": "carrier.example", "caller_id": "800100200"},  # not international
+                  {"dial_to": "carrier.example", "caller_id": "+48 abc"}):  # fmt: skip
+        await demo.refused("POST", "/trunks", base | extra, 422, "validation_error")
+    trunk = await demo.call(
+        "POST", "/trunks", base | {"dial_to": "SIP.Carrier.example:5080", "caller_id": "+48 800 100 200"}, 201
+    )
+    assert (trunk["dial_to"], trunk["caller_id"]) == ("sip.carrier.example:5080", "+48800100200")
+    v6 = await demo.call("PATCH", f"/trunks/{trunk['id']}", {"dial_to": "[2001:db8::1]:5060"}, 200)
+    assert v6["dial_to"] == "[2001:db8::1]:5060"
+    error = await demo.refused("PATCH", f"/trunks/{trunk['id']}", {"caller_id": None}, 422, "validation_error")
+    assert "caller_id" in error["message"]
+    stopped = await demo.call("PATCH", f"/trunks/{trunk['id']}", {"dial_to": None, "caller_id": None}, 200)
+    assert stopped["dial_to"] is None
+    await demo.call("DELETE", f"/trunks/{trunk['id']}", None, 204)
 
 
 async def test_supervisors_read_admins_manage_agents_see_nothing(client: httpx.AsyncClient, login: Login) -> None:

@@ -440,7 +440,8 @@ class PhoneNumber(Base):
 
 class Trunk(Base):
     """Where a tenant's calls come from: source networks (CIDR) and/or digest credentials (both: source AND auth).
-    The password is kept only as HA1 digests in the realm ``<slug>.infolinia``."""
+    The password is kept only as HA1 digests in the realm ``<slug>.infolinia``. With ``dial_to``, also where its
+    calls to customers go."""
 
     __tablename__ = "trunks"
     __table_args__ = (
@@ -458,6 +459,10 @@ class Trunk(Base):
     ha1_md5: Mapped[str | None] = mapped_column(String(32))
     ha1_sha256: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: calls to customers (callbacks) go out through the first active trunk that has these: host[:port] of the
+    #: carrier, and the number customers see (E.164)
+    dial_to: Mapped[str | None] = mapped_column(String(255))
+    caller_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from infolinia.config import Settings
 from infolinia.customers.actions import current_consent
 from infolinia.outbound.actions import request_callback
+from infolinia.routing.model import Channel as RoutingChannel
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.routing.service import RoutingService
 from infolinia.schemas import CallbackIn
@@ -30,6 +31,7 @@ from infolinia.store.models import ConsentPurpose, Tenant
 from infolinia.store.uow import write
 from infolinia.tenants.calendar import set_hours
 from infolinia.voice.calls.agent import AgentLeg
+from infolinia.voice.calls.callback_call import CallbackCall
 from infolinia.voice.calls.inbound import InboundCall
 from infolinia.voice.calls.phrases import PhraseCache
 from infolinia.voice.calls.records import CALLS, CallRecords
@@ -89,6 +91,8 @@ class CallManager:
         self.music = Audio.silence(1000)
         self.beep = Audio.tone(1000.0, 300)
         self._phrases = PhraseCache()
+        self.callback_calls: dict[int, CallbackCall] = {}  # routing task -> the callback being dialed for it
+        self._dials: set[asyncio.Task[None]] = set()
         self.data_dir = Path(settings.data_dir)
         self._adding = 0  # calls between add_tasks and learning their task id
         self._early: dict[int, list[RoutingEvent]] = defaultdict(list)
@@ -108,6 +112,9 @@ class CallManager:
             self.beep = Audio.from_pcm16(beep)
 
     async def close(self) -> None:
+        for task in (*self._starting, *self._dials):
+            task.cancel()
+        await asyncio.gather(*self._dials, return_exceptions=True)
         for task in list(self._starting):
             task.cancel()
         for call in list(self.calls.values()):
@@ -124,6 +131,11 @@ class CallManager:
         return {"calls": len(self.calls), **states}
 
     # --- addresses ---------------------------------------------------------------------------------------------
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where SIP listens (host, port), as the Via, Contact and SDP of our requests name it."""
+        return self._address
 
     @property
     def sent_by(self) -> SentBy:
@@ -310,8 +322,25 @@ class CallManager:
             call = self.by_task.get(event.task)
             if call is not None:
                 call.post("routing", event)
+            elif (dial := self.callback_calls.get(event.task)) is not None:
+                dial.routing(event)
+            elif event.kind == "offer" and self._is_callback(event.task) and event.agent is not None:
+                self._dial_callback(event.task, event.agent)
             elif self._adding and event.kind in ("offer", "task_exited"):
                 self._early[event.task].append(event)
+
+    def _is_callback(self, task_id: int) -> bool:
+        task = self.routing.engine.tasks.get(task_id)
+        return task is not None and task.spec.channel is RoutingChannel.CALLBACK
+
+    def _dial_callback(self, task_id: int, agent_id: int) -> None:
+        """A callback task offered to an agent: dialed agent-first when the tenant has a trunk that dials
+        (``callback_call.py``); else the offer stays for the agent to take from the desk."""
+        task = self.routing.engine.tasks[task_id]
+        dial = self.callback_calls[task_id] = CallbackCall(self, task_id, agent_id, task.spec.tenant_id)
+        runner = asyncio.get_running_loop().create_task(dial.run(), name=f"callback-task-{task_id}")
+        self._dials.add(runner)
+        runner.add_done_callback(self._dials.discard)
 
     async def ring_agent(self, call: InboundCall, agent_id: int) -> AgentLeg | None:
         """Call the agent's registered phone for ``call``; None when the agent has no extension or no phone."""

@@ -225,7 +225,10 @@ def _admits_someone(trunk: Trunk) -> None:
 async def create_trunk(tx: Tx, tenant: Tenant, data: TrunkIn) -> Trunk:
     await _name_free(tx.session, Trunk, tenant.id, data.name, "trunk", None)
     await _username_free(tx.session, data.username, None)
-    trunk = Trunk(tenant_id=tenant.id, name=data.name, allowed_sources=data.allowed_sources, active=data.active)
+    trunk = Trunk(
+        tenant_id=tenant.id, name=data.name, allowed_sources=data.allowed_sources, active=data.active,
+        dial_to=data.dial_to, caller_id=data.caller_id,
+    )  # fmt: skip
     _set_credentials(trunk, tenant, {"username": data.username, "password": data.password})
     _admits_someone(trunk)
     tx.session.add(trunk)
@@ -242,9 +245,11 @@ async def update_trunk(tx: Tx, tenant: Tenant, trunk: Trunk, data: TrunkPatch) -
         await _name_free(tx.session, Trunk, tenant.id, changes["name"], "trunk", trunk.id)
     await _username_free(tx.session, changes.get("username"), trunk.id)
     _set_credentials(trunk, tenant, changes)
-    for key in ("name", "allowed_sources", "active"):
+    for key in ("name", "allowed_sources", "active", "dial_to", "caller_id"):
         if key in changes:
             setattr(trunk, key, changes[key])
+    if trunk.dial_to is not None and trunk.caller_id is None:
+        raise Invalid("caller_id: needed with dial_to (the number customers see)", details={"field": "caller_id"})
     _admits_someone(trunk)
     await _flush(tx.session)
     fields = sorted(changes)

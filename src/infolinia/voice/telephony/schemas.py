@@ -3,10 +3,19 @@ bound every size, like those of ``infolinia.schemas``."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, computed_field, field_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from infolinia.schemas import Id, Input, Output, not_null
 from infolinia.voice.ivr import Flow
@@ -36,6 +45,37 @@ Source = Annotated[
 TrunkUsername = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{2,63}$")]
 #: a carrier's password is used as given (no trimming); only its digests are kept
 TrunkPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=12, max_length=128)]
+
+
+def _dial_to(value: str) -> str:
+    """``host`` or ``host:port`` (a DNS name, an IPv4 address, or ``[IPv6]``), without a scheme: where calls to
+    customers are sent."""
+    match = _DIAL_TO.fullmatch(value)
+    if match is None:
+        raise ValueError("expected host or host:port (a name, an IPv4 address or [IPv6]), e.g. sip.example.net:5060")
+    port = match["port"]
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError(f"port {port} is not between 1 and 65535")
+    return value.lower()
+
+
+def _caller_id(value: str) -> str:
+    from infolinia.customers.identities import InvalidIdentity, normalize_phone
+
+    if not value.startswith("+"):
+        raise ValueError("the caller ID must be in international form (+48...)")
+    try:
+        return normalize_phone(value)
+    except InvalidIdentity as exc:
+        raise ValueError(str(exc)) from exc
+
+
+_DIAL_TO = re.compile(
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+DialTo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_dial_to)]
+CallerId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_caller_id)]
 
 
 def _distinct(networks: list[str]) -> list[str]:
@@ -105,6 +145,16 @@ class TrunkIn(Input):
     username: TrunkUsername | None = None
     password: TrunkPassword | None = None
     active: bool = True
+    #: where calls to customers (callbacks) go through this trunk: the carrier's host[:port] (UDP, 5060 by default)
+    dial_to: DialTo | None = None
+    #: the number customers see (E.164); needed with ``dial_to``
+    caller_id: CallerId | None = None
+
+    @model_validator(mode="after")
+    def _dialing_needs_a_caller_id(self) -> TrunkIn:
+        if self.dial_to is not None and self.caller_id is None:
+            raise ValueError("caller_id: needed with dial_to (the number customers see)")
+        return self
 
 
 class TrunkPatch(Input):
@@ -115,6 +165,8 @@ class TrunkPatch(Input):
     username: TrunkUsername | None = None
     password: TrunkPassword | None = None
     active: bool | None = None
+    dial_to: DialTo | None = None  # null: this trunk places no calls
+    caller_id: CallerId | None = None
 
     _no_null = field_validator("name", "allowed_sources", "active", mode="before")(not_null)
 
@@ -127,6 +179,8 @@ class TrunkOut(Output):
     allowed_sources: list[str]
     username: str | None
     active: bool
+    dial_to: str | None = None
+    caller_id: str | None = None
     created_at: datetime
     updated_at: datetime
 

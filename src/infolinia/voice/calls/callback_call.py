@@ -1,0 +1,300 @@
+"""A callback placed agent-first: the agent's phone rings and answers, then the customer is dialed, and on the
+customer's answer the two are bridged: the customer's first sound is the agent, never a prompt or music.
+
+When the routing engine offers a callback task to an agent and the tenant has a trunk that dials (``dial_to``),
+``CallbackCall.run`` takes over the offer:
+
+1. ring the agent's registered phone (its display shows the customer's number); no phone, no answer, or the
+   engine taking the offer back (its offer timeout) -> the offer is declined or withdrawn, the task waits again;
+2. the agent answers -> the task is accepted, an outbound Interaction (channel ``callback``) opened, the agent
+   hears a ringing tone while
+3. the customer is dialed through the trunk (INVITE to ``sip:<E.164>@<dial_to>``, From the trunk's caller ID),
+   for at most ``RING_S``;
+4. the customer answers -> bridged at once; the attempt is recorded as ``connected`` right then (so a process
+   that dies during the conversation does not call the customer again), and the call lasts until either side
+   hangs up; otherwise the agent's leg ends, and the attempt is recorded with the outcome the SIP status says
+   (busy, no answer, failed): the callback is retried per the tenant's policy (``outbound.promise``).
+
+The first attempt's start is the INVITE to the customer: what ``promise_kept`` is judged on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select
+
+from infolinia.outbound.actions import Written, record_attempt
+from infolinia.routing.model import Event as RoutingEvent
+from infolinia.schemas import CallbackAttemptIn
+from infolinia.store.models import Callback, Channel, Direction, Interaction, Tenant, Trunk
+from infolinia.store.types import utcnow
+from infolinia.store.uow import write
+from infolinia.voice.calls.agent import AgentLeg, LegState
+from infolinia.voice.calls.records import CALLS
+from infolinia.voice.media import Audio, MediaError
+
+if TYPE_CHECKING:
+    from infolinia.voice.calls.manager import CallManager
+
+log = logging.getLogger(__name__)
+
+RING_S: Final = 30.0  # how long the customer's phone rings before the attempt counts as unanswered
+BUSY: Final = frozenset({486, 600, 603})
+NO_ANSWER: Final = frozenset({408, 480, 487})
+#: the agent hears this while the customer's phone rings (425 Hz, 1 s on, 4 s off: the European ringing tone)
+RINGBACK: Final = Audio.concat(Audio.tone(425.0, 1000, -15.0), Audio.silence(4000))
+
+
+def outcome_of(status: int) -> str:
+    """The callback outcome a final non-2xx status from the customer's side means."""
+    if status in BUSY:
+        return "busy"
+    if status in NO_ANSWER:
+        return "no_answer"
+    return "failed"
+
+
+@dataclass(frozen=True)
+class Dialing:
+    """Where a tenant's calls to customers go: the trunk's ``dial_to`` resolved, and the caller ID."""
+
+    host: str  # as configured, for the Request-URI
+    address: tuple[str, int]  # where the INVITE is sent
+    caller_id: str
+
+
+async def dialing_trunk(manager: CallManager, tenant_id: int) -> Dialing | None:
+    """The tenant's first active trunk that dials, resolved; None when it has none (callbacks are then dialed by
+    hand from the desk) or its host does not resolve."""
+    async with manager.records.db.session() as s:
+        trunk = await s.scalar(
+            select(Trunk)
+            .where(Trunk.tenant_id == tenant_id, Trunk.active.is_(True), Trunk.dial_to.is_not(None))
+            .order_by(Trunk.id)
+            .limit(1)
+        )
+    if trunk is None or trunk.dial_to is None or trunk.caller_id is None:
+        return None
+    host, _, port = trunk.dial_to.rpartition(":") if not trunk.dial_to.endswith("]") else (trunk.dial_to, "", "")
+    if not host or (host.startswith("[") and not host.endswith("]")):
+        host, port = trunk.dial_to, ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host.strip("[]"), int(port or 5060), type=socket.SOCK_DGRAM
+        )
+    except (OSError, ValueError) as error:
+        log.warning("tenant %s: trunk %s: cannot resolve %s: %s", tenant_id, trunk.id, trunk.dial_to, error)
+        return None
+    ip, resolved_port = infos[0][4][0], int(infos[0][4][1])
+    return Dialing(trunk.dial_to, (str(ip), resolved_port), trunk.caller_id)
+
+
+class CallbackCall:
+    def __init__(self, manager: CallManager, task_id: int, agent_id: int, tenant_id: int) -> None:
+        self.m = manager
+        self.task_id = task_id
+        self.agent_id = agent_id
+        self.tenant_id = tenant_id
+        self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.agent: AgentLeg | None = None
+        self.customer: AgentLeg | None = None
+        self.interaction_id: int | None = None
+
+    def post(self, kind: str, value: Any = None) -> None:
+        self.inbox.put_nowait((kind, value))
+
+    def routing(self, event: RoutingEvent) -> None:
+        if event.kind in ("offer_returned", "task_exited", "task_completed", "task_abandoned"):
+            self.post("offer_gone", event.kind)
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        except Exception:
+            log.exception("callback task %s: dialing failed", self.task_id)
+            self._release_legs()
+            if self.interaction_id is not None:  # the agent took it: free them (wrap-up follows)
+                await self._finish_task()
+        finally:
+            self.m.callback_calls.pop(self.task_id, None)
+
+    async def _run(self) -> None:
+        callback = await self._callback()
+        if callback is None:
+            return
+        dialing = await dialing_trunk(self.m, self.tenant_id)
+        if dialing is None:
+            return  # no trunk that dials: the offer stays for the agent to take and dial by hand
+        agent = await self._ring_agent(callback)
+        if agent is None:
+            await self.m.routing.decline(self.task_id)
+            return
+        kind, _ = await self._next()
+        if kind != "agent_answer":
+            agent.cancel()
+            if kind == "agent_fail":
+                await self._decline()
+            return
+        await self.m.routing.accept(self.task_id)
+        self.interaction_id = await self._open_interaction(callback)
+        await self._dial(callback, dialing)
+
+    async def _dial(self, callback: Callback, dialing: Dialing) -> None:
+        agent = self.agent
+        assert agent is not None
+        agent.media.play(RINGBACK, loop=True)
+        try:
+            media = self.m.media.open_leg()
+        except MediaError:
+            await self._ended(callback, "failed", utcnow(), "no media port free")
+            return
+        customer = self.customer = AgentLeg(
+            self.m.transport, media, contact_uri=f"sip:{callback.number}@{dialing.host}", phone=dialing.address,
+            caller=dialing.caller_id, extension=callback.number, realm=dialing.host, us=self.m.address,
+        )  # fmt: skip
+        customer.on_answer = lambda: self.post("customer_answer")
+        customer.on_fail = lambda status: self.post("customer_fail", status)
+        customer.on_hangup = lambda: self.post("customer_hangup")
+        started = utcnow()
+        log.info("callback %s: dialing %s for agent %s", callback.id, callback.number, self.agent_id)
+        customer.ring()
+        timer = asyncio.get_running_loop().call_later(RING_S, self.post, "ring_timeout")
+        try:
+            kind, value = await self._next()
+        finally:
+            timer.cancel()
+        if kind == "customer_answer":
+            agent.media.bridge(customer.media)
+            await self._attempt(callback, "connected", started)
+            await self.m.records.update(self.tenant_id, self.interaction_id or 0, answered_at=utcnow())
+            await self._talk()
+            return
+        customer.cancel()
+        if kind == "customer_fail":
+            outcome = outcome_of(int(value))
+        elif kind == "ring_timeout":
+            outcome = "no_answer"
+        else:  # the agent hung up (or the offer went) while the customer's phone rang
+            outcome = "failed"
+        await self._ended(callback, outcome, started, kind)
+
+    async def _talk(self) -> None:
+        """Until either side hangs up; then the other is hung up, the interaction and the task end."""
+        while True:
+            kind, _ = await self._next()
+            if kind in ("agent_hangup", "customer_hangup"):
+                break
+        end_reason = "agent_hangup" if kind == "agent_hangup" else "customer_hangup"
+        self._release_legs()
+        await self.m.records.update(self.tenant_id, self.interaction_id or 0, ended_at=utcnow(), end_reason=end_reason)
+        await self._finish_task()
+
+    async def _ended(self, callback: Callback, outcome: str, started: datetime, why: str) -> None:
+        log.info("callback %s: %s (%s)", callback.id, outcome, why)
+        self._release_legs()
+        if self.interaction_id is not None:
+            await self.m.records.update(self.tenant_id, self.interaction_id, ended_at=utcnow(), end_reason=outcome)
+        await self._attempt(callback, outcome, started)
+        await self._finish_task()
+
+    # --- steps -----------------------------------------------------------------------------------------------
+
+    async def _callback(self) -> Callback | None:
+        async with self.m.records.db.session() as s:
+            return await s.scalar(
+                select(Callback).where(
+                    Callback.tenant_id == self.tenant_id,
+                    Callback.routing_task_id == self.task_id,
+                    Callback.status == "scheduled",
+                )
+            )
+
+    async def _ring_agent(self, callback: Callback) -> AgentLeg | None:
+        extension = await self.m.records.extension(self.tenant_id, self.agent_id)
+        if extension is None:
+            return None
+        bindings = self.m.registrar.contacts(self.tenant_id, extension, time.time())
+        if not bindings:
+            log.info("callback %s: agent %s has no registered phone: offer declined", callback.id, self.agent_id)
+            return None
+        try:
+            media = self.m.media.open_leg()
+        except MediaError:
+            return None
+        async with self.m.records.db.session() as s:
+            tenant = await s.get(Tenant, self.tenant_id)
+        realm = f"{tenant.slug}.infolinia" if tenant is not None else "infolinia"
+        binding = bindings[0]
+        agent = self.agent = AgentLeg(
+            self.m.transport, media, contact_uri=binding.uri, phone=binding.source, caller=callback.number,
+            extension=extension, realm=realm, us=self.m.address,
+        )  # fmt: skip
+        agent.on_answer = lambda: self.post("agent_answer")
+        agent.on_fail = lambda status: self.post("agent_fail", status)
+        agent.on_hangup = lambda: self.post("agent_hangup")
+        agent.ring()
+        return agent
+
+    async def _next(self) -> tuple[str, Any]:
+        return await self.inbox.get()
+
+    async def _decline(self) -> None:
+        try:
+            await self.m.routing.decline(self.task_id)
+        except Exception:  # the offer may be gone already (timed out in the engine)
+            log.debug("callback task %s: offer already gone", self.task_id)
+
+    async def _open_interaction(self, callback: Callback) -> int:
+        async with write(self.m.records.db, self.m.records.bus, CALLS) as tx:
+            now = utcnow()
+            queued = min(callback.not_before, now)  # when it began to wait for an agent
+            row = Interaction(
+                tenant_id=self.tenant_id, channel=Channel.CALLBACK, direction=Direction.OUTBOUND,
+                customer_id=callback.customer_id, queue_id=callback.queue_id, agent_id=self.agent_id,
+                to_address=callback.number, subject=(callback.reason or None) and callback.reason[:500],
+                created_at=queued, queued_at=queued, offered_at=now,
+            )  # fmt: skip
+            tx.session.add(row)
+            await tx.session.flush()
+            tx.emit(
+                "interaction.created", self.tenant_id, id=row.id, channel=row.channel.value,
+                customer_id=row.customer_id,
+            )  # fmt: skip
+            return row.id
+
+    async def _attempt(self, callback: Callback, outcome: str, started: datetime) -> None:
+        """Record the attempt (its task closed in the same transaction); a retry's new task is routed."""
+        written: Written | None = None
+        async with write(self.m.records.db, self.m.records.bus, CALLS) as tx:
+            tenant = await tx.session.get(Tenant, self.tenant_id)
+            row = await tx.session.get(Callback, callback.id)
+            if tenant is None or row is None or row.status != "scheduled":
+                return
+            body = CallbackAttemptIn.model_validate({"outcome": outcome, "started_at": started})
+            written = await record_attempt(tx, tenant, row, body)
+        if written is not None and written.route is not None:
+            await self.m.routing.route([written.route])
+
+    async def _finish_task(self) -> None:
+        """The agent is done with the task: completed in the engine (wrap-up follows, as after any call)."""
+        try:
+            await self.m.routing.complete(self.task_id)
+        except Exception:  # completed already (the attempt's withdrawal), or gone
+            log.debug("callback task %s: already completed", self.task_id)
+
+    def _release_legs(self) -> None:
+        for leg in (self.customer, self.agent):
+            if leg is None:
+                continue
+            leg.release()
+            if leg.state is LegState.ANSWERED:
+                leg.hangup()
+            elif leg.state is LegState.RINGING:
+                leg.cancel()

@@ -1,0 +1,149 @@
+"""Callbacks dialed agent-first, with real softphones: the agent (baresip, extension 1002, 1000 Hz) is rung and
+answers first; only then is the customer (another baresip, 440 Hz, behind the tenant's dialing trunk) called, and
+from their answer on they hear the agent: no prompt, no music, no ringing tone. A customer who is busy leaves the
+callback to be tried again, and the agent's phone is hung up."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.audio import dominant_frequency
+from tests.baresip import needs_baresip, read_wav, running_baresip
+from tests.live import LiveServer, api_login, voice_server
+
+pytestmark = needs_baresip
+CUSTOMER = "+48600100200"
+
+
+@pytest.fixture(scope="module")
+def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, int]]:  # type: ignore[no-untyped-def]
+    with voice_server(asyncio.run(fresh_db_url()), tmp_path_factory.mktemp("voice"), 42000) as served:
+        yield served
+
+
+@asynccontextmanager
+async def floor(live: LiveServer, sip_port: int, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """The agent's phone registered and the agent ready; the customer's phone behind a dialing trunk."""
+    async with AsyncExitStack() as stack:
+        client = await stack.enter_async_context(httpx.AsyncClient(base_url=f"{live.base_url}/api/v1", timeout=10))
+        admin, agent_headers = (
+            await api_login(client, "admin@demo.test", ""),
+            await api_login(client, "agent2@demo.test", ""),
+        )
+        agent = await stack.enter_async_context(running_baresip(tmp_path / "agent", tone_hz=1000))
+        customer = await stack.enter_async_context(running_baresip(tmp_path / "customer", tone_hz=440))
+        await agent.register("1002", "demo", ("127.0.0.1", sip_port))
+        await agent.wait_registered()
+        await customer.local_account(CUSTOMER)
+        trunk = {
+            "name": f"Carrier {customer.sip_port}", "allowed_sources": ["192.0.2.1/32"],
+            "dial_to": f"127.0.0.1:{customer.sip_port}", "caller_id": "+48800100200",
+        }  # fmt: skip
+        r = await client.post("/trunks", json=trunk, headers=admin)
+        assert r.status_code == 201, r.text
+        trunk_id = r.json()["id"]
+        stack.push_async_callback(client.delete, f"/trunks/{trunk_id}", headers=admin)
+        queues = {q["name"]: q["id"] for q in (await client.get("/queues", headers=admin)).json()}
+        r = await client.put("/me/presence", json={"presence": "ready"}, headers=agent_headers)
+        assert r.status_code == 200, r.text
+        stack.push_async_callback(client.put, "/me/presence", json={"presence": "offline"}, headers=agent_headers)
+        yield client, {"admin": admin, "queue": queues["Technical"], "agent": agent, "customer": customer}
+
+
+def frequency(path: Path, start_s: float, seconds: float) -> float:
+    samples, rate = read_wav(path)
+    return dominant_frequency(samples[int(start_s * rate) : int((start_s + seconds) * rate)], rate)
+
+
+async def callback(client: httpx.AsyncClient, headers: dict[str, str], callback_id: int) -> dict[str, Any]:
+    return dict((await client.get(f"/callbacks/{callback_id}", headers=headers)).json())
+
+
+async def wait_for(client: httpx.AsyncClient, headers: dict[str, str], callback_id: int, **want: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    while True:
+        got = await callback(client, headers, callback_id)
+        if all(got[k] == v for k, v in want.items()):
+            return got
+        assert time.monotonic() < deadline, got
+        await asyncio.sleep(0.1)
+
+
+async def test_the_agent_first_then_the_customer_who_hears_only_the_agent(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    async with floor(live, sip_port, tmp_path) as (client, f):
+        agent, customer, admin = f["agent"], f["customer"], f["admin"]
+        r = await client.post("/callbacks", json={"queue_id": f["queue"], "number": CUSTOMER}, headers=admin)
+        assert r.status_code == 201, r.text
+        cb = r.json()
+        ringing = await agent.wait_event("CALL_INCOMING", within_s=20)
+        assert "48600100200" in (ringing.param or ""), agent.describe()  # the agent sees whom they will call
+        await asyncio.sleep(0.5)
+        assert not [e for e in customer.events if e.type == "CALL_INCOMING"], "the customer rang before the agent"
+        await agent.accept()
+        await agent.wait_event("CALL_ESTABLISHED")
+        agent_up = time.monotonic()
+        await customer.wait_event("CALL_INCOMING", within_s=20)
+        assert time.monotonic() >= agent_up
+        await customer.accept()
+        await customer.wait_event("CALL_ESTABLISHED")
+        by_customer = await customer.heard(2.5)
+        by_agent = await agent.heard(2.5)
+        await asyncio.sleep(1.0)
+        done = await wait_for(client, admin, cb["id"], status="completed")  # recorded at the answer
+        assert (done["attempts"], done["last_outcome"], done["promise_kept"]) == (1, "connected", True)
+        started = datetime.fromisoformat(done["first_attempt_at"])
+        assert datetime.fromisoformat(cb["requested_at"]) <= started <= datetime.fromisoformat(cb["keep_by"])
+        await customer.hangup()
+        await agent.wait_event("CALL_CLOSED", within_s=15)
+        await asyncio.sleep(0.5)  # the recordings are complete files once the calls closed
+        # from the first moment the customer hears the agent's 1000 Hz: no prompt, music or ringing tone
+        assert abs(frequency(by_customer, 0.0, 0.5) - 1000) < 15, customer.describe()
+        assert abs(frequency(by_customer, 1.5, 1.0) - 1000) < 15, customer.describe()
+        samples, rate = read_wav(by_agent)
+        assert abs(dominant_frequency(samples[-rate:], rate) - 440) < 15, agent.describe()
+        since = (started - timedelta(minutes=1)).isoformat()
+        page = await client.get("/interactions", params={"channel": "callback", "since": since}, headers=admin)
+        call = max(page.json()["items"], key=lambda item: int(item["id"]))
+        assert (call["direction"], call["to_address"], call["queue_id"]) == ("out", CUSTOMER, f["queue"])
+        assert call["agent_id"] is not None and call["answered_at"] is not None
+        deadline = time.monotonic() + 10
+        while call["ended_at"] is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            call = (await client.get(f"/interactions/{call['id']}", headers=admin)).json()
+        assert call["end_reason"] == "customer_hangup" and call["ended_at"] is not None
+        task = (await client.get(f"/tasks/{cb['routing_task_id']}", headers=admin)).json()
+        assert task["state"] == "done"
+
+
+async def test_a_busy_customer_is_tried_again_later(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    live, sip_port = server
+    async with floor(live, sip_port, tmp_path) as (client, f):
+        agent, customer, admin = f["agent"], f["customer"], f["admin"]
+        r = await client.post("/callbacks", json={"queue_id": f["queue"], "number": CUSTOMER}, headers=admin)
+        cb = r.json()
+        await agent.wait_event("CALL_INCOMING", within_s=20)
+        await agent.accept()
+        await agent.wait_event("CALL_ESTABLISHED")
+        await customer.wait_event("CALL_INCOMING", within_s=20)
+        await customer.hangup()  # rejects the incoming call: 486 Busy Here
+        await agent.wait_event("CALL_CLOSED", within_s=15)  # the server hung up the agent's phone
+        again = await wait_for(client, admin, cb["id"], last_outcome="busy")
+        assert (again["status"], again["attempts"], again["promise_kept"]) == ("scheduled", 1, True)
+        first = datetime.fromisoformat(again["first_attempt_at"])
+        retry = datetime.fromisoformat(again["next_attempt_at"])
+        assert timedelta(minutes=9) < retry - first < timedelta(minutes=11)  # the policy's 10 minutes after busy
+        assert again["routing_task_id"] != cb["routing_task_id"]
+        task = (await client.get(f"/tasks/{again['routing_task_id']}", headers=admin)).json()
+        assert task["state"] == "scheduled"
