@@ -46,6 +46,7 @@ from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
 from infolinia.voice.sip.transport import Peer, SipTransport, udp_socket
 from infolinia.voice.telephony import TelephonyDirectory
+from infolinia.web import forms
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class Infolinia:
         self.bus = EventBus(event_types.validate if settings.validate_events else None)
         self.login_limiter = SlidingWindowLimiter(settings.login_attempts, settings.login_window_s)
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
+        self.form_limits = forms.FormLimits()  # the public forms' requests per address and per number
         self.routing = RoutingService(self.db, self.bus, always_open=settings.always_open)
         self.prompts = PromptLibrary(self.db, settings.data_dir)
         self._timers: asyncio.Task[None] | None = None
@@ -169,6 +171,7 @@ class Infolinia:
         errors.install(app)
         for router in ROUTERS:
             app.include_router(router, prefix=API)
+        app.include_router(forms.router)  # public pages, outside the API and its access gate
 
         @app.get("/healthz", tags=["health"])
         async def healthz() -> JSONResponse:

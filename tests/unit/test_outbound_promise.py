@@ -28,6 +28,7 @@ def test_policy_defaults_and_round_trip() -> None:
         "personal_wait_minutes": 10,
         "max_attempts": 3,
         "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15},
+        "web_queue": None,
     }
     custom = CallbackPolicy.from_json({"asap_minutes": 5, "retry_minutes": {"busy": 3}})
     assert custom.asap_minutes == 5 and custom.retry_minutes["busy"] == 3 and custom.retry_minutes["no_answer"] == 30
@@ -47,6 +48,8 @@ def test_policy_defaults_and_round_trip() -> None:
         ({"retry_minutes": 5}, "retry_minutes: expected an object"),
         ({"retry_minutes": {"connected": 5}}, "'connected' is not retried"),
         ({"retry_minutes": {"busy": 0}}, "retry_minutes.busy: must be between"),
+        ({"web_queue": 5}, "web_queue: expected a queue name"),
+        ({"web_queue": " "}, "web_queue: expected a queue name"),
     ],
 )
 def test_policy_errors_name_the_field(raw: object, message: str) -> None:

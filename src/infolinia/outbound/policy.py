@@ -4,7 +4,10 @@ personal callback waits for its agent, and how often and how far apart an unansw
 JSON form (``tenants.callback_policy``; every key optional, the defaults below fill in)::
 
     {"asap_minutes": 15, "tolerance_minutes": 2, "personal_wait_minutes": 10, "max_attempts": 3,
-     "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15}}
+     "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15}, "web_queue": "Billing"}
+
+``web_queue``: the queue (by name) of callbacks asked for on the tenant's public form, ``/forms/<slug>/callback``;
+none: the form is off.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class CallbackPolicy:
     personal_wait_minutes: int = 10  # a personal callback waits this long past its time for its agent, then anyone
     max_attempts: int = 3  # dial attempts before an unanswered callback is given up
     retry_minutes: Mapping[str, int] = field(default_factory=lambda: dict(_DEFAULT_RETRY))
+    web_queue: str | None = None  # the public callback form's queue, by name; None: no public form
 
     @classmethod
     def from_json(cls, obj: object) -> CallbackPolicy:
@@ -42,7 +46,7 @@ class CallbackPolicy:
             return cls()
         if not isinstance(obj, Mapping):
             raise PolicyError("callback_policy: expected an object")
-        known = {*_LIMITS, "retry_minutes"}
+        known = {*_LIMITS, "retry_minutes", "web_queue"}
         extra = sorted(str(key) for key in obj if key not in known)
         if extra:
             raise PolicyError(f"callback_policy: unknown field {extra[0]!r} (known: {', '.join(sorted(known))})")
@@ -58,7 +62,10 @@ class CallbackPolicy:
             if outcome not in RETRIED:
                 raise PolicyError(f"retry_minutes: {outcome!r} is not retried (retried: {', '.join(RETRIED)})")
             retry[outcome] = _whole(minutes, f"retry_minutes.{outcome}", *_RETRY_LIMITS)
-        return cls(**values, retry_minutes=retry)
+        web_queue = obj.get("web_queue")
+        if web_queue is not None and (not isinstance(web_queue, str) or not 1 <= len(web_queue.strip()) <= 100):
+            raise PolicyError("web_queue: expected a queue name (1-100 characters) or null")
+        return cls(**values, retry_minutes=retry, web_queue=web_queue.strip() if web_queue else None)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +74,7 @@ class CallbackPolicy:
             "personal_wait_minutes": self.personal_wait_minutes,
             "max_attempts": self.max_attempts,
             "retry_minutes": dict(self.retry_minutes),
+            "web_queue": self.web_queue,
         }
 
 

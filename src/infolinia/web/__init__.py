@@ -1,0 +1,1 @@
+"""Pages the server renders itself: the public forms a tenant embeds on its website."""
