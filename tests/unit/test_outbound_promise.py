@@ -29,6 +29,7 @@ def test_policy_defaults_and_round_trip() -> None:
         "max_attempts": 3,
         "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15},
         "web_queue": None,
+        "calling_hours": None,
     }
     custom = CallbackPolicy.from_json({"asap_minutes": 5, "retry_minutes": {"busy": 3}})
     assert custom.asap_minutes == 5 and custom.retry_minutes["busy"] == 3 and custom.retry_minutes["no_answer"] == 30
@@ -175,3 +176,54 @@ def test_the_tolerance_is_real_minutes_across_the_spring_change() -> None:
     assert p.due == datetime(2026, 3, 29, 1, 1, tzinfo=UTC)
     assert p.not_before == datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
     assert p.keep_by == datetime(2026, 3, 29, 1, 3, tzinfo=UTC)
+
+
+# --- calling hours ------------------------------------------------------------------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+LEGAL = {
+    "weekly": {d: [["08:00", "21:00"]] for d in WEEKDAYS} | {"sat": [["09:00", "14:00"]]},
+    "holidays": ["2026-12-25"],
+}
+
+
+def legal_policy(**extra: object) -> CallbackPolicy:
+    return CallbackPolicy.from_json({"calling_hours": LEGAL, **extra})
+
+
+def test_calling_hours_round_trip_and_errors() -> None:
+    policy = legal_policy()
+    assert policy.calling_hours is not None
+    assert CallbackPolicy.from_json(policy.to_json()) == policy
+    with pytest.raises(PolicyError, match=r"calling_hours: weekly\.mon"):
+        CallbackPolicy.from_json({"calling_hours": {"weekly": {"mon": [["21:00", "08:00"]]}}})
+    with pytest.raises(PolicyError, match="no day has hours"):
+        CallbackPolicy.from_json({"calling_hours": {"weekly": {}}})
+
+
+def test_as_soon_as_possible_waits_for_the_calling_hours() -> None:
+    """Asked at 23:30 on a Monday in Warsaw: promised for Tuesday 08:00, kept by 08:15."""
+    night = datetime(2026, 12, 7, 22, 30, tzinfo=UTC)  # 23:30 in Warsaw
+    p = promise(legal_policy(), night, timezone="Europe/Warsaw")
+    assert p.not_before == p.due == datetime(2026, 12, 8, 7, 0, tzinfo=UTC)
+    assert p.keep_by == datetime(2026, 12, 8, 7, 15, tzinfo=UTC)
+    christmas_eve = datetime(2026, 12, 24, 20, 30, tzinfo=UTC)  # Thursday 21:30; Friday the 25th is a quiet day
+    assert promise(legal_policy(), christmas_eve, timezone="Europe/Warsaw").due == datetime(
+        2026, 12, 26, 8, 0, tzinfo=UTC
+    )  # Saturday 09:00
+    at = datetime(2026, 12, 8, 22, 0, tzinfo=UTC)  # an agreed 23:00: the customer's choice stands
+    assert promise(legal_policy(), night, at, timezone="Europe/Warsaw").due == at
+
+
+def test_retries_keep_to_the_calling_hours_and_the_customers_windows() -> None:
+    evening = datetime(2026, 12, 7, 19, 45, tzinfo=UTC)  # Monday 20:45 in Warsaw; +30 min is 21:15, closed
+    step = after_attempt(legal_policy(), Outcome.NO_ANSWER, 1, evening, tenant_timezone="Europe/Warsaw")
+    assert step.at == datetime(2026, 12, 8, 7, 0, tzinfo=UTC)  # Tuesday 08:00
+    windows = [parse_window("weekdays after 18:00")]  # meets the legal hours 18:00-21:00 on weekdays
+    step = after_attempt(legal_policy(), Outcome.NO_ANSWER, 1, evening, windows=windows, timezone="Europe/Warsaw",
+                         tenant_timezone="Europe/Warsaw")  # fmt: skip
+    assert step.at == datetime(2026, 12, 8, 17, 0, tzinfo=UTC)  # Tuesday 18:00
+    never = [parse_window("sun after 10:00")]  # no calls on Sundays: the law wins over the customer's wish
+    step = after_attempt(legal_policy(), Outcome.BUSY, 1, evening, windows=never, timezone="Europe/Warsaw",
+                         tenant_timezone="Europe/Warsaw")  # fmt: skip
+    assert step.at == evening + timedelta(minutes=10)  # 20:55, still within the calling hours

@@ -81,7 +81,7 @@ async def request_callback(
     except InvalidIdentity as exc:
         raise Invalid(str(exc), code="invalid_number", details={"field": "number"}) from exc
     try:
-        promised = promise(policy, now, data.at)
+        promised = promise(policy, now, data.at, timezone=tenant.timezone)
     except PromiseError as exc:
         raise Invalid(str(exc), code="invalid_time", details={"field": "at"}) from exc
     customer_id = data.customer_id or await _customer_by_phone(tx.session, tenant.id, number)
@@ -117,8 +117,9 @@ async def record_attempt(tx: Tx, tenant: Tenant, callback: Callback, data: Callb
     policy = policy_of(tenant)
     try:
         step = after_attempt(
-            policy, outcome, callback.attempts + 1, ended, later=data.later, windows=windows, timezone=timezone
-        )
+            policy, outcome, callback.attempts + 1, ended, later=data.later, windows=windows, timezone=timezone,
+            tenant_timezone=tenant.timezone,
+        )  # fmt: skip
     except PromiseError as exc:
         raise Invalid(str(exc), code="invalid_time", details={"field": "later"}) from exc
     callback.attempts += 1

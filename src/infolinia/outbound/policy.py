@@ -7,7 +7,9 @@ JSON form (``tenants.callback_policy``; every key optional, the defaults below f
      "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15}, "web_queue": "Billing"}
 
 ``web_queue``: the queue (by name) of callbacks asked for on the tenant's public form, ``/forms/<slug>/callback``;
-none: the form is off.
+none: the form is off. ``calling_hours``: when the tenant may call customers (the law's window, quiet days as
+holidays), in the calendar form of ``tenants.calendar`` and the tenant's time zone, e.g.
+``{"weekly": {"mon": [["08:00", "21:00"]], ...}, "holidays": ["2026-12-25"]}``; none: any time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from infolinia.tenants.calendar import BusinessHours, CalendarError
 
 RETRIED: Final = ("no_answer", "busy", "voicemail", "failed")  # outcomes tried again while attempts remain
 _DEFAULT_RETRY: Final = {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15}
@@ -39,6 +43,7 @@ class CallbackPolicy:
     max_attempts: int = 3  # dial attempts before an unanswered callback is given up
     retry_minutes: Mapping[str, int] = field(default_factory=lambda: dict(_DEFAULT_RETRY))
     web_queue: str | None = None  # the public callback form's queue, by name; None: no public form
+    calling_hours: BusinessHours | None = None  # when calls to customers may start; None: any time
 
     @classmethod
     def from_json(cls, obj: object) -> CallbackPolicy:
@@ -46,7 +51,7 @@ class CallbackPolicy:
             return cls()
         if not isinstance(obj, Mapping):
             raise PolicyError("callback_policy: expected an object")
-        known = {*_LIMITS, "retry_minutes", "web_queue"}
+        known = {*_LIMITS, "retry_minutes", "web_queue", "calling_hours"}
         extra = sorted(str(key) for key in obj if key not in known)
         if extra:
             raise PolicyError(f"callback_policy: unknown field {extra[0]!r} (known: {', '.join(sorted(known))})")
@@ -65,7 +70,17 @@ class CallbackPolicy:
         web_queue = obj.get("web_queue")
         if web_queue is not None and (not isinstance(web_queue, str) or not 1 <= len(web_queue.strip()) <= 100):
             raise PolicyError("web_queue: expected a queue name (1-100 characters) or null")
-        return cls(**values, retry_minutes=retry, web_queue=web_queue.strip() if web_queue else None)
+        hours = None
+        if obj.get("calling_hours") is not None:
+            try:
+                hours = BusinessHours.from_json(obj["calling_hours"])
+            except CalendarError as exc:
+                raise PolicyError(f"calling_hours: {exc}") from exc
+            if not hours.weekly:
+                raise PolicyError("calling_hours: no day has hours (null means any time)")
+        return cls(
+            **values, retry_minutes=retry, web_queue=web_queue.strip() if web_queue else None, calling_hours=hours
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +90,7 @@ class CallbackPolicy:
             "max_attempts": self.max_attempts,
             "retry_minutes": dict(self.retry_minutes),
             "web_queue": self.web_queue,
+            "calling_hours": None if self.calling_hours is None else self.calling_hours.to_json(),
         }
 
 

@@ -24,7 +24,8 @@ from infolinia.outbound.policy import RETRIED, CallbackPolicy
 
 __all__ = ["Next", "Outcome", "Promise", "PromiseError", "after_attempt", "promise"]
 
-_EARLIEST_PAST = timedelta(minutes=1)  # an agreed time this much in the past is still read as "now"
+_EARLIEST_PAST = timedelta(minutes=1)
+_SETTLE_ROUNDS = 30  # an agreed time this much in the past is still read as "now"
 
 
 class PromiseError(ValueError):
@@ -53,12 +54,19 @@ class Promise:
         return self.not_before <= started_at <= self.keep_by
 
 
-def promise(policy: CallbackPolicy, requested_at: datetime, at: datetime | None = None) -> Promise:
+def promise(
+    policy: CallbackPolicy, requested_at: datetime, at: datetime | None = None, *, timezone: str = "UTC"
+) -> Promise:
     """The promise of a callback requested at ``requested_at``, for ``at`` (an aware instant) or as soon as
-    possible; its times in UTC."""
+    possible; its times in UTC. As soon as possible means as soon as the policy's calling hours (in ``timezone``,
+    the tenant's) are open; an agreed time is the customer's choice and is kept as it is."""
     requested_at = _aware(requested_at, "requested_at")
     if at is None:
-        return Promise(requested_at, requested_at, requested_at + timedelta(minutes=policy.asap_minutes))
+        hours = policy.calling_hours
+        start = requested_at if hours is None else hours.next_open(requested_at, timezone)
+        if start is None:
+            raise PromiseError("the tenant's calling hours do not open in the coming year")
+        return Promise(start, start, start + timedelta(minutes=policy.asap_minutes))
     at = _aware(at, "at")
     if at < requested_at - _EARLIEST_PAST:
         raise PromiseError(f"the agreed time {at.isoformat()} has passed")
@@ -85,10 +93,12 @@ def after_attempt(
     later: datetime | None = None,
     windows: Sequence[ContactWindow] = (),
     timezone: str = "UTC",
+    tenant_timezone: str = "UTC",
 ) -> Next:
     """The callback's next step after its ``attempts``-th attempt ended at ``ended_at`` with ``outcome``. ``later``
     is the time a "call me another time" asked for. Retries move into the customer's contact ``windows`` (in
-    ``timezone``) when they have any."""
+    ``timezone``, the customer's) when they have any, and into the policy's calling hours (in
+    ``tenant_timezone``); where the two never meet, the calling hours win."""
     ended_at = _aware(ended_at, "ended_at")
     if attempts < 1:
         raise PromiseError("an outcome follows an attempt: attempts must be at least 1")
@@ -109,9 +119,25 @@ def after_attempt(
     if attempts >= policy.max_attempts:
         return Next("failed")
     again = ended_at + timedelta(minutes=policy.retry_minutes[outcome.value])
-    if windows:
-        again = next_start(windows, again, timezone) or again
-    return Next("scheduled", again)
+    return Next("scheduled", _settle(policy, again, windows, timezone, tenant_timezone))
+
+
+def _settle(
+    policy: CallbackPolicy, at: datetime, windows: Sequence[ContactWindow], timezone: str, tenant_timezone: str
+) -> datetime:
+    """The first instant from ``at`` inside both the customer's windows and the calling hours."""
+    hours = policy.calling_hours
+    candidate = at
+    for _ in range(_SETTLE_ROUNDS):
+        moved = next_start(windows, candidate, timezone) if windows else candidate
+        moved = moved or candidate
+        if hours is not None:
+            moved = hours.next_open(moved, tenant_timezone) or moved
+        if moved == candidate:
+            return candidate
+        candidate = moved
+    # no time both allow: the calling hours (the law) win over the customer's preference
+    return at if hours is None else hours.next_open(at, tenant_timezone) or at
 
 
 def _aware(at: datetime, name: str) -> datetime:
