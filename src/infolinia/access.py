@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.read": _SUPERVISORS,
     "callbacks.read": ALL_TENANT_ROLES,
     "callbacks.write": _FRONT_LINE,  # request, record an attempt's outcome, cancel
+    "campaigns.read": _FRONT_LINE,
+    "campaigns.manage": _SUPERVISORS,  # create, change, start and stop campaigns, import their contacts
+    "dnc.read": _FRONT_LINE,
+    "dnc.write": _FRONT_LINE,  # an agent adds a number when the customer asks; supervisors remove one
     "tasks.read": ALL_TENANT_ROLES,
     "tasks.write": _FRONT_LINE,
     "tasks.handle": ALL_TENANT_ROLES,  # accept, decline, complete a task offered to oneself

@@ -22,6 +22,7 @@ from infolinia.api import deps, errors
 from infolinia.api.routes import (
     auth,
     callbacks,
+    campaigns,
     customers,
     interactions,
     live,
@@ -59,9 +60,13 @@ ROUTERS = (
     telephony.router,
     prompts.router,
     callbacks.router,
+    campaigns.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
-BODY_LIMITS = [(method, re.compile(re.escape(API) + path.pattern), size) for method, path, size in prompts.BODY_LIMITS]
+BODY_LIMITS = [
+    (method, re.compile(re.escape(API) + path.pattern), size)
+    for method, path, size in (*prompts.BODY_LIMITS, *campaigns.BODY_LIMITS)
+]
 
 
 def api_routes() -> list[tuple[str, APIRoute]]:

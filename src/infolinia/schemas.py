@@ -650,6 +650,93 @@ class CallbackOut(Output):
     updated_at: datetime
 
 
+# --- campaigns -----------------------------------------------------------------------------------------------
+
+CampaignPurpose = Literal["service", "marketing"]
+CampaignMode = Literal["preview", "progressive", "predictive"]
+CampaignStatus = Literal["draft", "running", "paused", "finished"]
+
+
+class CampaignIn(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    purpose: CampaignPurpose
+    queue_id: Id
+    mode: CampaignMode = "preview"
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    spacing_minutes: Annotated[int, Field(ge=1, le=10_080)] = 60
+    #: the share of answered calls that may be abandoned, per day and over 30 days (predictive mode)
+    abandon_cap: Annotated[float, Field(ge=0.0, le=0.05)] = 0.03
+
+
+class CampaignPatch(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    mode: CampaignMode | None = None
+    status: CampaignStatus | None = None
+    max_attempts: Annotated[int, Field(ge=1, le=20)] | None = None
+    spacing_minutes: Annotated[int, Field(ge=1, le=10_080)] | None = None
+    abandon_cap: Annotated[float, Field(ge=0.0, le=0.05)] | None = None
+
+
+class CampaignOut(Output):
+    id: int
+    name: str
+    purpose: str
+    queue_id: int
+    mode: str
+    status: str
+    max_attempts: int
+    spacing_minutes: int
+    abandon_cap: float
+    created_at: datetime
+    updated_at: datetime
+    contacts: dict[str, int] = {}  # by status
+
+
+class ContactOut(Output):
+    id: int
+    campaign_id: int
+    number: str
+    name: str | None
+    customer_id: int | None
+    timezone: str | None
+    status: str
+    attempts: int
+    last_attempt_at: datetime | None
+    last_outcome: str | None
+    closed_reason: str | None
+
+
+class RowError(BaseModel):
+    row: int  # the line of the file (the header is line 1)
+    field: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    accepted: int
+    rejected: int
+    errors: list[RowError]  # the first 1,000
+    errors_truncated: bool = False
+
+
+class EligibilityOut(BaseModel):
+    allowed: bool
+    reason: str
+    at: datetime | None  # when not now: the earliest time it may be called; null: not as things stand
+
+
+class DoNotCallIn(Input):
+    number: PhoneText
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+class DoNotCallOut(Output):
+    id: int
+    number: str
+    reason: str | None
+    created_at: datetime
+
+
 class TaskOut(Output):
     id: int
     queue_id: int

@@ -14,13 +14,17 @@ from sqlalchemy import select
 from infolinia.access import PERMISSIONS
 from infolinia.api.deps import NAMED, RESOLVERS, route_permission
 from infolinia.app import PUBLIC_ROUTES, Infolinia, api_routes
+from infolinia.outbound import campaigns
 from infolinia.outbound.actions import request_callback
-from infolinia.schemas import CallbackIn, UserIn
+from infolinia.schemas import CallbackIn, CampaignIn, DoNotCallIn, UserIn
 from infolinia.store.models import (
     AuthToken,
     Callback,
+    Campaign,
+    CampaignContact,
     Customer,
     CustomerIdentity,
+    DoNotCall,
     Interaction,
     IvrFlow,
     PhoneNumber,
@@ -136,6 +140,17 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
                 written = await request_callback(tx, tenant, body, source="api")
             assert written.route is not None
             await center.routing.route([written.route])
+        async with write(center.db, None, SYSTEM) as tx:  # made again when an allowed call deleted them
+            made = await tx.session.scalar(select(Campaign).where(Campaign.tenant_id == t, Campaign.name == PROBE))
+            if made is None:
+                body = CampaignIn(name=PROBE, purpose="service", queue_id=await first(Queue))
+                made = await campaigns.create_campaign(tx, tenant, body)
+            if (
+                await tx.session.scalar(select(CampaignContact.id).where(CampaignContact.campaign_id == made.id))
+                is None
+            ):
+                await campaigns.import_contacts(tx, tenant, made, b"number\n+48600999777\n")
+            await campaigns.add_do_not_call(tx, tenant, DoNotCallIn(number="+48600999666"))
         customer = await first(Customer)
         owner = await s.scalar(select(User).where(User.email == owner_email))
         assert owner is not None
@@ -154,6 +169,9 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             "token_id": token or 0,
             "task_id": await first(RoutingTask),
             "callback_id": await first(Callback),
+            "campaign_id": await first(Campaign),
+            "contact_id": await first(CampaignContact),
+            "dnc_id": await first(DoNotCall),
         }
     ids |= await _telephony_probes(center, t)
     assert set(ids) == set(RESOLVERS) | set(NAMED), "every resolvable path parameter needs an object here"

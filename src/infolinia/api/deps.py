@@ -30,8 +30,11 @@ from infolinia.schemas import MAX_ID, has_nul
 from infolinia.store.models import (
     AuthToken,
     Callback,
+    Campaign,
+    CampaignContact,
     Customer,
     CustomerIdentity,
+    DoNotCall,
     Interaction,
     IvrFlow,
     PhoneNumber,
@@ -82,6 +85,9 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "number_id": (PhoneNumber, _tenant_rows(PhoneNumber), "number", True),
     "trunk_id": (Trunk, _tenant_rows(Trunk), "trunk", True),
     "callback_id": (Callback, _tenant_rows(Callback), "callback", True),
+    "campaign_id": (Campaign, _tenant_rows(Campaign), "campaign", True),
+    "contact_id": (CampaignContact, _tenant_rows(CampaignContact), "contact", True),
+    "dnc_id": (DoNotCall, _tenant_rows(DoNotCall), "do-not-call entry", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

@@ -46,6 +46,17 @@ def _ensure_live(customer: Customer) -> None:
         raise Conflict("this customer's data was erased", code="customer_erased")
 
 
+async def customer_by_phone(session: AsyncSession, tenant_id: int, number: str) -> int | None:
+    """The customer whose phone identity is ``number`` (E.164), if any."""
+    return await session.scalar(
+        select(CustomerIdentity.customer_id).where(
+            CustomerIdentity.tenant_id == tenant_id,
+            CustomerIdentity.kind == IdentityKind.PHONE,
+            CustomerIdentity.value == number,
+        )
+    )
+
+
 async def current_consent(
     session: AsyncSession, tenant_id: int, customer_ids: Sequence[int]
 ) -> dict[int, dict[str, bool | None]]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infolinia.customers.actions import record_consent
+from infolinia.customers.actions import customer_by_phone, record_consent
 from infolinia.customers.identities import InvalidIdentity, normalize_phone
 from infolinia.customers.windows import ContactWindow, WindowError
 from infolinia.errors import Conflict, Invalid
@@ -28,8 +28,6 @@ from infolinia.store.models import (
     Callback,
     ConsentPurpose,
     Customer,
-    CustomerIdentity,
-    IdentityKind,
     RoutingTask,
     Tenant,
 )
@@ -84,7 +82,7 @@ async def request_callback(
         promised = promise(policy, now, data.at, timezone=tenant.timezone)
     except PromiseError as exc:
         raise Invalid(str(exc), code="invalid_time", details={"field": "at"}) from exc
-    customer_id = data.customer_id or await _customer_by_phone(tx.session, tenant.id, number)
+    customer_id = data.customer_id or await customer_by_phone(tx.session, tenant.id, number)
     personal_until = promised.due + timedelta(minutes=policy.personal_wait_minutes) if data.personal_agent_id else None
     callback = Callback(
         tenant_id=tenant.id, queue_id=data.queue_id, customer_id=customer_id, number=number, reason=data.reason,
@@ -227,16 +225,6 @@ async def _close_task(session: AsyncSession, task_id: int | None) -> int | None:
         return None
     task.state, task.outcome = "done", "exited:withdrawn"
     return task_id
-
-
-async def _customer_by_phone(session: AsyncSession, tenant_id: int, number: str) -> int | None:
-    return await session.scalar(
-        select(CustomerIdentity.customer_id).where(
-            CustomerIdentity.tenant_id == tenant_id,
-            CustomerIdentity.kind == IdentityKind.PHONE,
-            CustomerIdentity.value == number,
-        )
-    )
 
 
 async def _contact_windows(

@@ -401,6 +401,71 @@ class Callback(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Campaign(Base):
+    """An outbound campaign: whom to call (its contacts), why (service or marketing: marketing needs consent), in
+    which queue's agents, how (mode), and how often (attempts, spacing)."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        UniqueConstraint("id", "tenant_id"),
+        ForeignKeyConstraint(["queue_id", "tenant_id"], ["queues.id", "queues.tenant_id"]),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(20))  # service, marketing
+    queue_id: Mapped[int]
+    mode: Mapped[str] = mapped_column(String(20), default="preview")  # preview, progressive, predictive
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft, running, paused, finished
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    spacing_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    abandon_cap: Mapped[float] = mapped_column(Float, default=0.03)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CampaignContact(Base):
+    """One number a campaign calls, with its own progress."""
+
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "number"),
+        ForeignKeyConstraint(["campaign_id", "tenant_id"], ["campaigns.id", "campaigns.tenant_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["customer_id", "tenant_id"], ["customers.id", "customers.tenant_id"]),
+        Index("ix_campaign_contacts_campaign_status", "campaign_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    campaign_id: Mapped[int]
+    number: Mapped[str] = mapped_column(String(32))  # E.164
+    name: Mapped[str | None] = mapped_column(String(200))
+    customer_id: Mapped[int | None]
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, calling, done, closed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DoNotCall(Base):
+    """A number the tenant's campaigns never call (a callback the customer asked for still happens)."""
+
+    __tablename__ = "do_not_call"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    number: Mapped[str] = mapped_column(String(32))  # E.164
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class IvrFlow(Base):
     """A tenant's IVR flow as data: ``definition`` is a ``voice.ivr.Flow`` as dumped, validated when saved.
     ``version`` counts the saves, so a call can say which version it ran."""

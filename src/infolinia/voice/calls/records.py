@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infolinia.customers.actions import customer_by_phone
 from infolinia.customers.identities import normalize_phone
 from infolinia.events import EventBus
 from infolinia.interactions.actions import TIMELINE, check_timeline
@@ -21,9 +22,7 @@ from infolinia.store.models import (
     AgentProfile,
     Channel,
     Customer,
-    CustomerIdentity,
     Direction,
-    IdentityKind,
     Interaction,
     Queue,
 )
@@ -94,13 +93,8 @@ class CallRecords:
             phone = normalize_phone(caller, region)
         except ValueError:
             return None
-        query = select(CustomerIdentity.customer_id).where(
-            CustomerIdentity.tenant_id == tenant_id,
-            CustomerIdentity.kind == IdentityKind.PHONE,
-            CustomerIdentity.value == phone,
-        )
         async with self.db.session() as s:
-            return (await s.execute(query.limit(1))).scalar()
+            return await customer_by_phone(s, tenant_id, phone)
 
     async def customer_by_number(self, tenant_id: int, digits: str) -> int | None:
         query = select(Customer.id).where(
