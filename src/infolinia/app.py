@@ -36,6 +36,7 @@ from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
 from infolinia.outbound.actions import watch_promises
+from infolinia.outbound.runner import CampaignRunner
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
 from infolinia.voice.calls.manager import CallManager
@@ -95,6 +96,8 @@ class Infolinia:
         self.prompts = PromptLibrary(self.db, settings.data_dir)
         self._timers: asyncio.Task[None] | None = None
         self._promises: asyncio.Task[None] | None = None  # marks callbacks whose promise broke
+        self._campaigns: asyncio.Task[None] | None = None
+        self.campaigns = CampaignRunner(self.db, self.bus, self.routing)  # feeds running campaigns to the queues
         self.registrar = Registrar(AgentDirectory(self.db))
         self.telephony = TelephonyDirectory(self.db)  # numbers, trunks and flows, as the call control reads them
         self.sip = SipTransport({"REGISTER": self._register})
@@ -129,6 +132,7 @@ class Infolinia:
         log.info("routing engine loaded: %d open tasks", restored)
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
         self._promises = asyncio.create_task(watch_promises(self.db, self.bus), name="callback-promises")
+        self._campaigns = asyncio.create_task(self.campaigns.run(), name="campaign-runner")
         sock = self._sip_socket or udp_socket(self.settings.host, self.settings.sip_port)
         self._sip_socket = None
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
@@ -142,7 +146,7 @@ class Infolinia:
         await self.calls.close()
         await self.media.close()
         await self.sip.close()
-        for task in (self._timers, self._promises):
+        for task in (self._timers, self._promises, self._campaigns):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -704,6 +704,8 @@ class ContactOut(Output):
     last_attempt_at: datetime | None
     last_outcome: str | None
     closed_reason: str | None
+    next_attempt_at: datetime | None = None
+    routing_task_id: int | None = None
 
 
 class RowError(BaseModel):

@@ -20,6 +20,7 @@ from tests.conftest import Login
 API = "/api/v1"
 FORM = "/forms/demo/callback"
 XSS = '<script>alert("x")</script>'
+QUEUE = "Web form tests"
 
 
 @pytest.fixture
@@ -27,7 +28,11 @@ async def form_on(client: httpx.AsyncClient, login: Login, center: Infolinia) ->
     admin = await login("admin@demo.test")
     tid = (await client.get(f"{API}/tenants", headers=admin)).json()
     tid = (tid["items"] if isinstance(tid, dict) else tid)[0]["id"]
-    r = await client.patch(f"{API}/tenants/{tid}", json={"callback_policy": {"web_queue": "billing"}}, headers=admin)
+    names = {q["name"] for q in (await client.get(f"{API}/queues", headers=admin)).json()}
+    if QUEUE not in names:  # a queue of its own, which no agent serves: its tasks stay where the form puts them
+        assert (await client.post(f"{API}/queues", json={"name": QUEUE}, headers=admin)).status_code == 201
+    policy = {"web_queue": QUEUE.upper()}  # names match whatever their case
+    r = await client.patch(f"{API}/tenants/{tid}", json={"callback_policy": policy}, headers=admin)
     assert r.status_code == 200, r.text
     center.form_limits = forms.FormLimits()  # every test starts with fresh limits
     yield
@@ -65,9 +70,9 @@ async def test_a_form_post_leaves_a_web_callback_in_the_form_s_queue(
     cb = made[0]
     assert (cb.number, cb.reason, cb.status) == ("+48600100400", "Jan: invoice", "scheduled")
     assert cb.routing_task_id is not None and center.routing.engine.position(cb.routing_task_id) is not None
-    billing = [q.spec.id for q in center.routing.engine.queues.values() if q.spec.name == "Billing" and
-               q.spec.tenant_id == cb.tenant_id]  # fmt: skip
-    assert cb.queue_id in billing and center.routing.engine.tasks[cb.routing_task_id].queue_id == cb.queue_id
+    form_queue = [q.spec.id for q in center.routing.engine.queues.values() if q.spec.name == QUEUE and
+                  q.spec.tenant_id == cb.tenant_id]  # fmt: skip
+    assert cb.queue_id in form_queue and center.routing.engine.tasks[cb.routing_task_id].queue_id == cb.queue_id
 
 
 async def test_json_with_a_local_time(client: httpx.AsyncClient, center: Infolinia, form_on: None) -> None:

@@ -147,3 +147,83 @@ async def test_a_busy_customer_is_tried_again_later(server: tuple[LiveServer, in
         assert again["routing_task_id"] != cb["routing_task_id"]
         task = (await client.get(f"/tasks/{again['routing_task_id']}", headers=admin)).json()
         assert task["state"] == "scheduled"
+
+
+async def consenting_customer(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
+    """The customer behind CUSTOMER, with phone-marketing consent granted now."""
+    found = (await client.get("/customers", params={"phone": CUSTOMER}, headers=headers)).json()["items"]
+    if found:
+        customer = found[0]["id"]
+    else:
+        body = {"name": "Campaign Customer", "identities": [{"kind": "phone", "value": CUSTOMER}]}
+        customer = (await client.post("/customers", json=body, headers=headers)).json()["id"]
+    consent = {"purpose": "marketing_phone", "granted": True, "channel": "web", "source": "signup"}
+    assert (await client.post(f"/customers/{customer}/consent", json=consent, headers=headers)).status_code == 201
+    return int(customer)
+
+
+async def running_campaign(client: httpx.AsyncClient, f: dict[str, Any], name: str) -> tuple[int, int]:
+    admin = f["admin"]
+    body = {"name": name, "purpose": "marketing", "queue_id": f["queue"], "mode": "progressive"}
+    campaign = (await client.post("/campaigns", json=body, headers=admin)).json()["id"]
+    r = await client.post(
+        f"/campaigns/{campaign}/contacts", content=f"number\n{CUSTOMER}\n".encode(),
+        headers=admin | {"content-type": "text/csv"},
+    )  # fmt: skip
+    assert r.json()["accepted"] == 1, r.text
+    contact = (await client.get(f"/campaigns/{campaign}/contacts", headers=admin)).json()["items"][0]["id"]
+    r = await client.patch(f"/campaigns/{campaign}", json={"status": "running"}, headers=admin)
+    assert r.status_code == 200, r.text
+    return campaign, contact
+
+
+async def contact_of(client: httpx.AsyncClient, f: dict[str, Any], campaign: int, **want: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    while True:
+        got = (await client.get(f"/campaigns/{campaign}/contacts", headers=f["admin"])).json()["items"][0]
+        if all(got[k] == v for k, v in want.items()):
+            return dict(got)
+        assert time.monotonic() < deadline, got
+        await asyncio.sleep(0.1)
+
+
+async def test_a_campaign_contact_is_dialed_agent_first(server: tuple[LiveServer, int], tmp_path: Path) -> None:
+    live, sip_port = server
+    async with floor(live, sip_port, tmp_path) as (client, f):
+        agent, customer = f["agent"], f["customer"]
+        await consenting_customer(client, f["admin"])
+        campaign, _ = await running_campaign(client, f, "Agent first")
+        ringing = await agent.wait_event("CALL_INCOMING", within_s=20)
+        assert "48600100200" in (ringing.param or ""), agent.describe()
+        assert (await contact_of(client, f, campaign, status="calling"))["routing_task_id"] is not None
+        await agent.accept()
+        await agent.wait_event("CALL_ESTABLISHED")
+        await customer.wait_event("CALL_INCOMING", within_s=20)
+        await customer.accept()
+        await customer.wait_event("CALL_ESTABLISHED")
+        done = await contact_of(client, f, campaign, status="done")
+        assert (done["attempts"], done["last_outcome"]) == (1, "connected")
+        await customer.hangup()
+        await agent.wait_event("CALL_CLOSED", within_s=15)
+        await client.patch(f"/campaigns/{campaign}", json={"status": "finished"}, headers=f["admin"])
+
+
+async def test_a_withdrawal_while_the_agent_rings_stops_the_call_before_any_invite(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    async with floor(live, sip_port, tmp_path) as (client, f):
+        agent, customer = f["agent"], f["customer"]
+        customer_id = await consenting_customer(client, f["admin"])
+        campaign, _ = await running_campaign(client, f, "Withdrawn")
+        await agent.wait_event("CALL_INCOMING", within_s=20)
+        withdrawal = {"purpose": "marketing_phone", "granted": False, "channel": "voice", "source": "asked"}
+        r = await client.post(f"/customers/{customer_id}/consent", json=withdrawal, headers=f["admin"])
+        assert r.status_code == 201
+        await agent.accept()
+        await agent.wait_event("CALL_CLOSED", within_s=15)  # the server hung the agent's phone up
+        closed = await contact_of(client, f, campaign, status="closed")
+        assert (closed["closed_reason"], closed["attempts"]) == ("no_consent", 0)
+        await asyncio.sleep(2.0)
+        assert not [e for e in customer.events if e.type == "CALL_INCOMING"], customer.describe()  # no INVITE
+        await client.patch(f"/campaigns/{campaign}", json={"status": "finished"}, headers=f["admin"])

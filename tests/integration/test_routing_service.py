@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from infolinia import demo
 from infolinia.app import Infolinia
 from infolinia.routing.model import Presence, TaskState
 from infolinia.routing.service import RoutingService
+from infolinia.store import db as store
+from infolinia.store.db import Database
 from infolinia.store.models import Interaction, Queue, RoutingTask, Tenant, User
 
 
-async def _demo(center: Infolinia) -> tuple[int, list[int], int]:
-    async with center.db.session() as s:
+async def _demo(center: Infolinia | Database) -> tuple[int, list[int], int]:
+    db = center if isinstance(center, Database) else center.db
+    async with db.session() as s:
         tenant = await s.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
         queues = list(await s.scalars(select(Queue.id).where(Queue.tenant_id == tenant).order_by(Queue.id)))
         agent = await s.scalar(select(User.id).where(User.email == "agent1@demo.test"))
@@ -31,10 +38,21 @@ def order_by_queue(service: RoutingService) -> dict[int, list[int]]:
     return result
 
 
-async def test_restart_restores_1000_waiting_tasks_in_order(center: Infolinia) -> None:
-    tenant, queues, agent = await _demo(center)
+@pytest.fixture
+async def own_db(fresh_db_url: Callable[[], Awaitable[str]]) -> AsyncIterator[Database]:
+    """A demo database of this test's own: no open task of another test's in it."""
+    url = await fresh_db_url()
+    await asyncio.to_thread(store.upgrade, url)
+    db = Database(url)
+    assert await demo.seed(db)
+    yield db
+    await db.dispose()
+
+
+async def test_restart_restores_1000_waiting_tasks_in_order(own_db: Database) -> None:
+    tenant, queues, agent = await _demo(own_db)
     start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    first = RoutingService(center.db)
+    first = RoutingService(own_db)
     await first.load(start)
     rng = random.Random(3)
     rows = [
@@ -60,12 +78,12 @@ async def test_restart_restores_1000_waiting_tasks_in_order(center: Infolinia) -
     await first.complete(offered, start + timedelta(seconds=405))
     second_offer = first.engine.agents[agent].reserved
     assert second_offer is not None
-    async with center.db.session() as s:
+    async with own_db.session() as s:
         assert (await s.get(RoutingTask, second_offer)).state == "reserved"  # type: ignore[union-attr]
         assert (await s.get(RoutingTask, offered)).state == "done"  # type: ignore[union-attr]
 
     # "restart": a new service on the same database
-    again = RoutingService(center.db)
+    again = RoutingService(own_db)
     restored = await again.load(start + timedelta(seconds=406))
     assert restored == 999
     after = order_by_queue(again)
@@ -75,7 +93,7 @@ async def test_restart_restores_1000_waiting_tasks_in_order(center: Infolinia) -
     assert reserved == second_offer
     expected = {q: [t for t in tasks if t != reserved] for q, tasks in expected.items()}
     assert after == expected
-    async with center.db.session() as s:
+    async with own_db.session() as s:
         open_rows = await s.scalar(select(func.count()).where(RoutingTask.id.in_(ids), RoutingTask.state != "done"))
     assert open_rows == 999
     assert len(set(again.engine.tasks)) == 999

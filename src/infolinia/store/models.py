@@ -449,6 +449,8 @@ class CampaignContact(Base):
     last_attempt_at: Mapped[datetime | None]
     last_outcome: Mapped[str | None] = mapped_column(String(20))
     closed_reason: Mapped[str | None] = mapped_column(String(40))
+    next_attempt_at: Mapped[datetime | None]  # not to be tried before (spacing, calling window)
+    routing_task_id: Mapped[int | None] = mapped_column(index=True)  # while calling: its task
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

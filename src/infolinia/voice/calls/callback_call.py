@@ -1,12 +1,15 @@
-"""A callback placed agent-first: the agent's phone rings and answers, then the customer is dialed, and on the
-customer's answer the two are bridged: the customer's first sound is the agent, never a prompt or music.
+"""A call to a customer placed agent-first (a callback, or a campaign's contact): the agent's phone rings and
+answers, then the customer is dialed, and on the customer's answer the two are bridged: the customer's first sound
+is the agent, never a prompt or music.
 
-When the routing engine offers a callback task to an agent and the tenant has a trunk that dials (``dial_to``),
-``CallbackCall.run`` takes over the offer:
+When the routing engine offers a callback-channel task to an agent and the tenant has a trunk that dials
+(``dial_to``), ``CallbackCall.run`` takes over the offer (``outbound.targets`` says whom it is for):
 
 1. ring the agent's registered phone (its display shows the customer's number); no phone, no answer, or the
    engine taking the offer back (its offer timeout) -> the offer is declined or withdrawn, the task waits again;
-2. the agent answers -> the task is accepted, an outbound Interaction (channel ``callback``) opened, the agent
+2. the agent answers -> the task is accepted; a campaign contact is checked once more (``targets.may_dial``: a
+   consent withdrawn or a number listed meanwhile ends it here, the agent's phone hung up, nothing sent to the
+   customer); an outbound Interaction (channel ``callback``) is opened, the agent
    hears a ringing tone while
 3. the customer is dialed through the trunk (INVITE to ``sip:<E.164>@<dial_to>``, From the trunk's caller ID),
    for at most ``RING_S``;
@@ -30,10 +33,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
-from infolinia.outbound.actions import Written, record_attempt
+from infolinia.outbound.targets import Target, may_dial, record, target_of
 from infolinia.routing.model import Event as RoutingEvent
-from infolinia.schemas import CallbackAttemptIn
-from infolinia.store.models import Callback, Channel, Direction, Interaction, Tenant, Trunk
+from infolinia.store.models import Channel, Direction, Interaction, Tenant, Trunk
 from infolinia.store.types import utcnow
 from infolinia.store.uow import write
 from infolinia.voice.calls.agent import AgentLeg, LegState
@@ -126,13 +128,14 @@ class CallbackCall:
             self.m.callback_calls.pop(self.task_id, None)
 
     async def _run(self) -> None:
-        callback = await self._callback()
-        if callback is None:
+        async with self.m.records.db.session() as s:
+            target = await target_of(s, self.tenant_id, self.task_id)
+        if target is None:
             return
         dialing = await dialing_trunk(self.m, self.tenant_id)
         if dialing is None:
             return  # no trunk that dials: the offer stays for the agent to take and dial by hand
-        agent = await self._ring_agent(callback)
+        agent = await self._ring_agent(target)
         if agent is None:
             await self.m.routing.decline(self.task_id)
             return
@@ -143,27 +146,33 @@ class CallbackCall:
                 await self._decline()
             return
         await self.m.routing.accept(self.task_id)
-        self.interaction_id = await self._open_interaction(callback)
-        await self._dial(callback, dialing)
+        refused = await may_dial(self.m.records.db, self.m.records.bus, target, utcnow())
+        if refused is not None:  # checked right before dialing: nothing reaches the customer
+            log.info("%s %s: not dialed: %s", target.kind, target.id, refused)
+            self._release_legs()
+            await self._finish_task()
+            return
+        self.interaction_id = await self._open_interaction(target)
+        await self._dial(target, dialing)
 
-    async def _dial(self, callback: Callback, dialing: Dialing) -> None:
+    async def _dial(self, target: Target, dialing: Dialing) -> None:
         agent = self.agent
         assert agent is not None
         agent.media.play(RINGBACK, loop=True)
         try:
             media = self.m.media.open_leg()
         except MediaError:
-            await self._ended(callback, "failed", utcnow(), "no media port free")
+            await self._ended(target, "failed", utcnow(), "no media port free")
             return
         customer = self.customer = AgentLeg(
-            self.m.transport, media, contact_uri=f"sip:{callback.number}@{dialing.host}", phone=dialing.address,
-            caller=dialing.caller_id, extension=callback.number, realm=dialing.host, us=self.m.address,
+            self.m.transport, media, contact_uri=f"sip:{target.number}@{dialing.host}", phone=dialing.address,
+            caller=dialing.caller_id, extension=target.number, realm=dialing.host, us=self.m.address,
         )  # fmt: skip
         customer.on_answer = lambda: self.post("customer_answer")
         customer.on_fail = lambda status: self.post("customer_fail", status)
         customer.on_hangup = lambda: self.post("customer_hangup")
         started = utcnow()
-        log.info("callback %s: dialing %s for agent %s", callback.id, callback.number, self.agent_id)
+        log.info("%s %s: dialing %s for agent %s", target.kind, target.id, target.number, self.agent_id)
         customer.ring()
         timer = asyncio.get_running_loop().call_later(RING_S, self.post, "ring_timeout")
         try:
@@ -172,7 +181,7 @@ class CallbackCall:
             timer.cancel()
         if kind == "customer_answer":
             agent.media.bridge(customer.media)
-            await self._attempt(callback, "connected", started)
+            await self._attempt(target, "connected", started)
             await self.m.records.update(self.tenant_id, self.interaction_id or 0, answered_at=utcnow())
             await self._talk()
             return
@@ -183,7 +192,7 @@ class CallbackCall:
             outcome = "no_answer"
         else:  # the agent hung up (or the offer went) while the customer's phone rang
             outcome = "failed"
-        await self._ended(callback, outcome, started, kind)
+        await self._ended(target, outcome, started, kind)
 
     async def _talk(self) -> None:
         """Until either side hangs up; then the other is hung up, the interaction and the task end."""
@@ -196,33 +205,23 @@ class CallbackCall:
         await self.m.records.update(self.tenant_id, self.interaction_id or 0, ended_at=utcnow(), end_reason=end_reason)
         await self._finish_task()
 
-    async def _ended(self, callback: Callback, outcome: str, started: datetime, why: str) -> None:
-        log.info("callback %s: %s (%s)", callback.id, outcome, why)
+    async def _ended(self, target: Target, outcome: str, started: datetime, why: str) -> None:
+        log.info("%s %s: %s (%s)", target.kind, target.id, outcome, why)
         self._release_legs()
         if self.interaction_id is not None:
             await self.m.records.update(self.tenant_id, self.interaction_id, ended_at=utcnow(), end_reason=outcome)
-        await self._attempt(callback, outcome, started)
+        await self._attempt(target, outcome, started)
         await self._finish_task()
 
     # --- steps -----------------------------------------------------------------------------------------------
 
-    async def _callback(self) -> Callback | None:
-        async with self.m.records.db.session() as s:
-            return await s.scalar(
-                select(Callback).where(
-                    Callback.tenant_id == self.tenant_id,
-                    Callback.routing_task_id == self.task_id,
-                    Callback.status == "scheduled",
-                )
-            )
-
-    async def _ring_agent(self, callback: Callback) -> AgentLeg | None:
+    async def _ring_agent(self, target: Target) -> AgentLeg | None:
         extension = await self.m.records.extension(self.tenant_id, self.agent_id)
         if extension is None:
             return None
         bindings = self.m.registrar.contacts(self.tenant_id, extension, time.time())
         if not bindings:
-            log.info("callback %s: agent %s has no registered phone: offer declined", callback.id, self.agent_id)
+            log.info("%s %s: agent %s has no registered phone: offer declined", target.kind, target.id, self.agent_id)
             return None
         try:
             media = self.m.media.open_leg()
@@ -233,7 +232,7 @@ class CallbackCall:
         realm = f"{tenant.slug}.infolinia" if tenant is not None else "infolinia"
         binding = bindings[0]
         agent = self.agent = AgentLeg(
-            self.m.transport, media, contact_uri=binding.uri, phone=binding.source, caller=callback.number,
+            self.m.transport, media, contact_uri=binding.uri, phone=binding.source, caller=target.number,
             extension=extension, realm=realm, us=self.m.address,
         )  # fmt: skip
         agent.on_answer = lambda: self.post("agent_answer")
@@ -251,14 +250,14 @@ class CallbackCall:
         except Exception:  # the offer may be gone already (timed out in the engine)
             log.debug("callback task %s: offer already gone", self.task_id)
 
-    async def _open_interaction(self, callback: Callback) -> int:
+    async def _open_interaction(self, target: Target) -> int:
         async with write(self.m.records.db, self.m.records.bus, CALLS) as tx:
             now = utcnow()
-            queued = min(callback.not_before, now)  # when it began to wait for an agent
+            queued = min(target.queued_at, now)  # when it began to wait for an agent
             row = Interaction(
                 tenant_id=self.tenant_id, channel=Channel.CALLBACK, direction=Direction.OUTBOUND,
-                customer_id=callback.customer_id, queue_id=callback.queue_id, agent_id=self.agent_id,
-                to_address=callback.number, subject=(callback.reason or None) and callback.reason[:500],
+                customer_id=target.customer_id, queue_id=target.queue_id, agent_id=self.agent_id,
+                to_address=target.number, subject=(target.reason or None) and target.reason[:500],
                 created_at=queued, queued_at=queued, offered_at=now,
             )  # fmt: skip
             tx.session.add(row)
@@ -269,18 +268,11 @@ class CallbackCall:
             )  # fmt: skip
             return row.id
 
-    async def _attempt(self, callback: Callback, outcome: str, started: datetime) -> None:
+    async def _attempt(self, target: Target, outcome: str, started: datetime) -> None:
         """Record the attempt (its task closed in the same transaction); a retry's new task is routed."""
-        written: Written | None = None
-        async with write(self.m.records.db, self.m.records.bus, CALLS) as tx:
-            tenant = await tx.session.get(Tenant, self.tenant_id)
-            row = await tx.session.get(Callback, callback.id)
-            if tenant is None or row is None or row.status != "scheduled":
-                return
-            body = CallbackAttemptIn.model_validate({"outcome": outcome, "started_at": started})
-            written = await record_attempt(tx, tenant, row, body)
-        if written is not None and written.route is not None:
-            await self.m.routing.route([written.route])
+        retry = await record(self.m.records.db, self.m.records.bus, target, outcome, started)
+        if retry is not None:
+            await self.m.routing.route([retry])
 
     async def _finish_task(self) -> None:
         """The agent is done with the task: completed in the engine (wrap-up follows, as after any call)."""

@@ -74,6 +74,8 @@ def upgrade() -> None:
         sa.Column("last_attempt_at", _WHEN, nullable=True),
         sa.Column("last_outcome", sa.String(length=20), nullable=True),
         sa.Column("closed_reason", sa.String(length=40), nullable=True),
+        sa.Column("next_attempt_at", _WHEN, nullable=True),
+        sa.Column("routing_task_id", sa.Integer(), nullable=True),
         sa.Column("created_at", _WHEN, nullable=False),
         sa.Column("updated_at", _WHEN, nullable=False),
         sa.ForeignKeyConstraint(
@@ -97,9 +99,13 @@ def upgrade() -> None:
         "ix_campaign_contacts_campaign_status", "campaign_contacts", ["campaign_id", "status", "id"], unique=False
     )
     op.create_index(op.f("ix_campaign_contacts_tenant_id"), "campaign_contacts", ["tenant_id"], unique=False)
+    op.create_index(
+        op.f("ix_campaign_contacts_routing_task_id"), "campaign_contacts", ["routing_task_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_campaign_contacts_routing_task_id"), table_name="campaign_contacts")
     op.drop_index(op.f("ix_campaign_contacts_tenant_id"), table_name="campaign_contacts")
     op.drop_index("ix_campaign_contacts_campaign_status", table_name="campaign_contacts")
     op.drop_table("campaign_contacts")

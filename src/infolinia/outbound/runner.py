@@ -1,0 +1,116 @@
+"""The campaign runner: feeds running campaigns' contacts to the routing engine, one per available agent.
+
+Every ``interval_s`` each running campaign in ``preview`` or ``progressive`` mode gets as many of its contacts put
+in its queue (a routing task, channel ``callback``, with the contact's number) as its queue has agents available
+now, less the contacts already there. A contact is taken only if the dial-time check allows it now
+(``campaigns.eligibility``): a contact never allowed as things stand is closed with the reason (``do_not_call``,
+``no_consent``, ...), one allowed later waits until then. When an agent is offered the task, the call is placed
+agent-first (``voice/calls/callback_call.py``), which checks again right before the customer is dialed. So both
+modes dial agent-first here: the agent's phone shows the number before it is dialed (preview), and each available
+agent gets the next contact at once (progressive). ``predictive`` campaigns are not dialed yet: they need the
+customer-first dialer with the pacer (``pacing.py``).
+
+A contact and its task are written in one transaction, like a callback's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import func, select
+
+from infolinia.events import EventBus
+from infolinia.outbound.campaigns import eligibility
+from infolinia.routing.model import AgentState
+from infolinia.routing.service import RoutingService
+from infolinia.store.db import Database
+from infolinia.store.models import Campaign, CampaignContact, RoutingTask, Tenant
+from infolinia.store.types import utcnow
+from infolinia.store.uow import Who, write
+
+log = logging.getLogger(__name__)
+
+RUNNER = Who(None, "campaign runner")
+AGENT_FIRST: Final = ("preview", "progressive")
+
+
+class CampaignRunner:
+    def __init__(self, db: Database, bus: EventBus | None, routing: RoutingService, interval_s: float = 2.0) -> None:
+        self.db = db
+        self.bus = bus
+        self.routing = routing
+        self.interval_s = interval_s
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except Exception:  # a database hiccup must not stop the campaigns for good
+                log.exception("campaign runner step failed")
+            await asyncio.sleep(self.interval_s)
+
+    async def step(self, now: datetime | None = None) -> int:
+        """One round over the running campaigns; how many contacts were put in their queues."""
+        now = now or utcnow()
+        async with self.db.session() as s:
+            running = list(
+                await s.scalars(select(Campaign).where(Campaign.status == "running", Campaign.mode.in_(AGENT_FIRST)))
+            )
+        placed = 0
+        for campaign in running:
+            placed += await self._feed(campaign, now)
+        return placed
+
+    def available(self, queue_id: int) -> int:
+        queue = self.routing.engine.queues.get(queue_id)
+        if queue is None:
+            return 0
+        return sum(1 for agent in queue.members.values() if agent.state() is AgentState.AVAILABLE)
+
+    async def _feed(self, campaign: Campaign, now: datetime) -> int:
+        tasks: list[RoutingTask] = []
+        async with write(self.db, self.bus, RUNNER) as tx:
+            s = tx.session
+            calling = await s.scalar(
+                select(func.count())
+                .select_from(CampaignContact)
+                .where(CampaignContact.campaign_id == campaign.id, CampaignContact.status == "calling")
+            )
+            room = self.available(campaign.queue_id) - (calling or 0)
+            if room <= 0:
+                return 0
+            tenant = await s.get(Tenant, campaign.tenant_id)
+            assert tenant is not None
+            due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
+            candidates = await s.scalars(
+                select(CampaignContact)
+                .where(CampaignContact.campaign_id == campaign.id, CampaignContact.status == "pending", due)
+                .order_by(CampaignContact.id)
+                .limit(room * 4)
+            )
+            for contact in candidates:
+                if len(tasks) >= room:
+                    break
+                verdict = await eligibility(s, tenant, campaign, contact, now)
+                if verdict.allowed:
+                    task = RoutingTask(
+                        tenant_id=tenant.id, queue_id=campaign.queue_id, channel="callback", skills={},
+                        priority=0, enqueued_at=now, callback_number=contact.number, state="waiting",
+                    )  # fmt: skip
+                    s.add(task)
+                    await s.flush()
+                    contact.status, contact.routing_task_id = "calling", task.id
+                    tasks.append(task)
+                elif verdict.never:
+                    contact.status, contact.closed_reason = "closed", verdict.reason
+                    tx.audit(tenant.id, "campaign.contact_closed", "campaign", campaign.id, reason=verdict.reason)
+                else:
+                    contact.next_attempt_at = verdict.at
+            if tasks:
+                tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+        if tasks:
+            await self.routing.route(tasks)
+        return len(tasks)

@@ -1,0 +1,149 @@
+"""Whom an outbound call for a routing task is for: a callback, or a campaign's contact; the check right before
+the customer is dialed, and the attempt's outcome written back (``voice/calls/callback_call.py`` uses these).
+
+A callback the customer asked for is always dialed. A campaign contact is checked again at that moment
+(``campaigns.eligibility``): a consent withdrawn or a number listed while the agent's phone rang stops the call
+before any INVITE reaches the customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from infolinia.customers.actions import record_consent
+from infolinia.events import EventBus
+from infolinia.outbound.actions import record_attempt
+from infolinia.outbound.campaigns import eligibility
+from infolinia.schemas import CallbackAttemptIn, ConsentIn
+from infolinia.store.db import Database
+from infolinia.store.models import Callback, Campaign, CampaignContact, ConsentPurpose, Customer, RoutingTask, Tenant
+from infolinia.store.uow import Tx, Who, write
+
+__all__ = ["Target", "may_dial", "record", "target_of"]
+
+DIALER = Who(None, "dialer")
+#: a contact's outcome -> its status afterwards (anything else: pending, for the next attempt)
+_CONTACT_END = {"connected": "done", "wrong_number": "closed", "stop": "closed"}
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Literal["callback", "contact"]
+    id: int
+    tenant_id: int
+    number: str  # E.164
+    customer_id: int | None
+    queue_id: int
+    reason: str | None
+    queued_at: datetime  # when it began to wait for an agent
+
+
+async def target_of(session: AsyncSession, tenant_id: int, task_id: int) -> Target | None:
+    """The callback (still scheduled) or the campaign contact (being called) whose task this is; None if neither."""
+    callback = await session.scalar(
+        select(Callback).where(
+            Callback.tenant_id == tenant_id, Callback.routing_task_id == task_id, Callback.status == "scheduled"
+        )
+    )
+    if callback is not None:
+        return Target(
+            "callback", callback.id, tenant_id, callback.number, callback.customer_id, callback.queue_id,
+            callback.reason, callback.not_before,
+        )  # fmt: skip
+    found = (
+        await session.execute(
+            select(CampaignContact, Campaign)
+            .join(Campaign, Campaign.id == CampaignContact.campaign_id)
+            .where(
+                CampaignContact.tenant_id == tenant_id,
+                CampaignContact.routing_task_id == task_id,
+                CampaignContact.status == "calling",
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    contact, campaign = found
+    return Target(
+        "contact", contact.id, tenant_id, contact.number, contact.customer_id, campaign.queue_id,
+        f"campaign {campaign.name}", contact.updated_at,
+    )  # fmt: skip
+
+
+async def may_dial(db: Database, bus: EventBus | None, target: Target, now: datetime) -> str | None:
+    """None when the customer may be dialed now; else why not (the contact is closed, or waits, accordingly)."""
+    if target.kind == "callback":
+        return None
+    async with write(db, bus, DIALER) as tx:
+        contact, campaign, tenant = await _contact(tx, target)
+        if contact is None or contact.status != "calling":
+            return "gone"
+        verdict = await eligibility(tx.session, tenant, campaign, contact, now)
+        if verdict.allowed:
+            return None
+        if verdict.never:
+            contact.status, contact.closed_reason = "closed", verdict.reason
+        else:
+            contact.status, contact.next_attempt_at = "pending", verdict.at
+        await _release_task(tx.session, contact)
+        tx.audit(tenant.id, "campaign.call_stopped", "campaign", campaign.id, reason=verdict.reason)
+        tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+        return verdict.reason
+
+
+async def record(
+    db: Database, bus: EventBus | None, target: Target, outcome: str, started: datetime
+) -> RoutingTask | None:
+    """The attempt's outcome written back; the task of a retry to route, if the attempt made one."""
+    async with write(db, bus, DIALER) as tx:
+        if target.kind == "callback":
+            tenant = await tx.session.get(Tenant, target.tenant_id)
+            row = await tx.session.get(Callback, target.id)
+            if tenant is None or row is None or row.status != "scheduled":
+                return None
+            body = CallbackAttemptIn.model_validate({"outcome": outcome, "started_at": started})
+            return (await record_attempt(tx, tenant, row, body)).route
+        contact, campaign, tenant = await _contact(tx, target)
+        if contact is None:
+            return None
+        contact.attempts += 1
+        contact.last_attempt_at, contact.last_outcome = started, outcome
+        contact.status = _CONTACT_END.get(outcome, "pending")
+        contact.closed_reason = outcome if contact.status == "closed" else None
+        contact.next_attempt_at = None  # the spacing from last_attempt_at decides
+        await _release_task(tx.session, contact)
+        if outcome == "stop" and contact.customer_id is not None:
+            customer = await tx.session.get(Customer, contact.customer_id)
+            if customer is not None and customer.erased_at is None:
+                withdrawal = ConsentIn(
+                    purpose=ConsentPurpose.MARKETING_PHONE, granted=False, channel="voice",
+                    source=f"campaign {campaign.name}: asked not to be called",
+                )  # fmt: skip
+                await record_consent(tx, customer, withdrawal)
+        tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome=outcome, status=contact.status)
+        tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+        return None
+
+
+async def _contact(tx: Tx, target: Target) -> tuple[CampaignContact | None, Campaign, Tenant]:
+    contact = await tx.session.get(CampaignContact, target.id)
+    campaign = None if contact is None else await tx.session.get(Campaign, contact.campaign_id)
+    tenant = await tx.session.get(Tenant, target.tenant_id)
+    assert tenant is not None
+    if contact is None or campaign is None:
+        return None, Campaign(), tenant
+    return contact, campaign, tenant
+
+
+async def _release_task(session: AsyncSession, contact: CampaignContact) -> None:
+    """The contact's task is over (its row closed here; the engine completes or withdraws it after the call)."""
+    if contact.routing_task_id is not None:
+        task = await session.get(RoutingTask, contact.routing_task_id)
+        if task is not None and task.state != "done":
+            task.state, task.outcome = "done", "exited:withdrawn"
+    contact.routing_task_id = None
