@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from infolinia.app import Infolinia
 from tests.conftest import Login
 
 API = "/api/v1"
@@ -178,3 +179,22 @@ async def test_calling_hours_and_the_tenant_s_time(client: httpx.AsyncClient, lo
         assert noon.json()["allowed"] is True
     finally:
         await client.patch(f"{API}/tenants/{tid}", json={"callback_policy": {}}, headers=admin)
+
+
+async def test_without_a_dialing_trunk_a_running_campaign_takes_no_contact(
+    client: httpx.AsyncClient, login: Login, center: Infolinia
+) -> None:
+    sup, agent = await login("supervisor@demo.test"), await login("agent3@demo.test")
+    cid = (await campaign(client, sup, "No trunk", queue_id=await queue_id(client, sup, "Sales")))["id"]
+    await upload(client, sup, cid, "number\n600300030\n")
+    assert (await client.put(f"{API}/me/presence", json={"presence": "ready"}, headers=agent)).status_code == 200
+    try:
+        assert (
+            await client.patch(f"{API}/campaigns/{cid}", json={"status": "running"}, headers=sup)
+        ).status_code == 200
+        assert await center.campaigns.step() == 0  # the demo tenant has no trunk that dials
+        contacts = (await client.get(f"{API}/campaigns/{cid}/contacts", headers=sup)).json()["items"]
+        assert [c["status"] for c in contacts] == ["pending"]
+    finally:
+        await client.patch(f"{API}/campaigns/{cid}", json={"status": "finished"}, headers=sup)
+        await client.put(f"{API}/me/presence", json={"presence": "offline"}, headers=agent)

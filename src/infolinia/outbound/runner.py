@@ -1,8 +1,9 @@
 """The campaign runner: feeds running campaigns' contacts to the routing engine, one per available agent.
 
-Every ``interval_s`` each running campaign in ``preview`` or ``progressive`` mode gets as many of its contacts put
-in its queue (a routing task, channel ``callback``, with the contact's number) as its queue has agents available
-now, less the contacts already there. A contact is taken only if the dial-time check allows it now
+Every ``interval_s`` each running campaign in ``preview`` or ``progressive`` mode, of a tenant with a trunk that
+dials (``dial_to``; without one nothing could place the calls), gets as many of its contacts put in its queue (a
+routing task, channel ``callback``, with the contact's number) as its queue has agents available now, less the
+contacts already there. A contact is taken only if the dial-time check allows it now
 (``campaigns.eligibility``): a contact never allowed as things stand is closed with the reason (``do_not_call``,
 ``no_consent``, ...), one allowed later waits until then. When an agent is offered the task, the call is placed
 agent-first (``voice/calls/callback_call.py``), which checks again right before the customer is dialed. So both
@@ -21,13 +22,14 @@ from datetime import datetime
 from typing import Final
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.events import EventBus
 from infolinia.outbound.campaigns import eligibility
 from infolinia.routing.model import AgentState
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
-from infolinia.store.models import Campaign, CampaignContact, RoutingTask, Tenant
+from infolinia.store.models import Campaign, CampaignContact, RoutingTask, Tenant, Trunk
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Who, write
 
@@ -70,6 +72,14 @@ class CampaignRunner:
             return 0
         return sum(1 for agent in queue.members.values() if agent.state() is AgentState.AVAILABLE)
 
+    @staticmethod
+    async def _dials(session: AsyncSession, tenant_id: int) -> bool:
+        """The tenant has a trunk that dials: without one nothing could call the contacts, so none is taken."""
+        found = await session.scalar(
+            select(Trunk.id).where(Trunk.tenant_id == tenant_id, Trunk.active.is_(True), Trunk.dial_to.is_not(None))
+        )
+        return found is not None
+
     async def _feed(self, campaign: Campaign, now: datetime) -> int:
         tasks: list[RoutingTask] = []
         async with write(self.db, self.bus, RUNNER) as tx:
@@ -80,7 +90,7 @@ class CampaignRunner:
                 .where(CampaignContact.campaign_id == campaign.id, CampaignContact.status == "calling")
             )
             room = self.available(campaign.queue_id) - (calling or 0)
-            if room <= 0:
+            if room <= 0 or not await self._dials(s, campaign.tenant_id):
                 return 0
             tenant = await s.get(Tenant, campaign.tenant_id)
             assert tenant is not None
