@@ -623,6 +623,18 @@ class CallbackCancelIn(Input):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+class CallbackStats(BaseModel):
+    since: datetime
+    until: datetime
+    requested: int  # callbacks promised for the interval (their due_at in it)
+    by_status: dict[str, int]
+    by_source: dict[str, int]
+    promise_kept: int
+    promise_broken: int
+    promise_pending: int  # not yet known: no attempt, and the time not yet passed
+    promise_kept_share: float | None  # kept / (kept + broken); null when none is known yet
+
+
 class CallbackOut(Output):
     id: int
     queue_id: int

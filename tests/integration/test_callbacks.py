@@ -273,3 +273,49 @@ async def test_a_tenant_policy_is_validated_and_applied(
         assert r.json()["status"] == "failed"  # one attempt allowed
     finally:
         await client.patch(f"{API}/tenants/{tid}", json={"callback_policy": {}}, headers=admin)
+
+
+async def test_stats_count_promises_kept_and_broken(
+    client: httpx.AsyncClient, login: Login, center: Infolinia, queue: int
+) -> None:
+    sup = await login("supervisor@demo.test")
+    day = datetime.now(UTC) + timedelta(days=30)  # a day of its own: no other test's callbacks are due then
+    window = {"since": day.isoformat(), "until": (day + timedelta(hours=4)).isoformat(), "queue_id": queue}
+    assert (await client.get(f"{API}/callbacks/stats", params=window, headers=sup)).json()["requested"] == 0
+    made = [
+        await request(client, sup, queue_id=queue, number=f"+4860040000{i}", at=(day + timedelta(hours=i)).isoformat())
+        for i in range(1, 4)
+    ]
+    on_time, late = made[0], made[1]
+    r = await client.post(
+        f"{API}/callbacks/{on_time['id']}/attempts",
+        json={"outcome": "connected", "started_at": on_time["due_at"], "ended_at": on_time["due_at"]},
+        headers=sup,
+    )
+    assert r.json()["promise_kept"] is True
+    too_late = (at(late["keep_by"]) + timedelta(minutes=5)).isoformat()
+    r = await client.post(
+        f"{API}/callbacks/{late['id']}/attempts",
+        json={"outcome": "busy", "started_at": too_late, "ended_at": too_late},
+        headers=sup,
+    )
+    assert r.json()["promise_kept"] is False
+    stats = (await client.get(f"{API}/callbacks/stats", params=window, headers=sup)).json()
+    assert (stats["requested"], stats["promise_kept"], stats["promise_broken"], stats["promise_pending"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert stats["promise_kept_share"] == 0.5
+    assert stats["by_status"] == {"completed": 1, "scheduled": 2} and stats["by_source"] == {"api": 3}
+    today = (await client.get(f"{API}/callbacks/stats", headers=sup)).json()  # default: today so far
+    assert (
+        datetime.fromisoformat(today["since"])
+        <= datetime.now(UTC)
+        <= datetime.fromisoformat(today["until"]) + timedelta(seconds=5)
+    )
+    bad = await client.get(
+        f"{API}/callbacks/stats", params={"since": window["until"], "until": window["since"]}, headers=sup
+    )
+    assert bad.status_code == 422

@@ -3,16 +3,22 @@ next attempt, then hands that task to the routing engine."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from infolinia.api.deps import Access, access
+from infolinia.errors import Invalid
 from infolinia.outbound import actions
 from infolinia.schemas import (
     CallbackAttemptIn,
     CallbackCancelIn,
     CallbackIn,
     CallbackOut,
+    CallbackStats,
     CallbackStatus,
     Cursor,
     Id,
@@ -21,6 +27,7 @@ from infolinia.schemas import (
 )
 from infolinia.store.models import Callback, Customer, Queue, User
 from infolinia.store.refs import require_in_tenant
+from infolinia.store.types import utcnow
 
 router = APIRouter(tags=["callbacks"])
 
@@ -76,6 +83,37 @@ async def list_callbacks(
     more = len(rows) > limit
     items = [CallbackOut.model_validate(row) for row in rows[:limit]]
     return Page[CallbackOut](items=items, next_cursor=items[-1].id if more else None)
+
+
+@router.get("/callbacks/stats", response_model=CallbackStats)
+async def callback_stats(
+    a: Access = Depends(access("callbacks.read")),
+    since: UtcDatetime | None = None,
+    until: UtcDatetime | None = None,
+    queue_id: Id | None = None,
+) -> CallbackStats:
+    """The callbacks promised for ``since``..``until`` (their ``due_at``; by default today in the tenant's time zone,
+    up to now): how many, by status and source, and how many promises were kept."""
+    now = utcnow()
+    zone = ZoneInfo(a.tenant.timezone)
+    since = since or datetime.combine(now.astimezone(zone).date(), time(0), zone).astimezone(UTC)
+    until = until or now
+    if until <= since:
+        raise Invalid("until must be after since", details={"field": "until"})
+    query = select(Callback.status, Callback.source, Callback.promise_kept).where(
+        Callback.tenant_id == a.tenant.id, Callback.due_at >= since, Callback.due_at < until
+    )
+    if queue_id is not None:
+        query = query.where(Callback.queue_id == queue_id)
+    rows = (await a.session.execute(query)).all()
+    kept = sum(1 for row in rows if row.promise_kept is True)
+    broken = sum(1 for row in rows if row.promise_kept is False)
+    return CallbackStats(
+        since=since, until=until, requested=len(rows), by_status=dict(Counter(row.status for row in rows)),
+        by_source=dict(Counter(row.source for row in rows)), promise_kept=kept, promise_broken=broken,
+        promise_pending=len(rows) - kept - broken,
+        promise_kept_share=round(kept / (kept + broken), 4) if kept + broken else None,
+    )  # fmt: skip
 
 
 @router.get("/callbacks/{callback_id}", response_model=CallbackOut)
