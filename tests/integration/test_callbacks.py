@@ -35,6 +35,16 @@ async def request(client: httpx.AsyncClient, headers: dict[str, str], **body: An
     return dict(r.json())
 
 
+async def attempt_at(
+    client: httpx.AsyncClient, headers: dict[str, str], cb: dict[str, Any], outcome: str, when: str
+) -> dict[str, Any]:
+    """An attempt of ``cb`` that started and ended at ``when`` (ISO); the callback after it."""
+    body = {"outcome": outcome, "started_at": when, "ended_at": when}
+    r = await client.post(f"{API}/callbacks/{cb['id']}/attempts", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
 async def task_row(center: Infolinia, task_id: int) -> RoutingTask:
     async with center.db.session() as s:
         row = await s.get(RoutingTask, task_id)
@@ -159,12 +169,7 @@ async def test_a_late_first_attempt_breaks_the_promise(client: httpx.AsyncClient
     agent = await login("agent1@demo.test")
     cb = await request(client, agent, queue_id=queue, number="+48600100203")
     late = (at(cb["keep_by"]) + timedelta(minutes=1)).isoformat()
-    r = await client.post(
-        f"{API}/callbacks/{cb['id']}/attempts",
-        json={"outcome": "busy", "started_at": late, "ended_at": late},
-        headers=agent,
-    )
-    assert r.json()["promise_kept"] is False
+    assert (await attempt_at(client, agent, cb, "busy", late))["promise_kept"] is False
 
 
 async def test_later_and_stop(client: httpx.AsyncClient, login: Login, queue: int) -> None:
@@ -287,19 +292,9 @@ async def test_stats_count_promises_kept_and_broken(
         for i in range(1, 4)
     ]
     on_time, late = made[0], made[1]
-    r = await client.post(
-        f"{API}/callbacks/{on_time['id']}/attempts",
-        json={"outcome": "connected", "started_at": on_time["due_at"], "ended_at": on_time["due_at"]},
-        headers=sup,
-    )
-    assert r.json()["promise_kept"] is True
+    assert (await attempt_at(client, sup, on_time, "connected", on_time["due_at"]))["promise_kept"] is True
     too_late = (at(late["keep_by"]) + timedelta(minutes=5)).isoformat()
-    r = await client.post(
-        f"{API}/callbacks/{late['id']}/attempts",
-        json={"outcome": "busy", "started_at": too_late, "ended_at": too_late},
-        headers=sup,
-    )
-    assert r.json()["promise_kept"] is False
+    assert (await attempt_at(client, sup, late, "busy", too_late))["promise_kept"] is False
     stats = (await client.get(f"{API}/callbacks/stats", params=window, headers=sup)).json()
     assert (stats["requested"], stats["promise_kept"], stats["promise_broken"], stats["promise_pending"]) == (
         3,

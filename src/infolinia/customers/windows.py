@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from infolinia.tenants.calendar import DAYS, BusinessHours, CalendarError, Interval
 
-__all__ = ["ContactWindow", "WindowError", "next_start", "parse_window", "within"]
+__all__ = ["ContactWindow", "WindowError", "first_allowed", "next_start", "parse_window", "stored", "within"]
+
+_MEET_ROUNDS = 30  # alternations of windows and hours tried before deciding they never meet
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _DASH = "\u2013"  # en dash, for labels
@@ -126,6 +128,37 @@ def next_start(windows: Sequence[ContactWindow], at: datetime, tz: str) -> datet
         return _schedule(windows).next_open(at, tz)
     except CalendarError as exc:
         raise WindowError(str(exc)) from exc
+
+
+def first_allowed(
+    at: datetime,
+    windows: Sequence[ContactWindow],
+    tz: str,
+    hours: BusinessHours | None = None,
+    hours_tz: str = "UTC",
+) -> datetime | None:
+    """The first instant (UTC) at or after ``at`` inside both ``windows`` (in zone ``tz``; none: no preference) and
+    ``hours`` (a tenant's calling hours in ``hours_tz``; None: any time); None when the two never meet."""
+    candidate = at.astimezone(UTC)
+    for _ in range(_MEET_ROUNDS):
+        moved = next_start(windows, candidate, tz) if windows else candidate
+        if moved is not None and hours is not None:
+            moved = hours.next_open(moved, hours_tz)
+        if moved is None:
+            return None
+        if moved == candidate:
+            return candidate
+        candidate = moved
+    return None
+
+
+def stored(raw: Iterable[object] | None) -> tuple[ContactWindow, ...]:
+    """A customer's stored windows (``Customer.contact_windows``, validated when saved); none if they cannot be read
+    (a row edited by hand), as if the customer had no preference."""
+    try:
+        return tuple(ContactWindow.from_json(window) for window in raw or ())
+    except WindowError:
+        return ()
 
 
 # --- helpers ------------------------------------------------------------------------------------------

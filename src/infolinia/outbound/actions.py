@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.customers.actions import customer_by_phone, record_consent
 from infolinia.customers.identities import InvalidIdentity, normalize_phone
-from infolinia.customers.windows import ContactWindow, WindowError
+from infolinia.customers.windows import ContactWindow, stored
 from infolinia.errors import Conflict, Invalid
 from infolinia.events import EventBus
 from infolinia.outbound.policy import CallbackPolicy, PolicyError
@@ -127,7 +127,7 @@ async def record_attempt(tx: Tx, tenant: Tenant, callback: Callback, data: Callb
         if callback.promise_kept is None:  # a broken promise found earlier stays broken
             kept = Promise(callback.not_before, callback.due_at, callback.keep_by).kept_by(started)
             callback.promise_kept = kept
-    withdraw = await _close_task(tx.session, callback.routing_task_id)
+    withdraw = await close_task(tx.session, callback.routing_task_id)
     route = None
     if step.status == "scheduled":
         assert step.at is not None
@@ -138,14 +138,8 @@ async def record_attempt(tx: Tx, tenant: Tenant, callback: Callback, data: Callb
         callback.routing_task_id, callback.next_attempt_at = route.id, step.at
     else:
         callback.status, callback.next_attempt_at = step.status, None
-    if outcome is Outcome.STOP and callback.customer_id is not None:
-        customer = await tx.session.get(Customer, callback.customer_id)
-        if customer is not None and customer.erased_at is None:
-            withdrawal = ConsentIn(
-                purpose=ConsentPurpose.MARKETING_PHONE, granted=False, channel="voice",
-                source=f"callback {callback.id}: asked not to be called", note=data.note,
-            )  # fmt: skip
-            await record_consent(tx, customer, withdrawal)
+    if outcome is Outcome.STOP:
+        await stop_calling(tx, callback.customer_id, f"callback {callback.id}", data.note)
     await tx.session.flush()
     tx.audit(tenant.id, "callback.attempted", "callback", callback.id, outcome=outcome.value, status=callback.status)
     tx.emit("callback.updated", tenant.id, id=callback.id, status=callback.status, outcome=outcome.value)
@@ -156,7 +150,7 @@ async def cancel_callback(tx: Tx, callback: Callback, reason: str) -> Written:
     if callback.status != "scheduled":
         raise Conflict(f"callback {callback.id} is {callback.status}", code="callback_closed")
     callback.status, callback.next_attempt_at = "cancelled", None
-    withdraw = await _close_task(tx.session, callback.routing_task_id)
+    withdraw = await close_task(tx.session, callback.routing_task_id)
     await tx.session.flush()
     tx.audit(callback.tenant_id, "callback.cancelled", "callback", callback.id, reason=reason)
     tx.emit("callback.updated", callback.tenant_id, id=callback.id, status="cancelled", outcome=None)
@@ -199,6 +193,19 @@ async def watch_promises(db: Database, bus: EventBus | None, interval_s: float =
         await asyncio.sleep(interval_s)
 
 
+async def stop_calling(tx: Tx, customer_id: int | None, where: str, note: str | None = None) -> None:
+    """ "Stop calling me", said on a call: the customer's phone-marketing consent withdrawn (audited, as every
+    consent change), so that no campaign calls them again. Nothing for a caller who is no customer."""
+    customer = None if customer_id is None else await tx.session.get(Customer, customer_id)
+    if customer is None or customer.erased_at is not None:
+        return
+    withdrawal = ConsentIn(
+        purpose=ConsentPurpose.MARKETING_PHONE, granted=False, channel="voice",
+        source=f"{where}: asked not to be called", note=note,
+    )  # fmt: skip
+    await record_consent(tx, customer, withdrawal)
+
+
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
@@ -215,9 +222,10 @@ def _task(
     )  # fmt: skip
 
 
-async def _close_task(session: AsyncSession, task_id: int | None) -> int | None:
-    """The callback's open task, to be withdrawn from the engine after commit (its row is closed by the engine's
-    mirror then; if the process stops first, the row is closed here so a restart does not route it again)."""
+async def close_task(session: AsyncSession, task_id: int | None) -> int | None:
+    """An open task of a callback or a campaign contact, to be withdrawn (or completed) in the engine after commit:
+    its id, or None when it is not open. The row is closed here too, so a restart before the engine hears of it does
+    not route it again."""
     if task_id is None:
         return None
     task = await session.get(RoutingTask, task_id)
@@ -229,12 +237,8 @@ async def _close_task(session: AsyncSession, task_id: int | None) -> int | None:
 
 async def _contact_windows(
     session: AsyncSession, tenant: Tenant, customer_id: int | None
-) -> tuple[list[ContactWindow], str]:
+) -> tuple[tuple[ContactWindow, ...], str]:
     customer = None if customer_id is None else await session.get(Customer, customer_id)
     if customer is None:
-        return [], tenant.timezone
-    try:
-        windows = [ContactWindow.from_json(w) for w in customer.contact_windows or ()]
-    except WindowError:
-        windows = []
-    return windows, customer.timezone or tenant.timezone
+        return (), tenant.timezone
+    return stored(customer.contact_windows), customer.timezone or tenant.timezone

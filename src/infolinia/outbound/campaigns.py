@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.customers.actions import current_consent, customer_by_phone
 from infolinia.customers.identities import InvalidIdentity, normalize_phone
-from infolinia.customers.windows import ContactWindow, WindowError
+from infolinia.customers.windows import stored
 from infolinia.errors import Conflict, Invalid
 from infolinia.outbound.actions import policy_of
 from infolinia.outbound.eligibility import Contact, Rules, Verdict, check
@@ -229,10 +229,7 @@ async def eligibility(
     )  # fmt: skip
     if customer is not None:
         consent = (await current_consent(session, tenant.id, [customer.id]))[customer.id]
-        try:
-            windows = tuple(ContactWindow.from_json(w) for w in customer.contact_windows or ())
-        except WindowError:
-            windows = ()
+        windows = stored(customer.contact_windows)
         facts = Contact(
             attempts=contact.attempts, last_attempt_at=contact.last_attempt_at, on_do_not_call=on_list is not None,
             is_customer=True, restricted=customer.restricted or customer.erased_at is not None,

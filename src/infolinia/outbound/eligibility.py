@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from infolinia.customers.windows import ContactWindow, next_start
+from infolinia.customers.windows import ContactWindow, first_allowed
 from infolinia.tenants.calendar import BusinessHours
 
 __all__ = ["Contact", "Rules", "Verdict", "check"]
 
 Purpose = Literal["service", "marketing"]
-_ROUNDS = 30
 
 
 @dataclass(frozen=True)
@@ -92,20 +91,6 @@ def check(rules: Rules, contact: Contact, now: datetime) -> Verdict:
 
 
 def _window(rules: Rules, contact: Contact, at: datetime) -> datetime | None:
-    """The first instant from ``at`` that the calling hours and the contact's windows both allow; None if none
-    within the search (the two never meet)."""
+    """The first instant from ``at`` that the calling hours and the contact's windows both allow; None if none."""
     zone = contact.timezone or rules.tenant_timezone
-    hours = rules.calling_hours
-    candidate = at.astimezone(UTC)
-    for _ in range(_ROUNDS):
-        moved: datetime | None = candidate
-        if contact.windows:
-            moved = next_start(contact.windows, candidate, zone)
-        if moved is not None and hours is not None:
-            moved = hours.next_open(moved, rules.tenant_timezone)
-        if moved is None:
-            return None
-        if moved == candidate:
-            return candidate
-        candidate = moved
-    return None
+    return first_allowed(at, contact.windows, zone, rules.calling_hours, rules.tenant_timezone)

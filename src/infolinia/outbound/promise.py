@@ -19,13 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from infolinia.customers.windows import ContactWindow, next_start
+from infolinia.customers.windows import ContactWindow, first_allowed
 from infolinia.outbound.policy import RETRIED, CallbackPolicy
 
 __all__ = ["Next", "Outcome", "Promise", "PromiseError", "after_attempt", "promise"]
 
-_EARLIEST_PAST = timedelta(minutes=1)
-_SETTLE_ROUNDS = 30  # an agreed time this much in the past is still read as "now"
+_EARLIEST_PAST = timedelta(minutes=1)  # an agreed time this much in the past is still read as "now"
 
 
 class PromiseError(ValueError):
@@ -125,18 +124,12 @@ def after_attempt(
 def _settle(
     policy: CallbackPolicy, at: datetime, windows: Sequence[ContactWindow], timezone: str, tenant_timezone: str
 ) -> datetime:
-    """The first instant from ``at`` inside both the customer's windows and the calling hours."""
+    """The first instant from ``at`` inside both the customer's windows and the calling hours; where the two never
+    meet, the calling hours (the law) win over the customer's preference."""
     hours = policy.calling_hours
-    candidate = at
-    for _ in range(_SETTLE_ROUNDS):
-        moved = next_start(windows, candidate, timezone) if windows else candidate
-        moved = moved or candidate
-        if hours is not None:
-            moved = hours.next_open(moved, tenant_timezone) or moved
-        if moved == candidate:
-            return candidate
-        candidate = moved
-    # no time both allow: the calling hours (the law) win over the customer's preference
+    both = first_allowed(at, windows, timezone, hours, tenant_timezone)
+    if both is not None:
+        return both
     return at if hours is None else hours.next_open(at, tenant_timezone) or at
 
 

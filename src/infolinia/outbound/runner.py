@@ -22,16 +22,16 @@ from datetime import datetime
 from typing import Final
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.events import EventBus
 from infolinia.outbound.campaigns import eligibility
 from infolinia.routing.model import AgentState
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
-from infolinia.store.models import Campaign, CampaignContact, RoutingTask, Tenant, Trunk
+from infolinia.store.models import Campaign, CampaignContact, RoutingTask, Tenant
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Who, write
+from infolinia.voice.telephony.actions import dialing_trunk
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +67,8 @@ class CampaignRunner:
         return placed
 
     def available(self, queue_id: int) -> int:
-        queue = self.routing.engine.queues.get(queue_id)
-        if queue is None:
-            return 0
-        return sum(1 for agent in queue.members.values() if agent.state() is AgentState.AVAILABLE)
-
-    @staticmethod
-    async def _dials(session: AsyncSession, tenant_id: int) -> bool:
-        """The tenant has a trunk that dials: without one nothing could call the contacts, so none is taken."""
-        found = await session.scalar(
-            select(Trunk.id).where(Trunk.tenant_id == tenant_id, Trunk.active.is_(True), Trunk.dial_to.is_not(None))
-        )
-        return found is not None
+        engine = self.routing.engine
+        return engine.agents_by_state(queue_id)[AgentState.AVAILABLE.value] if queue_id in engine.queues else 0
 
     async def _feed(self, campaign: Campaign, now: datetime) -> int:
         tasks: list[RoutingTask] = []
@@ -90,7 +80,7 @@ class CampaignRunner:
                 .where(CampaignContact.campaign_id == campaign.id, CampaignContact.status == "calling")
             )
             room = self.available(campaign.queue_id) - (calling or 0)
-            if room <= 0 or not await self._dials(s, campaign.tenant_id):
+            if room <= 0 or await dialing_trunk(s, campaign.tenant_id) is None:  # nothing could place the calls
                 return 0
             tenant = await s.get(Tenant, campaign.tenant_id)
             assert tenant is not None

@@ -15,13 +15,12 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infolinia.customers.actions import record_consent
 from infolinia.events import EventBus
-from infolinia.outbound.actions import record_attempt
+from infolinia.outbound.actions import close_task, record_attempt, stop_calling
 from infolinia.outbound.campaigns import eligibility
-from infolinia.schemas import CallbackAttemptIn, ConsentIn
+from infolinia.schemas import CallbackAttemptIn
 from infolinia.store.db import Database
-from infolinia.store.models import Callback, Campaign, CampaignContact, ConsentPurpose, Customer, RoutingTask, Tenant
+from infolinia.store.models import Callback, Campaign, CampaignContact, RoutingTask, Tenant
 from infolinia.store.uow import Tx, Who, write
 
 __all__ = ["Target", "may_dial", "record", "target_of"]
@@ -80,9 +79,10 @@ async def may_dial(db: Database, bus: EventBus | None, target: Target, now: date
     if target.kind == "callback":
         return None
     async with write(db, bus, DIALER) as tx:
-        contact, campaign, tenant = await _contact(tx, target)
-        if contact is None or contact.status != "calling":
+        found = await _contact(tx, target)
+        if found is None or found[0].status != "calling":
             return "gone"
+        contact, campaign, tenant = found
         verdict = await eligibility(tx.session, tenant, campaign, contact, now)
         if verdict.allowed:
             return None
@@ -90,7 +90,7 @@ async def may_dial(db: Database, bus: EventBus | None, target: Target, now: date
             contact.status, contact.closed_reason = "closed", verdict.reason
         else:
             contact.status, contact.next_attempt_at = "pending", verdict.at
-        await _release_task(tx.session, contact)
+        await _release_task(tx, contact)
         tx.audit(tenant.id, "campaign.call_stopped", "campaign", campaign.id, reason=verdict.reason)
         tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
         return verdict.reason
@@ -108,42 +108,33 @@ async def record(
                 return None
             body = CallbackAttemptIn.model_validate({"outcome": outcome, "started_at": started})
             return (await record_attempt(tx, tenant, row, body)).route
-        contact, campaign, tenant = await _contact(tx, target)
-        if contact is None:
+        found = await _contact(tx, target)
+        if found is None:
             return None
+        contact, campaign, tenant = found
         contact.attempts += 1
         contact.last_attempt_at, contact.last_outcome = started, outcome
         contact.status = _CONTACT_END.get(outcome, "pending")
         contact.closed_reason = outcome if contact.status == "closed" else None
         contact.next_attempt_at = None  # the spacing from last_attempt_at decides
-        await _release_task(tx.session, contact)
-        if outcome == "stop" and contact.customer_id is not None:
-            customer = await tx.session.get(Customer, contact.customer_id)
-            if customer is not None and customer.erased_at is None:
-                withdrawal = ConsentIn(
-                    purpose=ConsentPurpose.MARKETING_PHONE, granted=False, channel="voice",
-                    source=f"campaign {campaign.name}: asked not to be called",
-                )  # fmt: skip
-                await record_consent(tx, customer, withdrawal)
+        await _release_task(tx, contact)
+        if outcome == "stop":
+            await stop_calling(tx, contact.customer_id, f"campaign {campaign.name}")
         tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome=outcome, status=contact.status)
         tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
         return None
 
 
-async def _contact(tx: Tx, target: Target) -> tuple[CampaignContact | None, Campaign, Tenant]:
+async def _contact(tx: Tx, target: Target) -> tuple[CampaignContact, Campaign, Tenant] | None:
     contact = await tx.session.get(CampaignContact, target.id)
     campaign = None if contact is None else await tx.session.get(Campaign, contact.campaign_id)
     tenant = await tx.session.get(Tenant, target.tenant_id)
-    assert tenant is not None
-    if contact is None or campaign is None:
-        return None, Campaign(), tenant
+    if contact is None or campaign is None or tenant is None:
+        return None
     return contact, campaign, tenant
 
 
-async def _release_task(session: AsyncSession, contact: CampaignContact) -> None:
-    """The contact's task is over (its row closed here; the engine completes or withdraws it after the call)."""
-    if contact.routing_task_id is not None:
-        task = await session.get(RoutingTask, contact.routing_task_id)
-        if task is not None and task.state != "done":
-            task.state, task.outcome = "done", "exited:withdrawn"
+async def _release_task(tx: Tx, contact: CampaignContact) -> None:
+    """The contact's task is over: its row closed here (``close_task``); the engine completes it after the call."""
+    await close_task(tx.session, contact.routing_task_id)
     contact.routing_task_id = None

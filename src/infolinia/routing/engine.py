@@ -586,6 +586,13 @@ class Engine:
         staffed = sum(1 for a in q.members.values() if a.presence is not Presence.OFFLINE)
         return (pos + 1) * q.aht / max(1, staffed)
 
+    def agents_by_state(self, queue_id: int) -> dict[str, int]:
+        """How many of the queue's agents are in each state now (read only: the clock is not moved)."""
+        by_state = dict.fromkeys((st.value for st in AgentState), 0)
+        for a in self.queues[queue_id].members.values():
+            by_state[a.state().value] += 1
+        return by_state
+
     def queue_stats(self, queue_id: int, now: float | None = None) -> dict[str, Any]:
         now = self._advance(now)
         q = self.queues[queue_id]
@@ -595,9 +602,7 @@ class Engine:
             recent.popleft()
         r_answered = [w for _, kind, w in recent if kind == "answered"]
         r_abandoned = sum(1 for _, kind, _w in recent if kind == "abandoned")
-        by_state = dict.fromkeys((st.value for st in AgentState), 0)
-        for a in q.members.values():
-            by_state[a.state().value] += 1
+        by_state = self.agents_by_state(queue_id)
         counted = s.answered + s.abandoned - s.abandoned_short
         return {
             "queue": queue_id,

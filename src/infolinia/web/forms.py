@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from infolinia.api.deps import client_ip
 from infolinia.auth.ratelimit import SlidingWindowLimiter
+from infolinia.customers.identities import InvalidIdentity, normalize_phone
 from infolinia.errors import DomainError
 from infolinia.outbound.actions import policy_of, request_callback
 from infolinia.schemas import CallbackIn
@@ -139,11 +140,11 @@ async def _request(request: Request, form: _Form, fields: dict[str, str]) -> Any
         body = CallbackIn(queue_id=form.queue_id, number=number, reason=note[:500] or None, at=at)
     except ValueError as error:
         raise _Refused(422, "please give a phone number") from error
+    wait = limits.by_number.check(_number_key(form.tenant, number))
+    if wait > 0:
+        raise _Refused(429, "this number has asked for calls too often today; please try again later", wait)
     try:
         async with write(ctx.db, ctx.bus, Who(None, "web form", ip)) as tx:
-            wait = limits.by_number.check(await _number_key(form.tenant, number))
-            if wait > 0:
-                raise _Refused(429, "this number has asked for calls too often today; please try again later", wait)
             written = await request_callback(tx, form.tenant, body, source="web")
     except DomainError as error:
         raise _Refused(422, error.message) from error
@@ -154,9 +155,7 @@ async def _request(request: Request, form: _Form, fields: dict[str, str]) -> Any
     return written.callback
 
 
-async def _number_key(tenant: Tenant, number: str) -> str:
-    from infolinia.customers.identities import InvalidIdentity, normalize_phone
-
+def _number_key(tenant: Tenant, number: str) -> str:
     try:
         return normalize_phone(number, tenant.country)
     except InvalidIdentity:

@@ -26,21 +26,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select
-
+from infolinia.agents.actions import sip_realm
 from infolinia.outbound.targets import Target, may_dial, record, target_of
 from infolinia.routing.model import Event as RoutingEvent
-from infolinia.store.models import Channel, Direction, Interaction, Tenant, Trunk
+from infolinia.store.models import Channel, Direction, Interaction, Tenant
 from infolinia.store.types import utcnow
 from infolinia.store.uow import write
 from infolinia.voice.calls.agent import AgentLeg, LegState
 from infolinia.voice.calls.records import CALLS
 from infolinia.voice.media import Audio, MediaError
+from infolinia.voice.telephony.actions import dialing_trunk
+from infolinia.voice.telephony.schemas import split_dial_to
 
 if TYPE_CHECKING:
     from infolinia.voice.calls.manager import CallManager
@@ -72,25 +72,16 @@ class Dialing:
     caller_id: str
 
 
-async def dialing_trunk(manager: CallManager, tenant_id: int) -> Dialing | None:
-    """The tenant's first active trunk that dials, resolved; None when it has none (callbacks are then dialed by
-    hand from the desk) or its host does not resolve."""
+async def dialing(manager: CallManager, tenant_id: int) -> Dialing | None:
+    """Where the tenant's calls to customers go (its dialing trunk, resolved); None when it has no such trunk
+    (callbacks are then dialed by hand from the desk) or its host does not resolve."""
     async with manager.records.db.session() as s:
-        trunk = await s.scalar(
-            select(Trunk)
-            .where(Trunk.tenant_id == tenant_id, Trunk.active.is_(True), Trunk.dial_to.is_not(None))
-            .order_by(Trunk.id)
-            .limit(1)
-        )
+        trunk = await dialing_trunk(s, tenant_id)
     if trunk is None or trunk.dial_to is None or trunk.caller_id is None:
         return None
-    host, _, port = trunk.dial_to.rpartition(":") if not trunk.dial_to.endswith("]") else (trunk.dial_to, "", "")
-    if not host or (host.startswith("[") and not host.endswith("]")):
-        host, port = trunk.dial_to, ""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host.strip("[]"), int(port or 5060), type=socket.SOCK_DGRAM
-        )
+        host, port = split_dial_to(trunk.dial_to)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     except (OSError, ValueError) as error:
         log.warning("tenant %s: trunk %s: cannot resolve %s: %s", tenant_id, trunk.id, trunk.dial_to, error)
         return None
@@ -132,8 +123,8 @@ class CallbackCall:
             target = await target_of(s, self.tenant_id, self.task_id)
         if target is None:
             return
-        dialing = await dialing_trunk(self.m, self.tenant_id)
-        if dialing is None:
+        route = await dialing(self.m, self.tenant_id)
+        if route is None:
             return  # no trunk that dials: the offer stays for the agent to take and dial by hand
         agent = await self._ring_agent(target)
         if agent is None:
@@ -153,7 +144,7 @@ class CallbackCall:
             await self._finish_task()
             return
         self.interaction_id = await self._open_interaction(target)
-        await self._dial(target, dialing)
+        await self._dial(target, route)
 
     async def _dial(self, target: Target, dialing: Dialing) -> None:
         agent = self.agent
@@ -219,27 +210,17 @@ class CallbackCall:
         extension = await self.m.records.extension(self.tenant_id, self.agent_id)
         if extension is None:
             return None
-        bindings = self.m.registrar.contacts(self.tenant_id, extension, time.time())
-        if not bindings:
-            log.info("%s %s: agent %s has no registered phone: offer declined", target.kind, target.id, self.agent_id)
-            return None
-        try:
-            media = self.m.media.open_leg()
-        except MediaError:
-            return None
         async with self.m.records.db.session() as s:
             tenant = await s.get(Tenant, self.tenant_id)
-        realm = f"{tenant.slug}.infolinia" if tenant is not None else "infolinia"
-        binding = bindings[0]
-        agent = self.agent = AgentLeg(
-            self.m.transport, media, contact_uri=binding.uri, phone=binding.source, caller=target.number,
-            extension=extension, realm=realm, us=self.m.address,
-        )  # fmt: skip
-        agent.on_answer = lambda: self.post("agent_answer")
-        agent.on_fail = lambda status: self.post("agent_fail", status)
-        agent.on_hangup = lambda: self.post("agent_hangup")
-        agent.ring()
-        return agent
+        if tenant is None:
+            return None
+        self.agent = self.m.ring_phone(
+            self.tenant_id, extension, caller=target.number, realm=sip_realm(tenant), post=self.post
+        )
+        if self.agent is None:
+            log.info("%s %s: agent %s cannot be rung (no registered phone, or no media port free): offer declined",
+                     target.kind, target.id, self.agent_id)  # fmt: skip
+        return self.agent
 
     async def _next(self) -> tuple[str, Any]:
         return await self.inbox.get()

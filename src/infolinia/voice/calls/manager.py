@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -352,8 +352,21 @@ class CallManager:
 
     def ring_extension(self, call: InboundCall, extension: str) -> AgentLeg | None:
         """Call the phone registered as the tenant's ``extension`` for ``call``; None when none is registered
-        (or no media port is free). Its answer, refusal and hang-up are posted to the call."""
-        bindings = self.registrar.contacts(call.tenant_id, extension, time.time())
+        (or no media port is free). Its answer, refusal, hang-up and hold are posted to the call."""
+        leg = self.ring_phone(
+            call.tenant_id, extension, caller=call.caller or "", realm=call.route.realm, post=call.post
+        )
+        if leg is not None:
+            leg.on_hold = lambda held: call.post("agent_hold", held)
+        return leg
+
+    def ring_phone(
+        self, tenant_id: int, extension: str, *, caller: str, realm: str, post: Callable[..., None]
+    ) -> AgentLeg | None:
+        """Ring the phone registered as the tenant's ``extension`` (showing ``caller``); None when none is
+        registered or no media port is free. ``post`` hears ``agent_answer``, ``agent_fail`` (with the status) and
+        ``agent_hangup``."""
+        bindings = self.registrar.contacts(tenant_id, extension, time.time())
         if not bindings:
             return None
         try:
@@ -362,13 +375,12 @@ class CallManager:
             return None
         binding = bindings[0]
         leg = AgentLeg(
-            self.transport, media, contact_uri=binding.uri, phone=binding.source, caller=call.caller or "",
-            extension=extension, realm=call.route.realm, us=self._address,
+            self.transport, media, contact_uri=binding.uri, phone=binding.source, caller=caller,
+            extension=extension, realm=realm, us=self._address,
         )  # fmt: skip
-        leg.on_answer = lambda: call.post("agent_answer")
-        leg.on_fail = lambda status: call.post("agent_fail", status)
-        leg.on_hangup = lambda: call.post("agent_hangup")
-        leg.on_hold = lambda held: call.post("agent_hold", held)
+        leg.on_answer = lambda: post("agent_answer")
+        leg.on_fail = lambda status: post("agent_fail", status)
+        leg.on_hangup = lambda: post("agent_hangup")
         leg.ring()
         return leg
 

@@ -258,6 +258,16 @@ async def update_trunk(tx: Tx, tenant: Tenant, trunk: Trunk, data: TrunkPatch) -
     return trunk
 
 
+async def dialing_trunk(session: AsyncSession, tenant_id: int) -> Trunk | None:
+    """The trunk the tenant's calls to customers go out through: its first active trunk with ``dial_to``."""
+    return await session.scalar(
+        select(Trunk)
+        .where(Trunk.tenant_id == tenant_id, Trunk.active.is_(True), Trunk.dial_to.is_not(None))
+        .order_by(Trunk.id)
+        .limit(1)
+    )
+
+
 async def delete_trunk(tx: Tx, trunk: Trunk) -> None:
     await tx.session.delete(trunk)
     await tx.session.flush()

@@ -59,6 +59,14 @@ def _dial_to(value: str) -> str:
     return value.lower()
 
 
+def split_dial_to(value: str) -> tuple[str, int]:
+    """A stored ``dial_to`` as (host, port): the host without IPv6 brackets, 5060 when no port is given."""
+    match = _DIAL_TO.fullmatch(value)
+    if match is None:
+        raise ValueError(f"not a dial_to: {value!r}")
+    return match["host"].strip("[]"), int(match["port"] or 5060)
+
+
 def _caller_id(value: str) -> str:
     from infolinia.customers.identities import InvalidIdentity, normalize_phone
 
