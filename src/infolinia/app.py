@@ -35,7 +35,7 @@ from infolinia.api.routes import (
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
-from infolinia.outbound.actions import watch_promises
+from infolinia.outbound.actions import close_settled_tasks, watch_promises
 from infolinia.outbound.runner import CampaignRunner
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
@@ -128,6 +128,9 @@ class Infolinia:
         """Load what must live in memory (the voice prompts, made on first start; the routing engine) and start the
         background loops."""
         await self.prompts.start()
+        settled = await close_settled_tasks(self.db)
+        if settled:
+            log.info("closed %d tasks of callbacks and contacts settled before the restart", settled)
         restored = await self.routing.load()
         log.info("routing engine loaded: %d open tasks", restored)
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")

@@ -27,9 +27,15 @@ def login(base: str, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
-def burst(server: LiveServer, headers: dict[str, str], queue: int) -> tuple[dict[str, int], set[str]]:
-    """Request every callback, 16 at a time; kill the server once ``KILL_AFTER`` were accepted. The accepted ones
-    (number -> callback id), and the numbers whose request got no answer."""
+def burst(
+    server: LiveServer,
+    headers: dict[str, str],
+    body_of: Callable[[str], dict[str, object]],
+    kill_after: int | None = KILL_AFTER,
+) -> tuple[dict[str, int], set[str]]:
+    """Request every callback (``body_of(number)``), 16 at a time; kill the server once ``kill_after`` were
+    accepted (None: never). The accepted ones (number -> callback id), and the numbers whose request got no
+    answer."""
     accepted: dict[str, int] = {}
     unanswered: set[str] = set()
     lock = threading.Lock()
@@ -43,7 +49,7 @@ def burst(server: LiveServer, headers: dict[str, str], queue: int) -> tuple[dict
                 if number is None:
                     return
                 try:
-                    r = client.post("/callbacks", json={"queue_id": queue, "number": number})
+                    r = client.post("/callbacks", json=body_of(number))
                 except httpx.TransportError:
                     with lock:
                         unanswered.add(number)
@@ -51,7 +57,7 @@ def burst(server: LiveServer, headers: dict[str, str], queue: int) -> tuple[dict
                 assert r.status_code == 201, r.text
                 with lock:
                     accepted[number] = r.json()["id"]
-                    if len(accepted) == KILL_AFTER and not server.killed:
+                    if len(accepted) == kill_after and not server.killed:
                         server.kill()
 
     threads = [threading.Thread(target=worker) for _ in range(16)]
@@ -79,7 +85,7 @@ def test_callbacks_survive_kill_9(fresh_db_url: Callable[[], Awaitable[str]], tm
         admin = login(first.base_url, "admin@demo.test")
         r = httpx.post(f"{first.base_url}/api/v1/queues", json={"name": "Restart test"}, headers=admin)
         queue = r.json()["id"]
-        accepted, unanswered = burst(first, admin, queue)
+        accepted, unanswered = burst(first, admin, lambda number: {"queue_id": queue, "number": number})
         assert first.killed and len(accepted) >= KILL_AFTER
     assert len(accepted) + len(unanswered) == CALLBACKS
 

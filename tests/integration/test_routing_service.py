@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from infolinia import demo
 from infolinia.app import Infolinia
+from infolinia.outbound.actions import close_settled_tasks
 from infolinia.routing.model import Presence, TaskState
 from infolinia.routing.service import RoutingService
 from infolinia.store import db as store
 from infolinia.store.db import Database
-from infolinia.store.models import Interaction, Queue, RoutingTask, Tenant, User
+from infolinia.store.models import Callback, Interaction, Queue, RoutingTask, Tenant, User
 
 
 async def _demo(center: Infolinia | Database) -> tuple[int, list[int], int]:
@@ -160,3 +161,89 @@ async def test_a_restart_ends_the_wrap_up_it_cut_short(center: Infolinia) -> Non
             for queue, wrapup_s in zip(queues[:2], saved, strict=True):
                 (await s.get(Queue, queue)).wrapup_s = wrapup_s  # type: ignore[union-attr]
             await s.commit()
+
+
+async def test_a_restart_ends_the_calls_the_stopped_process_held(own_db: Database) -> None:
+    """A call ends with the process that held it: an inbound call's task (waiting or answered) is closed as
+    interrupted and its interaction ended; a callback being dialed waits again in its place (it is still to be
+    made), not on its agent; other work assigned before the restart goes back on its agent."""
+    tenant, queues, agent = await _demo(own_db)
+    cut = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    restart = cut + timedelta(minutes=3)
+    async with own_db.session() as s:
+        calls = [
+            Interaction(tenant_id=tenant, channel=channel, direction=direction, queue_id=queues[0], created_at=cut)
+            for channel, direction in (("voice", "in"), ("voice", "in"), ("callback", "out"), ("chat", "in"))
+        ]
+        s.add_all(calls)
+        await s.flush()
+        answered, waiting, dialed, _chat = calls
+        answered.agent_id, answered.answered_at = agent, cut
+        rows = {
+            name: RoutingTask(
+                tenant_id=tenant,
+                queue_id=queues[0],
+                channel=channel,
+                skills={},
+                enqueued_at=cut,
+                state=state,
+                interaction_id=interaction.id if interaction else None,
+                agent_id=agent if state == "assigned" else None,
+                assigned_at=cut if state == "assigned" else None,
+            )
+            for name, channel, state, interaction in (
+                ("answered", "voice", "assigned", answered),
+                ("waiting", "voice", "waiting", waiting),
+                ("callback", "callback", "assigned", dialed),
+                ("email", "email", "assigned", None),
+            )
+        }
+        s.add_all(rows.values())
+        await s.commit()
+        ids = {name: row.id for name, row in rows.items()}
+        interactions = [c.id for c in calls]
+
+    service = RoutingService(own_db)
+    await service.load(restart)
+    engine = service.engine
+    assert ids["answered"] not in engine.tasks and ids["waiting"] not in engine.tasks
+    assert engine.task_state(ids["callback"]) is TaskState.WAITING
+    assert engine.task_state(ids["email"]) is TaskState.ASSIGNED and engine.tasks[ids["email"]].agent == agent
+    async with own_db.session() as s:
+        got = {name: await s.get(RoutingTask, task_id) for name, task_id in ids.items()}
+        ends = [(i.ended_at, i.end_reason) for i in [await s.get(Interaction, n) for n in interactions] if i]
+    assert [(got[n].state, got[n].outcome) for n in ("answered", "waiting")] == [("done", "interrupted")] * 2  # type: ignore[union-attr]
+    assert (got["callback"].state, got["callback"].agent_id) == ("waiting", None)  # type: ignore[union-attr]
+    assert [(e.replace(tzinfo=UTC) if e else None, r) for e, r in ends] == [(restart, "interrupted")] * 3 + [
+        (None, None)
+    ]
+
+
+async def test_tasks_of_callbacks_settled_before_the_restart_are_closed_not_routed(own_db: Database) -> None:
+    """A callback answered (recorded ``completed``) while its call was still up when the process stopped: its task,
+    still assigned in the rows, is closed before the engine loads, so it is not offered with nothing to dial; a
+    callback still to be made keeps its task."""
+    tenant, queues, agent = await _demo(own_db)
+    t = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    async with own_db.session() as s:
+        tasks = [
+            RoutingTask(tenant_id=tenant, queue_id=queues[0], channel="callback", skills={}, enqueued_at=t,
+                        state=state, agent_id=agent if state == "assigned" else None)
+            for state in ("assigned", "waiting")
+        ]  # fmt: skip
+        s.add_all(tasks)
+        await s.flush()
+        for task, status in zip(tasks, ("completed", "scheduled"), strict=True):
+            s.add(Callback(
+                tenant_id=tenant, queue_id=queues[0], number="+48600100200", source="api", requested_at=t, due_at=t,
+                not_before=t, keep_by=t + timedelta(minutes=15), status=status, routing_task_id=task.id,
+            ))  # fmt: skip
+        await s.commit()
+        answered, waiting = (task.id for task in tasks)
+    assert await close_settled_tasks(own_db) == 1
+    service = RoutingService(own_db)
+    await service.load(t + timedelta(minutes=1))
+    assert answered not in service.engine.tasks and waiting in service.engine.tasks
+    async with own_db.session() as s:
+        row = await s.get(RoutingTask, answered)
+        assert row is not None and (row.state, row.outcome) == ("done", "exited:withdrawn")

@@ -26,6 +26,7 @@ from infolinia.schemas import CallbackAttemptIn, CallbackIn, ConsentIn
 from infolinia.store.db import Database
 from infolinia.store.models import (
     Callback,
+    CampaignContact,
     ConsentPurpose,
     Customer,
     RoutingTask,
@@ -242,3 +243,21 @@ async def _contact_windows(
     if customer is None:
         return (), tenant.timezone
     return stored(customer.contact_windows), customer.timezone or tenant.timezone
+
+
+async def close_settled_tasks(db: Database) -> int:
+    """Before the routing engine is loaded: close the open tasks of callbacks and campaign contacts that are settled
+    already (a callback completed or cancelled, a contact done or closed), e.g. the task of a call whose answer was
+    recorded when the process stopped during the conversation. Restored, such a task would be offered with nothing
+    left to dial. How many were closed."""
+    async with db.session() as s:
+        settled_callbacks = select(Callback.routing_task_id).where(Callback.status != "scheduled")
+        settled_contacts = select(CampaignContact.routing_task_id).where(CampaignContact.status != "calling")
+        open_tasks = RoutingTask.state.in_(OPEN_TASK_STATES)
+        closed = await s.execute(
+            update(RoutingTask)
+            .where(open_tasks, RoutingTask.id.in_(settled_callbacks) | RoutingTask.id.in_(settled_contacts))
+            .values(state="done", outcome="exited:withdrawn")
+        )
+        await s.commit()
+    return int(getattr(closed, "rowcount", 0) or 0)

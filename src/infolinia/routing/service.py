@@ -3,6 +3,12 @@ on start the engine is rebuilt from the rows not yet done, in their original ord
 duplicates nothing. Offers are not durable: a task offered when the process stopped waits again in its place; a task
 assigned when it stopped goes back on its agent (or, if that agent is gone, waits again in its place).
 
+Calls are the exception: a call lives in the process that holds its SIP dialog and media, and ends with it. So an
+inbound call's task (channel ``voice``) left open by a process that stopped is closed on start (``done``, outcome
+``interrupted``): the caller is gone. A callback's task (channel ``callback``: an agent-first call being placed)
+does not go back on its agent but waits again in its place, so the callback is still made. Their interactions that
+were still open get ``ended_at`` (the restart: when the end was noticed) and ``end_reason`` ``interrupted``.
+
 Configuration changes reach the running engine through ``reload_queues``, ``reload_tenant`` and ``reload_agents``,
 called after the write that changed the rows has committed.
 
@@ -34,6 +40,10 @@ from infolinia.store.models import Channel as StoreChannel
 
 #: row states rebuilt into the engine on load
 RESTORED_STATES = ("scheduled", "waiting", "reserved", "assigned")
+#: the channels whose contact is a call held by the process (its SIP dialog and media): it ends with the process
+CALL_CHANNELS = (StoreChannel.VOICE, StoreChannel.CALLBACK)
+#: a call that was cut by a restart: its task's outcome and its interaction's end reason
+INTERRUPTED = "interrupted"
 #: why an agent left the engine while the process runs
 DEACTIVATED = "deactivated"
 log = logging.getLogger(__name__)
@@ -77,8 +87,12 @@ class RoutingService:
                     .order_by(RoutingTask.enqueued_at, RoutingTask.id)
                 )
             )
+            await self._end_interrupted_calls(s, t)
             for row in rows:
-                self._restore(row, t)
+                if row.channel == StoreChannel.VOICE:  # the caller went with the process
+                    row.state, row.outcome = "done", INTERRUPTED
+                else:
+                    self._restore(row, t)
             present = await s.execute(
                 select(AgentProfile.user_id, AgentProfile.presence, AgentProfile.presence_reason)
                 .where(AgentProfile.presence != Presence.OFFLINE.value)
@@ -91,6 +105,14 @@ class RoutingService:
             await s.commit()
             await self._mirror(self.engine.drain())
         return len(rows)
+
+    async def _end_interrupted_calls(self, s: AsyncSession, t: float) -> None:
+        """The calls a stopped process held, still open in the rows, ended with it."""
+        for interaction in await s.scalars(
+            select(Interaction).where(Interaction.channel.in_(CALL_CHANNELS), Interaction.ended_at.is_(None))
+        ):
+            interaction.ended_at = datetime.fromtimestamp(t, UTC)
+            interaction.end_reason = INTERRUPTED
 
     async def _close_interrupted_wrapups(self, s: AsyncSession, t: float) -> None:
         """Wrap-up lives in the engine only: agents come back from a restart without it. The calls whose wrap-up the
@@ -115,10 +137,15 @@ class RoutingService:
             interaction.wrapup_ended_at = min(ended + timedelta(seconds=wrapup_s), max(now, ended))
 
     def _restore(self, row: RoutingTask, t: float) -> None:
-        """An assigned task goes back on its agent if the agent can still work (active, with a profile); otherwise,
-        like every other open task, it waits in its original place."""
+        """An assigned task goes back on its agent if the agent can still work (active, with a profile) and it is
+        not a call; otherwise, like every other open task, it waits in its original place."""
         agent = row.agent_id
-        if row.state == "assigned" and agent is not None and agent in self.agent_specs:
+        if (
+            row.state == "assigned"
+            and agent is not None
+            and agent in self.agent_specs
+            and row.channel not in CALL_CHANNELS
+        ):
             accepted = seconds(row.assigned_at) or row.updated_at.timestamp()  # updated_at: rows from before 0003
             self.engine.restore_assigned(task_spec(row), agent, accepted, t)
         else:
