@@ -19,7 +19,7 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -59,12 +59,12 @@ RECENT: Final = 300  # finished attempts the answer rate is estimated from
 
 
 def day_bounds(now: datetime, zone: str) -> tuple[datetime, datetime]:
-    """The calendar day around ``now`` in ``zone``: its first instant and the next day's, both aware (a day of a
-    clock change is 23 or 25 hours long)."""
+    """The calendar day around ``now`` in ``zone``: its first instant and the next day's, in UTC (a day of a clock
+    change is 23 or 25 hours long)."""
     tz = ZoneInfo(zone)
     local = now.astimezone(tz).date()
-    start = datetime.combine(local, time(0), tz)
-    end = datetime.combine(local + timedelta(days=1), time(0), tz)
+    start = datetime.combine(local, time(0), tz).astimezone(UTC)
+    end = datetime.combine(local + timedelta(days=1), time(0), tz).astimezone(UTC)
     return start, end
 
 
@@ -140,7 +140,7 @@ async def abandon_stats(session: AsyncSession, campaign_id: int, zone: str, now:
     start, end = day_bounds(now, zone)
     today = await _counts(session, campaign_id, start, end)
     month = await _counts(session, campaign_id, now - timedelta(days=WINDOW_DAYS), end)
-    return AbandonStats(start.date().isoformat(), today, month)
+    return AbandonStats(now.astimezone(ZoneInfo(zone)).date().isoformat(), today, month)
 
 
 # --- the floor and the decision ---------------------------------------------------------------------------------
