@@ -149,7 +149,8 @@ class PredictiveCall:
         self.attempt_id: int | None = None
         self.task_id: int | None = None
         self.interaction_id: int | None = None
-        self.finished = False
+        self.finished = False  # the attempt has its outcome
+        self.connected = False  # bridged to the agent, who holds the task
 
     def post(self, kind: str, value: Any = None) -> None:
         self.inbox.put_nowait((kind, value))
@@ -167,6 +168,7 @@ class PredictiveCall:
             log.exception("contact %s: predictive call failed", self.target.id)
             self._release_legs()
             await self._finish("abandoned" if self.task_id is not None else "failed")
+            await self._routing_call("complete" if self.connected else "cancel")
         finally:
             self.ringing = self.waiting = False
             self.dialer.calls.pop(self.target.id, None)
@@ -259,6 +261,7 @@ class PredictiveCall:
         self.waiting = False
         agent.media.bridge(customer.media)
         await self._routing_call("accept")
+        self.connected = True
         now = utcnow()
         await self._finish("connected", at=now)
         await self.m.records.update(
@@ -282,13 +285,10 @@ class PredictiveCall:
             self.agent.release()
             self.agent.cancel()
             self.agent = None
-        if self.task_id is not None:
-            self.m.task_listeners.pop(self.task_id, None)
         customer = self.customer
         assert customer is not None
-        await self._finish("abandoned")  # the task closed with it
-        if self.task_id is not None:
-            await self._routing_call("cancel")
+        await self._finish("abandoned")  # the task's row closed with it
+        await self._routing_call("cancel")  # offers until then still come here, and are ignored
         if not hung_up and customer.state is LegState.ANSWERED:
             audio = await self.m.phrase(self.target.tenant_id, [IDENTIFICATION], self.language)
             customer.media.play(audio, on_done=lambda: self.post("played"))
