@@ -372,11 +372,19 @@ class CallManager:
         return leg
 
     def ring_phone(
-        self, tenant_id: int, extension: str, *, caller: str, realm: str, post: Callable[..., None]
+        self,
+        tenant_id: int,
+        extension: str,
+        *,
+        caller: str,
+        realm: str,
+        post: Callable[..., None],
+        answer_at_once: bool = False,
     ) -> AgentLeg | None:
         """Ring the phone registered as the tenant's ``extension`` (showing ``caller``); None when none is
         registered or no media port is free. ``post`` hears ``agent_answer``, ``agent_fail`` (with the status) and
-        ``agent_hangup``."""
+        ``agent_hangup``. ``answer_at_once``: the INVITE asks the phone to answer by itself (``Call-Info:
+        ...;answer-after=0``, which most desk phones and softphones honour when allowed to)."""
         bindings = self.registrar.contacts(tenant_id, extension, time.time())
         if not bindings:
             return None
@@ -392,6 +400,8 @@ class CallManager:
         leg.on_answer = lambda: post("agent_answer")
         leg.on_fail = lambda status: post("agent_fail", status)
         leg.on_hangup = lambda: post("agent_hangup")
+        if answer_at_once:
+            leg.invite.headers.add("Call-Info", f"<sip:{self._address[0]}>;answer-after=0")
         leg.ring()
         return leg
 

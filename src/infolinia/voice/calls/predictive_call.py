@@ -20,8 +20,9 @@ allows are taken, and each becomes a ``PredictiveCall``:
    tenant's identification message (``prompts/identification.py``) and is hung up; the attempt is ``abandoned``
    and the contact is not dialed again before the next day in the tenant's time zone.
 
-Agents on a predictive campaign's queue should set their phones to answer at once (auto-answer): a phone that
-rings for a person to pick up rarely answers within 2 s.
+The agent's INVITE asks the phone to answer by itself (``Call-Info: ...;answer-after=0``): agents of a predictive
+campaign's queue should allow their phones to (auto-answer), since a phone that rings for a person to pick up
+rarely answers within 2 s.
 """
 
 from __future__ import annotations
@@ -248,7 +249,12 @@ class PredictiveCall:
         leg = None
         if extension is not None and tenant is not None:
             leg = self.m.ring_phone(
-                self.target.tenant_id, extension, caller=self.target.number, realm=sip_realm(tenant), post=self.post
+                self.target.tenant_id,
+                extension,
+                caller=self.target.number,
+                realm=sip_realm(tenant),
+                post=self.post,
+                answer_at_once=True,
             )
         if leg is None:  # no registered phone (or no media port): the engine offers the next agent
             await self._routing_call("decline")
