@@ -36,6 +36,7 @@ from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
 from infolinia.outbound.actions import close_settled_tasks, watch_promises
+from infolinia.outbound.attempts import recover as recover_predictive
 from infolinia.outbound.runner import CampaignRunner
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
@@ -106,6 +107,7 @@ class Infolinia:
             settings=settings, transport=self.sip, media=self.media, numbers=self.telephony, registrar=self.registrar,
             prompts=self.prompts, routing=self.routing, records=CallRecords(self.db, self.bus),
         )  # fmt: skip
+        self.campaigns.predictive = self.calls.predictive
         self._sip_socket = sip_socket
         self.sip_address: tuple[str, int] | None = None  # where SIP listens once started
         self.health_checks: dict[str, HealthCheck] = {
@@ -128,6 +130,10 @@ class Infolinia:
         """Load what must live in memory (the voice prompts, made on first start; the routing engine) and start the
         background loops."""
         await self.prompts.start()
+        # before the engine could route their tasks again
+        closed = await recover_predictive(self.db, self.bus)
+        if closed:
+            log.info("predictive calls left unfinished by the last run: %d closed", closed)
         settled = await close_settled_tasks(self.db)
         if settled:
             log.info("closed %d tasks of callbacks and contacts settled before the restart", settled)

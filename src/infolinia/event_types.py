@@ -38,6 +38,22 @@ class ObjectChanged(Data):
     fields: list[str]
 
 
+class AbandonFigures(Data):
+    answered: int
+    abandoned: int
+    rate: float
+
+
+class CampaignAbandonRate(Data):
+    """A predictive campaign's abandoned / answered calls, after each answered call's outcome."""
+
+    id: int
+    day: str  # the tenant's calendar day (ISO date) that ``today`` counts
+    cap: float
+    today: AbandonFigures
+    last_30_days: AbandonFigures
+
+
 class UserCreated(Data):
     id: int
     role: str
@@ -206,6 +222,7 @@ SCHEMAS: dict[str, type[Data]] = {
     "callback.promise_broken": ObjectId,
     "campaign.created": ObjectId,
     "campaign.updated": ObjectChanged,
+    "campaign.abandon_rate": CampaignAbandonRate,
     "do_not_call.changed": ObjectId,
     "interaction.created": InteractionCreated,
     "interaction.updated": InteractionUpdated,

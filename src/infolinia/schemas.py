@@ -689,6 +689,21 @@ class CampaignPatch(Input):
     abandon_cap: Annotated[float, Field(ge=0.0, le=0.05)] | None = None
 
 
+class AbandonFiguresOut(Output):
+    answered: int
+    abandoned: int
+    rate: float
+
+
+class AbandonOut(Output):
+    """Abandoned / answered calls of predictive dialing: ``today`` is the tenant's calendar ``day``."""
+
+    day: str
+    cap: float
+    today: AbandonFiguresOut
+    last_30_days: AbandonFiguresOut
+
+
 class CampaignOut(Output):
     id: int
     name: str
@@ -702,6 +717,7 @@ class CampaignOut(Output):
     created_at: datetime
     updated_at: datetime
     contacts: dict[str, int] = {}  # by status
+    abandon: AbandonOut | None = None  # predictive dialing's abandon rate
 
 
 class ContactOut(Output):

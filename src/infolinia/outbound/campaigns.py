@@ -27,7 +27,8 @@ from infolinia.customers.windows import stored
 from infolinia.errors import Conflict, Invalid
 from infolinia.outbound.actions import policy_of
 from infolinia.outbound.eligibility import Contact, Rules, Verdict, check
-from infolinia.schemas import CampaignIn, CampaignOut, CampaignPatch, DoNotCallIn, ImportReport, RowError
+from infolinia.outbound.predictive import abandon_stats, abandon_view
+from infolinia.schemas import AbandonOut, CampaignIn, CampaignOut, CampaignPatch, DoNotCallIn, ImportReport, RowError
 from infolinia.store.models import (
     Campaign,
     CampaignContact,
@@ -36,6 +37,7 @@ from infolinia.store.models import (
     DoNotCall,
     Tenant,
 )
+from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx
 
 MAX_ROWS: Final = 50_000
@@ -87,6 +89,10 @@ async def view(session: AsyncSession, campaign: Campaign) -> CampaignOut:
         .group_by(CampaignContact.status)
     )
     out.contacts = {status: count for status, count in rows.all()}
+    tenant = await session.get(Tenant, campaign.tenant_id)
+    if tenant is not None:
+        stats = await abandon_stats(session, campaign.id, tenant.timezone, utcnow())
+        out.abandon = AbandonOut.model_validate(abandon_view(stats, campaign.abandon_cap))
     return out
 
 

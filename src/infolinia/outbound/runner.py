@@ -8,8 +8,9 @@ contacts already there. A contact is taken only if the dial-time check allows it
 ``no_consent``, ...), one allowed later waits until then. When an agent is offered the task, the call is placed
 agent-first (``voice/calls/callback_call.py``), which checks again right before the customer is dialed. So both
 modes dial agent-first here: the agent's phone shows the number before it is dialed (preview), and each available
-agent gets the next contact at once (progressive). ``predictive`` campaigns are not dialed yet: they need the
-customer-first dialer with the pacer (``pacing.py``).
+agent gets the next contact at once (progressive). ``predictive`` campaigns are dialed customer-first by
+``predictive`` (``voice/calls/predictive_call.py``, paced by ``outbound/predictive.py``) when the call control
+runs.
 
 A contact and its task are written in one transaction, like a callback's.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy import func, select
 
@@ -30,7 +31,7 @@ from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
 from infolinia.store.models import Campaign, CampaignContact, RoutingTask, Tenant
 from infolinia.store.types import utcnow
-from infolinia.store.uow import Who, write
+from infolinia.store.uow import Tx, Who, write
 from infolinia.voice.telephony.actions import dialing_trunk
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,20 @@ RUNNER = Who(None, "campaign runner")
 AGENT_FIRST: Final = ("preview", "progressive")
 
 
+class PredictiveDialing(Protocol):
+    async def step(self, campaign: Campaign, now: datetime) -> int:
+        """Dial the campaign's customers now, as many as the pacer says; how many calls were placed."""
+        ...
+
+
 class CampaignRunner:
     def __init__(self, db: Database, bus: EventBus | None, routing: RoutingService, interval_s: float = 2.0) -> None:
         self.db = db
         self.bus = bus
         self.routing = routing
         self.interval_s = interval_s
+        #: places the calls of ``predictive`` campaigns (customer-first; set when the call control runs)
+        self.predictive: PredictiveDialing | None = None
 
     async def run(self) -> None:
         while True:
@@ -57,13 +66,17 @@ class CampaignRunner:
     async def step(self, now: datetime | None = None) -> int:
         """One round over the running campaigns; how many contacts were put in their queues."""
         now = now or utcnow()
+        modes = (*AGENT_FIRST, "predictive") if self.predictive is not None else AGENT_FIRST
         async with self.db.session() as s:
             running = list(
-                await s.scalars(select(Campaign).where(Campaign.status == "running", Campaign.mode.in_(AGENT_FIRST)))
+                await s.scalars(select(Campaign).where(Campaign.status == "running", Campaign.mode.in_(modes)))
             )
         placed = 0
         for campaign in running:
-            placed += await self._feed(campaign, now)
+            if campaign.mode == "predictive" and self.predictive is not None:
+                placed += await self.predictive.step(campaign, now)
+            else:
+                placed += await self._feed(campaign, now)
         return placed
 
     def available(self, queue_id: int) -> int:
@@ -84,33 +97,45 @@ class CampaignRunner:
                 return 0
             tenant = await s.get(Tenant, campaign.tenant_id)
             assert tenant is not None
-            due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
-            candidates = await s.scalars(
-                select(CampaignContact)
-                .where(CampaignContact.campaign_id == campaign.id, CampaignContact.status == "pending", due)
-                .order_by(CampaignContact.id)
-                .limit(room * 4)
-            )
-            for contact in candidates:
-                if len(tasks) >= room:
-                    break
-                verdict = await eligibility(s, tenant, campaign, contact, now)
-                if verdict.allowed:
-                    task = RoutingTask(
-                        tenant_id=tenant.id, queue_id=campaign.queue_id, channel="callback", skills={},
-                        priority=0, enqueued_at=now, callback_number=contact.number, state="waiting",
-                    )  # fmt: skip
-                    s.add(task)
-                    await s.flush()
-                    contact.status, contact.routing_task_id = "calling", task.id
-                    tasks.append(task)
-                elif verdict.never:
-                    contact.status, contact.closed_reason = "closed", verdict.reason
-                    tx.audit(tenant.id, "campaign.contact_closed", "campaign", campaign.id, reason=verdict.reason)
-                else:
-                    contact.next_attempt_at = verdict.at
+            for contact in await take_contacts(tx, tenant, campaign, room, now):
+                task = RoutingTask(
+                    tenant_id=tenant.id, queue_id=campaign.queue_id, channel="callback", skills={},
+                    priority=0, enqueued_at=now, callback_number=contact.number, state="waiting",
+                )  # fmt: skip
+                s.add(task)
+                await s.flush()
+                contact.routing_task_id = task.id
+                tasks.append(task)
             if tasks:
                 tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
         if tasks:
             await self.routing.route(tasks)
         return len(tasks)
+
+
+async def take_contacts(tx: Tx, tenant: Tenant, campaign: Campaign, room: int, now: datetime) -> list[CampaignContact]:
+    """Up to ``room`` of the campaign's pending contacts that are due and that the check allows now, in import
+    order, made ``calling``; on the way, a contact never allowed as things stand is closed with the reason, one
+    allowed later waits until then."""
+    s = tx.session
+    due = (CampaignContact.next_attempt_at.is_(None)) | (CampaignContact.next_attempt_at <= now)
+    candidates = await s.scalars(
+        select(CampaignContact)
+        .where(CampaignContact.campaign_id == campaign.id, CampaignContact.status == "pending", due)
+        .order_by(CampaignContact.id)
+        .limit(room * 4)
+    )
+    taken: list[CampaignContact] = []
+    for contact in candidates:
+        if len(taken) >= room:
+            break
+        verdict = await eligibility(s, tenant, campaign, contact, now)
+        if verdict.allowed:
+            contact.status = "calling"
+            taken.append(contact)
+        elif verdict.never:
+            contact.status, contact.closed_reason = "closed", verdict.reason
+            tx.audit(tenant.id, "campaign.contact_closed", "campaign", campaign.id, reason=verdict.reason)
+        else:
+            contact.next_attempt_at = verdict.at
+    return taken

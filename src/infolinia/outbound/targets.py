@@ -23,7 +23,7 @@ from infolinia.store.db import Database
 from infolinia.store.models import Callback, Campaign, CampaignContact, RoutingTask, Tenant
 from infolinia.store.uow import Tx, Who, write
 
-__all__ = ["Target", "may_dial", "record", "target_of"]
+__all__ = ["Target", "contact_of", "may_dial", "note_outcome", "record", "target_of"]
 
 DIALER = Who(None, "dialer")
 #: a contact's outcome -> its status afterwards (anything else: pending, for the next attempt)
@@ -79,7 +79,7 @@ async def may_dial(db: Database, bus: EventBus | None, target: Target, now: date
     if target.kind == "callback":
         return None
     async with write(db, bus, DIALER) as tx:
-        found = await _contact(tx, target)
+        found = await contact_of(tx, target)
         if found is None or found[0].status != "calling":
             return "gone"
         contact, campaign, tenant = found
@@ -108,24 +108,30 @@ async def record(
                 return None
             body = CallbackAttemptIn.model_validate({"outcome": outcome, "started_at": started})
             return (await record_attempt(tx, tenant, row, body)).route
-        found = await _contact(tx, target)
-        if found is None:
-            return None
-        contact, campaign, tenant = found
-        contact.attempts += 1
-        contact.last_attempt_at, contact.last_outcome = started, outcome
-        contact.status = _CONTACT_END.get(outcome, "pending")
-        contact.closed_reason = outcome if contact.status == "closed" else None
-        contact.next_attempt_at = None  # the spacing from last_attempt_at decides
-        await _release_task(tx, contact)
-        if outcome == "stop":
-            await stop_calling(tx, contact.customer_id, f"campaign {campaign.name}")
-        tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome=outcome, status=contact.status)
-        tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+        found = await contact_of(tx, target)
+        if found is not None:
+            await note_outcome(tx, *found, outcome, started)
         return None
 
 
-async def _contact(tx: Tx, target: Target) -> tuple[CampaignContact, Campaign, Tenant] | None:
+async def note_outcome(
+    tx: Tx, contact: CampaignContact, campaign: Campaign, tenant: Tenant, outcome: str, started: datetime
+) -> None:
+    """A campaign contact's attempt written to it (its task closed): ``connected`` makes it done, ``wrong_number``
+    and ``stop`` close it, anything else leaves it for the next attempt."""
+    contact.attempts += 1
+    contact.last_attempt_at, contact.last_outcome = started, outcome
+    contact.status = _CONTACT_END.get(outcome, "pending")
+    contact.closed_reason = outcome if contact.status == "closed" else None
+    contact.next_attempt_at = None  # the spacing from last_attempt_at decides
+    await _release_task(tx, contact)
+    if outcome == "stop":
+        await stop_calling(tx, contact.customer_id, f"campaign {campaign.name}")
+    tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome=outcome, status=contact.status)
+    tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+
+
+async def contact_of(tx: Tx, target: Target) -> tuple[CampaignContact, Campaign, Tenant] | None:
     contact = await tx.session.get(CampaignContact, target.id)
     campaign = None if contact is None else await tx.session.get(Campaign, contact.campaign_id)
     tenant = await tx.session.get(Tenant, target.tenant_id)

@@ -455,6 +455,31 @@ class CampaignContact(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class CampaignAttempt(Base):
+    """One call a predictive campaign placed to a contact, customer-first: when it was dialed, answered and put
+    through to an agent, and its outcome (null while the call is under way). The abandon rate (abandoned /
+    answered, per day in the tenant's time zone and over 30 days) and the answer rate are counted from these rows,
+    so they survive a restart."""
+
+    __tablename__ = "campaign_attempts"
+    __table_args__ = (
+        ForeignKeyConstraint(["campaign_id", "tenant_id"], ["campaigns.id", "campaigns.tenant_id"], ondelete="CASCADE"),
+        Index("ix_campaign_attempts_campaign_started", "campaign_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    campaign_id: Mapped[int]
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_contacts.id", ondelete="SET NULL"))
+    number: Mapped[str] = mapped_column(String(32))  # E.164
+    started_at: Mapped[datetime]  # the INVITE to the customer
+    answered_at: Mapped[datetime | None]  # the customer answered
+    connected_at: Mapped[datetime | None]  # an agent was bridged to them
+    ended_at: Mapped[datetime | None]
+    agent_id: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # connected, no_answer, busy, failed, abandoned
+
+
 class DoNotCall(Base):
     """A number the tenant's campaigns never call (a callback the customer asked for still happens)."""
 

@@ -240,6 +240,18 @@ class AgentLeg:
         self.on_fail(status)
 
 
+def end_legs(*legs: AgentLeg | None) -> None:
+    """The owner is done with these legs: each released, then hung up if answered or cancelled if ringing."""
+    for leg in legs:
+        if leg is None:
+            continue
+        leg.release()
+        if leg.state is LegState.ANSWERED:
+            leg.hangup()
+        elif leg.state is LegState.RINGING:
+            leg.cancel()
+
+
 def connect_media(media: MediaLeg, settled: Answer | Accepted, source_host: str) -> None:
     """Point ``media`` at what an SDP exchange settled: our answer to the peer's offer (its direction included),
     or the peer's answer to ours (both ways). Media is accepted from ``source_host``, where the signalling came

@@ -36,7 +36,7 @@ from infolinia.routing.model import Event as RoutingEvent
 from infolinia.store.models import Channel, Direction, Interaction, Tenant
 from infolinia.store.types import utcnow
 from infolinia.store.uow import write
-from infolinia.voice.calls.agent import AgentLeg, LegState
+from infolinia.voice.calls.agent import AgentLeg, end_legs
 from infolinia.voice.calls.records import CALLS
 from infolinia.voice.media import Audio, MediaError
 from infolinia.voice.telephony.actions import dialing_trunk
@@ -263,11 +263,4 @@ class CallbackCall:
             log.debug("callback task %s: already completed", self.task_id)
 
     def _release_legs(self) -> None:
-        for leg in (self.customer, self.agent):
-            if leg is None:
-                continue
-            leg.release()
-            if leg.state is LegState.ANSWERED:
-                leg.hangup()
-            elif leg.state is LegState.RINGING:
-                leg.cancel()
+        end_legs(self.customer, self.agent)

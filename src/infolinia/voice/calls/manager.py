@@ -16,9 +16,10 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from infolinia.config import Settings
 from infolinia.customers.actions import current_consent
@@ -34,6 +35,7 @@ from infolinia.voice.calls.agent import AgentLeg
 from infolinia.voice.calls.callback_call import CallbackCall
 from infolinia.voice.calls.inbound import InboundCall
 from infolinia.voice.calls.phrases import PhraseCache
+from infolinia.voice.calls.predictive_call import PredictiveDialer
 from infolinia.voice.calls.records import CALLS, CallRecords
 from infolinia.voice.ivr.interpreter import HoursStatus
 from infolinia.voice.media import Audio, MediaEngine, MediaError, MediaLeg
@@ -92,6 +94,9 @@ class CallManager:
         self.beep = Audio.tone(1000.0, 300)
         self._phrases = PhraseCache()
         self.callback_calls: dict[int, CallbackCall] = {}  # routing task -> the callback being dialed for it
+        #: routing task -> the call that hears the engine's decisions on it (a predictive call seeking an agent)
+        self.task_listeners: dict[int, Callable[[RoutingEvent], None]] = {}
+        self.predictive = PredictiveDialer(self)  # places predictive campaigns' calls, customer-first
         self._dials: set[asyncio.Task[None]] = set()
         self.data_dir = Path(settings.data_dir)
         self._adding = 0  # calls between add_tasks and learning their task id
@@ -322,6 +327,8 @@ class CallManager:
             call = self.by_task.get(event.task)
             if call is not None:
                 call.post("routing", event)
+            elif (listener := self.task_listeners.get(event.task)) is not None:
+                listener(event)
             elif (dial := self.callback_calls.get(event.task)) is not None:
                 dial.routing(event)
             elif event.kind == "offer" and self._is_callback(event.task) and event.agent is not None:
@@ -338,7 +345,11 @@ class CallManager:
         (``callback_call.py``); else the offer stays for the agent to take from the desk."""
         task = self.routing.engine.tasks[task_id]
         dial = self.callback_calls[task_id] = CallbackCall(self, task_id, agent_id, task.spec.tenant_id)
-        runner = asyncio.get_running_loop().create_task(dial.run(), name=f"callback-task-{task_id}")
+        self.start_dial(dial.run(), f"callback-task-{task_id}")
+
+    def start_dial(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a call to a customer in the background (cancelled on close)."""
+        runner = asyncio.get_running_loop().create_task(work, name=name)
         self._dials.add(runner)
         runner.add_done_callback(self._dials.discard)
 
@@ -361,11 +372,19 @@ class CallManager:
         return leg
 
     def ring_phone(
-        self, tenant_id: int, extension: str, *, caller: str, realm: str, post: Callable[..., None]
+        self,
+        tenant_id: int,
+        extension: str,
+        *,
+        caller: str,
+        realm: str,
+        post: Callable[..., None],
+        answer_at_once: bool = False,
     ) -> AgentLeg | None:
         """Ring the phone registered as the tenant's ``extension`` (showing ``caller``); None when none is
         registered or no media port is free. ``post`` hears ``agent_answer``, ``agent_fail`` (with the status) and
-        ``agent_hangup``."""
+        ``agent_hangup``. ``answer_at_once``: the INVITE asks the phone to answer by itself (``Call-Info:
+        ...;answer-after=0``, which most desk phones and softphones honour when allowed to)."""
         bindings = self.registrar.contacts(tenant_id, extension, time.time())
         if not bindings:
             return None
@@ -381,6 +400,8 @@ class CallManager:
         leg.on_answer = lambda: post("agent_answer")
         leg.on_fail = lambda status: post("agent_fail", status)
         leg.on_hangup = lambda: post("agent_hangup")
+        if answer_at_once:
+            leg.invite.headers.add("Call-Info", f"<sip:{self._address[0]}>;answer-after=0")
         leg.ring()
         return leg
 

@@ -16,6 +16,7 @@ from typing import Final
 
 __all__ = [
     "DEMO_TEXTS",
+    "IDENTIFICATION_TEXTS",
     "LANGUAGES",
     "SPEECH",
     "SYSTEM_NAMES",
@@ -113,6 +114,10 @@ _PHRASES: Final = {
         "no_input": "Nie wybrano żadnej opcji.",
         "technical_problem": "Przepraszamy, wystąpił problem techniczny. Prosimy zadzwonić ponownie za kilka minut.",
         "plus": "plus",
+        "outbound_identification": (
+            "Dzwoniliśmy z biura obsługi klienta. Przepraszamy, żaden konsultant nie jest teraz wolny. "
+            "Zadzwonimy ponownie. Do usłyszenia."
+        ),
     },
     "en": {
         "queue_position": "Your position in the queue is",
@@ -141,7 +146,23 @@ _PHRASES: Final = {
         "no_input": "We did not receive your choice.",
         "technical_problem": "We are sorry, we are experiencing technical difficulties. Please call again later.",
         "plus": "plus",
+        "outbound_identification": (
+            "This call was from our customer service. We are sorry, no one is free to speak with you right now. "
+            "We will call you again. Goodbye."
+        ),
     },
+}
+
+#: a tenant's own identification message, made with espeak-ng from its name when it first dials predictively
+IDENTIFICATION_TEXTS: Final = {
+    "pl": (
+        "Dzień dobry, tu {company}. Przepraszamy, żaden konsultant nie jest teraz wolny. "
+        "Zadzwonimy ponownie. Do usłyszenia."
+    ),
+    "en": (
+        "Hello, this is {company} calling. We are sorry, no one is free to speak with you right now. "
+        "We will call you again. Goodbye."
+    ),
 }
 
 #: language -> prompt name -> the text espeak-ng speaks
