@@ -855,7 +855,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
     modes = tuple(args.modes.split(","))
     warmup = 1.0 if quick else 2.0
-    hold = args.hold or (5.0 if quick else 20.0)
+    hold = args.hold or (5.0 if quick else 30.0)  # the measurement definitions: each step >= 30 s
     repeats = args.repeats or (1 if quick else 2)
     ladders = {
         "ivr": args.ivr_ladder or ((10, 15, 25) if quick else (200, 200, 2000)),
@@ -957,7 +957,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 and 25 calls, 5 s holds (about 2 minutes)")
     parser.add_argument("--modes", default="ivr,bridged,setup", help="comma-separated: ivr, bridged, setup")
-    parser.add_argument("--hold", type=float, help="seconds each step is measured (default 20, quick 5)")
+    parser.add_argument("--hold", type=float, help="seconds each step is measured (default 30, quick 5)")
     parser.add_argument("--repeats", type=int, help="runs of the best passing step (default 2, quick 1)")
     parser.add_argument("--ramp-cps", type=float, default=50.0, help="calls per second while a step's calls are placed")
     parser.add_argument("--ivr-ladder", type=ints, help="FIRST,STEP,LIMIT calls (default 200,200,2000)")
