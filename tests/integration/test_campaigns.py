@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from infolinia.app import Infolinia
+from infolinia.store.models import CampaignContact, RoutingTask
+from infolinia.store.types import utcnow
 from tests.conftest import Login
 
 API = "/api/v1"
@@ -274,3 +276,35 @@ async def test_contacts_from_a_customer_filter(client: httpx.AsyncClient, login:
     await from_customers(client, agent, notices, 403, tiers=["segment-a"])
     await client.patch(f"{API}/campaigns/{notices}", json={"status": "finished"}, headers=sup)
     assert (await from_customers(client, sup, notices, 409))["error"]["code"] == "campaign_status"
+
+
+async def test_a_preview_left_behind_by_a_stopped_process_is_released(
+    client: httpx.AsyncClient, login: Login, center: Infolinia
+) -> None:
+    sup = await login("supervisor@demo.test")
+    cid = (await campaign(client, sup, "Stale preview", mode="preview"))["id"]
+    await upload(client, sup, cid, "number\n600300040\n600300041\n")
+    contacts = (await client.get(f"{API}/campaigns/{cid}/contacts", headers=sup)).json()["items"]
+    now = utcnow()
+    queue = (await client.get(f"{API}/campaigns/{cid}", headers=sup)).json()["queue_id"]
+    tenant = (await client.get(f"{API}/auth/me", headers=sup)).json()["tenant_id"]
+    tasks = [
+        RoutingTask(tenant_id=tenant, queue_id=queue, channel="callback", skills={}, enqueued_at=now,
+                    callback_number=c["number"])
+        for c in contacts
+    ]  # fmt: skip
+    await center.routing.add_tasks(tasks)
+    async with center.db.session() as s:
+        for contact, task, shown in zip(contacts, tasks, (now - timedelta(seconds=90), now), strict=True):
+            row = await s.get(CampaignContact, contact["id"])
+            assert row is not None
+            row.status, row.routing_task_id, row.preview_until = "calling", task.id, shown
+        await s.commit()
+    assert await center.campaigns.release_stale_previews(utcnow()) == [contacts[0]["id"]]  # the other is current
+    got = {c["id"]: c for c in (await client.get(f"{API}/campaigns/{cid}/contacts", headers=sup)).json()["items"]}
+    assert (got[contacts[0]["id"]]["status"], got[contacts[0]["id"]]["preview_until"]) == ("pending", None)
+    assert got[contacts[1]["id"]]["status"] == "calling"
+    assert (await client.get(f"{API}/tasks/{tasks[0].id}", headers=sup)).json()["state"] == "done"
+    assert tasks[0].id not in center.routing.engine.tasks
+    await client.delete(f"{API}/tasks/{tasks[1].id}", headers=sup)
+    await client.patch(f"{API}/campaigns/{cid}", json={"status": "finished"}, headers=sup)

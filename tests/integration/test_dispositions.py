@@ -4,6 +4,7 @@ me" stopping every campaign at once; campaign contacts closed or retried; bad in
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +31,7 @@ async def user_id(center: Infolinia, email: str) -> int:
 
 
 @pytest.fixture(scope="module")
-async def desk(center: Infolinia, client: httpx.AsyncClient, login: Login) -> dict[str, Any]:
+async def desk(center: Infolinia, client: httpx.AsyncClient, login: Login) -> AsyncIterator[dict[str, Any]]:
     """A queue served by agent4 alone (a team of one), always open, with long offers."""
     admin = await login("admin@demo.test")
     team = (await client.post(f"{API}/teams", json={"name": "Disposition desk"}, headers=admin)).json()["id"]
@@ -43,7 +44,9 @@ async def desk(center: Infolinia, client: httpx.AsyncClient, login: Login) -> di
     r = await client.post(f"{API}/queues", json=body, headers=admin)
     assert r.status_code == 201, r.text
     await center.routing.reload_agents([agent])
-    return {"queue": r.json()["id"], "agent_id": agent, "admin": admin}
+    yield {"queue": r.json()["id"], "agent_id": agent, "admin": admin}
+    r = await client.put(f"{API}/me/presence", json={"presence": "offline"}, headers=await login(AGENT))
+    assert r.status_code == 200, r.text  # every call disposed: nothing left to hold
 
 
 async def customer(client: httpx.AsyncClient, headers: dict[str, str], name: str, phone: str, **extra: Any) -> int:
@@ -70,7 +73,8 @@ async def held_callback(
         r = await client.post(f"{API}/tasks/{task['id']}/accept", headers=agent)
         assert r.status_code == 200, r.text
     finally:
-        await client.put(f"{API}/me/presence", json={"presence": "offline"}, headers=agent)
+        r = await client.put(f"{API}/me/presence", json={"presence": "break"}, headers=agent)  # holds it: no offline
+        assert r.status_code == 200, r.text
     return dict(cb)
 
 
