@@ -56,6 +56,8 @@ def test_later_is_read_on_the_customer_s_clock(
         ("", None, "HH:MM"),
         ("10:00", date(2026, 12, 6), "has passed"),
         ("10:00", date(2026, 12, 7), "has passed"),  # today, but 10:00 in Warsaw was an hour ago
+        ("23:59", date(9999, 12, 31), "out of range|a year ahead"),
+        ("10:00", date(2027, 12, 31), "a year ahead"),
     ],
 )
 def test_bad_times_are_refused_with_the_reason(hhmm: str, day: date | None, message: str) -> None:

@@ -27,6 +27,7 @@ CODES: Final = frozenset(Code.__args__)  # type: ignore[attr-defined]
 #: codes that mean nobody (or a machine) answered: the attempt is tried again per the policy
 RETRIED: Final = frozenset({"no_answer", "busy", "voicemail"})
 _OUTCOME: Final = {"resolved": "connected", "not_interested": "connected", "later": "connected"}
+MOST_AHEAD: Final = timedelta(days=366)  # the furthest a customer's "call me later" may be
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -50,18 +51,24 @@ def parse_hhmm(text: str) -> time:
 
 def later_at(now: datetime, hhmm: str, zone: str, day: date | None = None) -> datetime:
     """The instant (UTC) of "call me at ``hhmm``" said at ``now``, in time zone ``zone`` (the customer's): on
-    ``day`` when given, else the next time the clock there shows ``hhmm`` (today if still ahead, else tomorrow).
+    ``day`` when given (at most a year ahead), else the next time the clock there shows ``hhmm`` (today if still
+    ahead, else tomorrow).
     A time the clocks skip (02:30 when 02:00 jumps to 03:00) is read as 03:30, the hour after the jump."""
     if now.tzinfo is None:
         raise DispositionError("now must be aware")
     at = parse_hhmm(hhmm)
     tz = ZoneInfo(zone)
     local_today = now.astimezone(tz).date()
-    when = _instant(day or local_today, at, tz)
-    if day is None and when <= now:
-        when = _instant(local_today + timedelta(days=1), at, tz)
+    try:
+        when = _instant(day or local_today, at, tz)
+        if day is None and when <= now:
+            when = _instant(local_today + timedelta(days=1), at, tz)
+    except OverflowError:  # a day at the very end (or start) of the calendar
+        raise DispositionError(f"{(day or local_today).isoformat()} {hhmm} is out of range") from None
     if when <= now:
         raise DispositionError(f"{(day or local_today).isoformat()} {hhmm} in {zone} has passed")
+    if when > now + MOST_AHEAD:
+        raise DispositionError(f"{(day or local_today).isoformat()} is more than a year ahead")
     return when
 
 
