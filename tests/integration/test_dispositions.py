@@ -5,7 +5,7 @@ me" stopping every campaign at once; campaign contacts closed or retried; bad in
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -226,8 +226,9 @@ async def test_campaign_contacts_are_closed_retried_or_called_back(
     assert (await dispose(client, agent, path[numbers[1]], code="no_answer"))["status"] == "pending"
     assert (await dispose(client, sup, path[numbers[2]], code="not_interested"))["status"] == "done"
     await dispose(client, agent, path[numbers[3]], 422, code="later", time="18:00", date="2020-01-01")  # past
-    later = await dispose(client, agent, path[numbers[3]], code="later", time="18:00", date="2030-01-15")
-    assert datetime.fromisoformat(later["later_at"]) == datetime(2030, 1, 15, 9, 0, tzinfo=UTC)  # 18:00 in Tokyo
+    day = (datetime.now(UTC) + timedelta(days=10)).date()
+    later = await dispose(client, agent, path[numbers[3]], code="later", time="18:00", date=day.isoformat())
+    assert datetime.fromisoformat(later["later_at"]) == datetime.combine(day, time(9, 0), UTC)  # 18:00 in Tokyo
     follow = (await client.get(f"{API}/callbacks/{later['follow_up_callback_id']}", headers=agent)).json()
     assert (follow["number"], follow["queue_id"], follow["personal_agent_id"]) == (numbers[3], desk["queue"], None)
     assert follow["reason"] == "campaign Dispositions: asked to be called back"
