@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "callbacks.write": _FRONT_LINE,  # request, record an attempt's outcome, cancel
     "campaigns.read": _FRONT_LINE,
     "campaigns.manage": _SUPERVISORS,  # create, change, start and stop campaigns, import their contacts
+    "campaigns.call": _FRONT_LINE,  # take campaign calls: preview, dial or skip a contact, set a disposition
+    "outbound.supervise": _SUPERVISORS,  # set the disposition of another agent's callback or campaign call
     "dnc.read": _FRONT_LINE,
     "dnc.write": _FRONT_LINE,  # an agent adds a number when the customer asks; supervisors remove one
     "tasks.read": ALL_TENANT_ROLES,

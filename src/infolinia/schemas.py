@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from datetime import date as date_
 from itertools import pairwise
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
@@ -658,6 +659,8 @@ class CallbackOut(Output):
     promise_kept: bool | None
     routing_task_id: int | None
     interaction_id: int | None
+    last_agent_id: int | None = None  # the agent of the latest attempt they talked on
+    disposition: str | None = None  # what that agent set for it (null: nothing yet)
     created_at: datetime
     updated_at: datetime
 
@@ -667,6 +670,8 @@ class CallbackOut(Output):
 CampaignPurpose = Literal["service", "marketing"]
 CampaignMode = Literal["preview", "progressive", "predictive"]
 CampaignStatus = Literal["draft", "running", "paused", "finished"]
+PreviewTimeout = Annotated[int, Field(ge=5, le=3600)]
+PreviewAction = Literal["skip", "dial"]
 
 
 class CampaignIn(Input):
@@ -678,6 +683,9 @@ class CampaignIn(Input):
     spacing_minutes: Annotated[int, Field(ge=1, le=10_080)] = 60
     #: the share of answered calls that may be abandoned, per day and over 30 days (predictive mode)
     abandon_cap: Annotated[float, Field(ge=0.0, le=0.05)] = 0.03
+    #: preview mode: seconds an agent has to dial or skip an offered contact, and what happens when they do neither
+    preview_timeout_s: PreviewTimeout = 60
+    preview_timeout_action: PreviewAction = "skip"
 
 
 class CampaignPatch(Input):
@@ -687,6 +695,8 @@ class CampaignPatch(Input):
     max_attempts: Annotated[int, Field(ge=1, le=20)] | None = None
     spacing_minutes: Annotated[int, Field(ge=1, le=10_080)] | None = None
     abandon_cap: Annotated[float, Field(ge=0.0, le=0.05)] | None = None
+    preview_timeout_s: PreviewTimeout | None = None
+    preview_timeout_action: PreviewAction | None = None
 
 
 class AbandonFiguresOut(Output):
@@ -714,6 +724,8 @@ class CampaignOut(Output):
     max_attempts: int
     spacing_minutes: int
     abandon_cap: float
+    preview_timeout_s: int = 60
+    preview_timeout_action: str = "skip"
     created_at: datetime
     updated_at: datetime
     contacts: dict[str, int] = {}  # by status
@@ -734,6 +746,9 @@ class ContactOut(Output):
     closed_reason: str | None
     next_attempt_at: datetime | None = None
     routing_task_id: int | None = None
+    last_agent_id: int | None = None
+    disposition: str | None = None
+    preview_until: datetime | None = None  # preview mode: offered to an agent, who dials or skips by then
 
 
 class RowError(BaseModel):
@@ -747,6 +762,97 @@ class ImportReport(BaseModel):
     rejected: int
     errors: list[RowError]  # the first 1,000
     errors_truncated: bool = False
+
+
+class CustomerFilter(Input):
+    """Which of the tenant's customers to add to a campaign: every given condition must hold (lists: any of)."""
+
+    languages: Annotated[list[Language], Field(min_length=1, max_length=20)] | None = None
+    timezones: Annotated[list[TimeZone], Field(min_length=1, max_length=20)] | None = None
+    tiers: (
+        Annotated[
+            list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]],
+            Field(min_length=1, max_length=20),
+        ]
+        | None
+    ) = None
+    #: the customer's current phone-marketing consent: granted, withdrawn, or never recorded
+    marketing_consent: Literal["granted", "withdrawn", "unknown"] | None = None
+    created_after: UtcDatetime | None = None
+    created_before: UtcDatetime | None = None
+    #: their latest interaction (any channel) before this; customers never in contact count as before it
+    last_contact_before: UtcDatetime | None = None
+    last_contact_after: UtcDatetime | None = None
+    limit: Annotated[int, Field(ge=1, le=50_000)] = 50_000
+
+    @model_validator(mode="after")
+    def _ranges(self) -> CustomerFilter:
+        for low, high in (("created_after", "created_before"), ("last_contact_after", "last_contact_before")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a >= b:
+                raise ValueError(f"{low} must be before {high}")
+        return self
+
+
+class FromCustomersReport(BaseModel):
+    matched: int  # customers the filter selected
+    added: int
+    skipped: dict[
+        str, int
+    ]  # reason -> how many: already_in_campaign, no_phone, do_not_call, restricted, no_consent, ...
+    truncated: bool = False  # more customers matched than ``limit``
+
+
+DispositionCode = Literal[
+    "resolved", "connected", "not_interested", "no_answer", "busy", "voicemail", "wrong_number", "later", "stop"
+]
+
+
+class DispositionIn(Input):
+    code: DispositionCode
+    #: for ``later``: the time of day the customer asked for (HH:MM, in the customer's time zone), and the day
+    #: (default: the next time the customer's clock shows it)
+    time: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=5)] | None = None
+    date: date_ | None = None
+    personal: bool = False  # for ``later``: the same agent calls back ("I will call you myself")
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _later(self) -> DispositionIn:
+        if self.code == "later" and self.time is None:
+            raise ValueError("'later' needs the time the customer asked for (time: HH:MM)")
+        if self.code != "later" and (self.time is not None or self.date is not None or self.personal):
+            raise ValueError("time, date and personal are only for 'later'")
+        return self
+
+
+class DispositionOut(Output):
+    id: int
+    code: str
+    attempt: int
+    agent_id: int | None
+    set_by_id: int | None
+    callback_id: int | None
+    contact_id: int | None
+    later_at: datetime | None
+    follow_up_callback_id: int | None
+    note: str | None
+    created_at: datetime
+    status: str = ""  # the callback's or the contact's status afterwards
+
+
+class PreviewOut(BaseModel):
+    """A campaign contact offered to an agent in preview mode: whom, why, and until when to dial or skip."""
+
+    task_id: int
+    campaign_id: int
+    campaign: str
+    purpose: str
+    reason: str
+    contact: ContactOut
+    customer: CustomerOut | None
+    preview_until: datetime | None
+    timeout_action: str
 
 
 class EligibilityOut(BaseModel):

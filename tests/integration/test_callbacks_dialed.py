@@ -187,6 +187,15 @@ async def contact_of(client: httpx.AsyncClient, f: dict[str, Any], campaign: int
         await asyncio.sleep(0.1)
 
 
+async def both_answer(agent: Any, customer: Any) -> None:
+    """The agent answers their ringing phone, then the customer, rung next, answers theirs."""
+    await agent.accept()
+    await agent.wait_event("CALL_ESTABLISHED")
+    await customer.wait_event("CALL_INCOMING", within_s=20)
+    await customer.accept()
+    await customer.wait_event("CALL_ESTABLISHED")
+
+
 async def test_a_campaign_contact_is_dialed_agent_first(server: tuple[LiveServer, int], tmp_path: Path) -> None:
     live, sip_port = server
     async with floor(live, sip_port, tmp_path) as (client, f):
@@ -196,11 +205,7 @@ async def test_a_campaign_contact_is_dialed_agent_first(server: tuple[LiveServer
         ringing = await agent.wait_event("CALL_INCOMING", within_s=20)
         assert "48600100200" in (ringing.param or ""), agent.describe()
         assert (await contact_of(client, f, campaign, status="calling"))["routing_task_id"] is not None
-        await agent.accept()
-        await agent.wait_event("CALL_ESTABLISHED")
-        await customer.wait_event("CALL_INCOMING", within_s=20)
-        await customer.accept()
-        await customer.wait_event("CALL_ESTABLISHED")
+        await both_answer(agent, customer)
         done = await contact_of(client, f, campaign, status="done")
         assert (done["attempts"], done["last_outcome"]) == (1, "connected")
         await customer.hangup()

@@ -3,12 +3,15 @@ the do-not-call list, and the dial-time check that a consent withdrawal or a lis
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from infolinia.app import Infolinia
+from infolinia.store.models import CampaignContact, RoutingTask
+from infolinia.store.types import utcnow
 from tests.conftest import Login
 
 API = "/api/v1"
@@ -198,3 +201,110 @@ async def test_without_a_dialing_trunk_a_running_campaign_takes_no_contact(
     finally:
         await client.patch(f"{API}/campaigns/{cid}", json={"status": "finished"}, headers=sup)
         await client.put(f"{API}/me/presence", json={"presence": "offline"}, headers=agent)
+
+
+async def segment_customer(
+    client: httpx.AsyncClient, headers: dict[str, str], name: str, phone: str | None, consent: bool | None, **extra: Any
+) -> int:
+    body: dict[str, Any] = {"name": name, "language": "pl", "tier": "segment-a"} | extra
+    if phone is not None:
+        body["identities"] = [{"kind": "phone", "value": phone}]
+    if consent is not None:
+        body["consents"] = [{"purpose": "marketing_phone", "granted": consent, "channel": "web", "source": "form"}]
+    r = await client.post(f"{API}/customers", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+async def from_customers(
+    client: httpx.AsyncClient, headers: dict[str, str], cid: int, status: int = 200, **wanted: Any
+) -> dict[str, Any]:
+    r = await client.post(f"{API}/campaigns/{cid}/contacts/from-customers", json=wanted, headers=headers)
+    assert r.status_code == status, r.text
+    return dict(r.json())
+
+
+async def test_contacts_from_a_customer_filter(client: httpx.AsyncClient, login: Login) -> None:
+    sup, agent = await login("supervisor@demo.test"), await login("agent1@demo.test")
+    a = await segment_customer(client, sup, "Seg A", "+48600500001", True, timezone="Europe/Warsaw")
+    await segment_customer(client, sup, "Seg B", "+48600500002", False, language="en")
+    await segment_customer(client, sup, "Seg C", None, True)
+    d = await segment_customer(client, sup, "Seg D", "+48600500004", True)
+    await segment_customer(client, sup, "Seg E", "+48600500005", True)
+    await segment_customer(client, sup, "Seg F", "+48600500006", True, tier="segment-b")
+    await segment_customer(client, sup, "Seg G", "+48600500007", None)
+    r = await client.put(f"{API}/customers/{d}/restriction", json={"reason": "asked"}, headers=sup)
+    assert r.status_code == 200, r.text
+    assert (await client.post(f"{API}/do-not-call", json={"number": "+48600500005"}, headers=sup)).status_code == 201
+    offers = (await campaign(client, sup, "Segment offers", purpose="marketing"))["id"]
+    report = await from_customers(client, sup, offers, tiers=["segment-a"])
+    assert report == {
+        "matched": 6, "added": 1, "truncated": False,
+        "skipped": {"do_not_call": 1, "no_consent": 2, "no_phone": 1, "restricted": 1},
+    }  # fmt: skip
+    contacts = (await client.get(f"{API}/campaigns/{offers}/contacts", headers=sup)).json()["items"]
+    assert [(c["number"], c["customer_id"], c["name"], c["status"]) for c in contacts] == [
+        ("+48600500001", a, "Seg A", "pending")
+    ]
+    again = await from_customers(client, sup, offers, tiers=["segment-a"])
+    assert (again["added"], again["skipped"]["already_in_campaign"]) == (0, 1)
+    assert (await from_customers(client, sup, offers, tiers=["segment-a"], languages=["en"]))["skipped"] == {
+        "no_consent": 1
+    }
+    notices = (await campaign(client, sup, "Segment notices"))["id"]  # service: no marketing consent needed
+    report = await from_customers(client, sup, notices, tiers=["segment-a"], marketing_consent="unknown")
+    assert (report["matched"], report["added"]) == (1, 1)  # Seg G, who never said
+    report = await from_customers(client, sup, notices, tiers=["segment-a", "segment-b"], limit=2)
+    assert (report["matched"], report["truncated"]) == (2, True)
+    r = await client.post(
+        f"{API}/interactions", json={"channel": "voice", "direction": "in", "customer_id": a}, headers=sup
+    )
+    assert r.status_code == 201, r.text
+    recent = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    report = await from_customers(client, sup, notices, tiers=["segment-a"], last_contact_after=recent)
+    assert report["matched"] == 1 and report["skipped"] == {"already_in_campaign": 1}  # Seg A, added just above
+    report = await from_customers(client, sup, notices, tiers=["segment-a"], last_contact_before=recent)
+    assert report["matched"] == 5  # all but Seg A: never in contact counts as before
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert (await from_customers(client, sup, notices, created_after=future))["matched"] == 0
+    for bad in (
+        {"languages": ["not a language"]}, {"tiers": []}, {"colour": "red"}, {"timezones": ["Mars/Olympus"]},
+        {"created_after": future, "created_before": recent}, {"marketing_consent": "maybe"}, {"limit": 0},
+        {"created_after": "2026-12-07T10:00:00"},
+    ):  # fmt: skip
+        await from_customers(client, sup, notices, 422, **bad)
+    await from_customers(client, agent, notices, 403, tiers=["segment-a"])
+    await client.patch(f"{API}/campaigns/{notices}", json={"status": "finished"}, headers=sup)
+    assert (await from_customers(client, sup, notices, 409))["error"]["code"] == "campaign_status"
+
+
+async def test_a_preview_left_behind_by_a_stopped_process_is_released(
+    client: httpx.AsyncClient, login: Login, center: Infolinia
+) -> None:
+    sup = await login("supervisor@demo.test")
+    cid = (await campaign(client, sup, "Stale preview", mode="preview"))["id"]
+    await upload(client, sup, cid, "number\n600300040\n600300041\n")
+    contacts = (await client.get(f"{API}/campaigns/{cid}/contacts", headers=sup)).json()["items"]
+    now = utcnow()
+    queue = (await client.get(f"{API}/campaigns/{cid}", headers=sup)).json()["queue_id"]
+    tenant = (await client.get(f"{API}/auth/me", headers=sup)).json()["tenant_id"]
+    tasks = [
+        RoutingTask(tenant_id=tenant, queue_id=queue, channel="callback", skills={}, enqueued_at=now,
+                    callback_number=c["number"])
+        for c in contacts
+    ]  # fmt: skip
+    await center.routing.add_tasks(tasks)
+    async with center.db.session() as s:
+        for contact, task, shown in zip(contacts, tasks, (now - timedelta(seconds=90), now), strict=True):
+            row = await s.get(CampaignContact, contact["id"])
+            assert row is not None
+            row.status, row.routing_task_id, row.preview_until = "calling", task.id, shown
+        await s.commit()
+    assert await center.campaigns.release_stale_previews(utcnow()) == [contacts[0]["id"]]  # the other is current
+    got = {c["id"]: c for c in (await client.get(f"{API}/campaigns/{cid}/contacts", headers=sup)).json()["items"]}
+    assert (got[contacts[0]["id"]]["status"], got[contacts[0]["id"]]["preview_until"]) == ("pending", None)
+    assert got[contacts[1]["id"]]["status"] == "calling"
+    assert (await client.get(f"{API}/tasks/{tasks[0].id}", headers=sup)).json()["state"] == "done"
+    assert tasks[0].id not in center.routing.engine.tasks
+    await client.delete(f"{API}/tasks/{tasks[1].id}", headers=sup)
+    await client.patch(f"{API}/campaigns/{cid}", json={"status": "finished"}, headers=sup)

@@ -29,6 +29,7 @@ from infolinia.store.models import (
     CampaignContact,
     ConsentPurpose,
     Customer,
+    DoNotCall,
     RoutingTask,
     Tenant,
 )
@@ -103,8 +104,11 @@ async def request_callback(
     return Written(callback, route=task)
 
 
-async def record_attempt(tx: Tx, tenant: Tenant, callback: Callback, data: CallbackAttemptIn) -> Written:
-    """An attempt and its outcome: the promise judged on the first one, then a retry's task, or the end."""
+async def record_attempt(
+    tx: Tx, tenant: Tenant, callback: Callback, data: CallbackAttemptIn, agent_id: int | None = None
+) -> Written:
+    """An attempt and its outcome: the promise judged on the first one, then a retry's task, or the end.
+    ``agent_id``: the agent on the call, who may then set its disposition (``desk.dispose``)."""
     if callback.status != "scheduled":
         raise Conflict(f"callback {callback.id} is {callback.status}", code="callback_closed")
     now = utcnow()
@@ -112,39 +116,56 @@ async def record_attempt(tx: Tx, tenant: Tenant, callback: Callback, data: Callb
     if ended < started:
         raise Invalid("ended_at is before started_at", details={"field": "ended_at"})
     outcome = Outcome(data.outcome)
-    windows, timezone = await _contact_windows(tx.session, tenant, callback.customer_id)
-    policy = policy_of(tenant)
-    try:
-        step = after_attempt(
-            policy, outcome, callback.attempts + 1, ended, later=data.later, windows=windows, timezone=timezone,
-            tenant_timezone=tenant.timezone,
-        )  # fmt: skip
-    except PromiseError as exc:
-        raise Invalid(str(exc), code="invalid_time", details={"field": "later"}) from exc
     callback.attempts += 1
     callback.last_outcome = outcome.value
+    callback.last_agent_id, callback.disposition = agent_id, None
     if callback.first_attempt_at is None:
         callback.first_attempt_at = started
         if callback.promise_kept is None:  # a broken promise found earlier stays broken
             kept = Promise(callback.not_before, callback.due_at, callback.keep_by).kept_by(started)
             callback.promise_kept = kept
     withdraw = await close_task(tx.session, callback.routing_task_id)
+    route = await next_step(tx, tenant, callback, outcome, ended, later=data.later, note=data.note)
+    tx.audit(tenant.id, "callback.attempted", "callback", callback.id, outcome=outcome.value, status=callback.status)
+    tx.emit("callback.updated", tenant.id, id=callback.id, status=callback.status, outcome=outcome.value)
+    return Written(callback, route=route, withdraw=withdraw)
+
+
+async def next_step(
+    tx: Tx,
+    tenant: Tenant,
+    callback: Callback,
+    outcome: Outcome,
+    ended: datetime,
+    *,
+    later: datetime | None = None,
+    note: str | None = None,
+) -> RoutingTask | None:
+    """What the outcome of the callback's latest attempt (``callback.attempts``) leads to: the task of the next
+    attempt (returned, to route after commit), or the end (its status); "stop" withdraws the consent."""
+    windows, timezone = await _contact_windows(tx.session, tenant, callback.customer_id)
+    policy = policy_of(tenant)
+    try:
+        step = after_attempt(
+            policy, outcome, callback.attempts, ended, later=later, windows=windows, timezone=timezone,
+            tenant_timezone=tenant.timezone,
+        )  # fmt: skip
+    except PromiseError as exc:
+        raise Invalid(str(exc), code="invalid_time", details={"field": "later"}) from exc
     route = None
     if step.status == "scheduled":
         assert step.at is not None
         until = step.at + timedelta(minutes=policy.personal_wait_minutes) if callback.personal_agent_id else None
-        route = _task(callback, step.at, now, step.at, until)
+        route = _task(callback, step.at, utcnow(), step.at, until)
         tx.session.add(route)
         await tx.session.flush()
-        callback.routing_task_id, callback.next_attempt_at = route.id, step.at
+        callback.routing_task_id, callback.next_attempt_at, callback.status = route.id, step.at, "scheduled"
     else:
         callback.status, callback.next_attempt_at = step.status, None
     if outcome is Outcome.STOP:
-        await stop_calling(tx, callback.customer_id, f"callback {callback.id}", data.note)
+        await stop_calling(tx, tenant.id, callback.customer_id, callback.number, f"callback {callback.id}", note)
     await tx.session.flush()
-    tx.audit(tenant.id, "callback.attempted", "callback", callback.id, outcome=outcome.value, status=callback.status)
-    tx.emit("callback.updated", tenant.id, id=callback.id, status=callback.status, outcome=outcome.value)
-    return Written(callback, route=route, withdraw=withdraw)
+    return route
 
 
 async def cancel_callback(tx: Tx, callback: Callback, reason: str) -> Written:
@@ -194,17 +215,51 @@ async def watch_promises(db: Database, bus: EventBus | None, interval_s: float =
         await asyncio.sleep(interval_s)
 
 
-async def stop_calling(tx: Tx, customer_id: int | None, where: str, note: str | None = None) -> None:
-    """ "Stop calling me", said on a call: the customer's phone-marketing consent withdrawn (audited, as every
-    consent change), so that no campaign calls them again. Nothing for a caller who is no customer."""
+async def stop_calling(
+    tx: Tx, tenant_id: int, customer_id: int | None, number: str, where: str, note: str | None = None
+) -> None:
+    """ "Stop calling me", said on a call, so that no campaign calls again, from this moment on:
+
+    - the customer's phone-marketing consent withdrawn (audited, as every consent change; none for a caller who is
+      no customer);
+    - the number put on the tenant's do-not-call list, which every campaign, service ones too, checks before
+      every call;
+    - the contacts still waiting in any of the tenant's campaigns for that number or customer closed (``stop``).
+      One being called right now is stopped by the check before its customer is dialed.
+
+    A callback the customer asks for later is still made: the list is for campaigns."""
     customer = None if customer_id is None else await tx.session.get(Customer, customer_id)
-    if customer is None or customer.erased_at is not None:
-        return
-    withdrawal = ConsentIn(
-        purpose=ConsentPurpose.MARKETING_PHONE, granted=False, channel="voice",
-        source=f"{where}: asked not to be called", note=note,
-    )  # fmt: skip
-    await record_consent(tx, customer, withdrawal)
+    if customer is not None and customer.erased_at is None:
+        withdrawal = ConsentIn(
+            purpose=ConsentPurpose.MARKETING_PHONE, granted=False, channel="voice",
+            source=f"{where}: asked not to be called", note=note,
+        )  # fmt: skip
+        await record_consent(tx, customer, withdrawal)
+    listed = await tx.session.scalar(
+        select(DoNotCall).where(DoNotCall.tenant_id == tenant_id, DoNotCall.number == number)
+    )
+    if listed is None:
+        listed = DoNotCall(tenant_id=tenant_id, number=number, reason=f"asked not to be called ({where})"[:200])
+        tx.session.add(listed)
+        await tx.session.flush()
+        tx.audit(tenant_id, "do_not_call.added", "do_not_call", listed.id, where=where)
+        tx.emit("do_not_call.changed", tenant_id, id=listed.id)
+    whose = CampaignContact.number == number
+    if customer_id is not None:
+        whose = whose | (CampaignContact.customer_id == customer_id)
+    waiting = list(
+        await tx.session.scalars(
+            select(CampaignContact).where(
+                CampaignContact.tenant_id == tenant_id, CampaignContact.status == "pending", whose
+            )
+        )
+    )
+    for contact in waiting:
+        contact.status, contact.closed_reason, contact.next_attempt_at = "closed", "stop", None
+    for campaign_id in sorted({c.campaign_id for c in waiting}):
+        tx.audit(tenant_id, "campaign.contact_closed", "campaign", campaign_id, reason="stop", where=where)
+        tx.emit("campaign.updated", tenant_id, id=campaign_id, fields=["contacts"])
+    await tx.session.flush()
 
 
 # --- helpers -------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,13 +28,26 @@ from infolinia.errors import Conflict, Invalid
 from infolinia.outbound.actions import policy_of
 from infolinia.outbound.eligibility import Contact, Rules, Verdict, check
 from infolinia.outbound.predictive import abandon_stats, abandon_view
-from infolinia.schemas import AbandonOut, CampaignIn, CampaignOut, CampaignPatch, DoNotCallIn, ImportReport, RowError
+from infolinia.schemas import (
+    AbandonOut,
+    CampaignIn,
+    CampaignOut,
+    CampaignPatch,
+    CustomerFilter,
+    DoNotCallIn,
+    FromCustomersReport,
+    ImportReport,
+    RowError,
+)
 from infolinia.store.models import (
     Campaign,
     CampaignContact,
     ConsentPurpose,
     Customer,
+    CustomerIdentity,
     DoNotCall,
+    IdentityKind,
+    Interaction,
     Tenant,
 )
 from infolinia.store.types import utcnow
@@ -142,31 +155,132 @@ async def import_contacts(tx: Tx, tenant: Tenant, campaign: Campaign, data: byte
         if customer_id is None:
             customer_id = await customer_by_phone(s, tenant.id, number)
         taken.add(number)
-        accepted.append(
-            CampaignContact(
-                tenant_id=tenant.id,
-                campaign_id=campaign.id,
-                number=number,
-                name=name or None,
-                customer_id=customer_id,
-                timezone=zone,
-                status="pending",
-                attempts=0,
-            )
-        )
-    s.add_all(accepted)
-    try:
-        await s.flush()
-    except IntegrityError as exc:  # another import of the same numbers committed meanwhile
-        raise Conflict("the campaign's contacts changed during the import; import again", code="conflict") from exc
+        accepted.append(_contact(campaign, number, name or None, customer_id, zone))
+    await _add_contacts(tx, campaign, accepted)
     rejected = len({e.row for e in errors})
     tx.audit(
         tenant.id, "campaign.contacts_imported", "campaign", campaign.id, accepted=len(accepted), rejected=rejected
     )
-    tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
     return ImportReport(
         accepted=len(accepted), rejected=rejected, errors=errors[:MAX_ERRORS], errors_truncated=len(errors) > MAX_ERRORS
     )
+
+
+async def add_customers(tx: Tx, tenant: Tenant, campaign: Campaign, wanted: CustomerFilter) -> FromCustomersReport:
+    """Add the tenant's customers that ``wanted`` selects, each by their first phone identity. A customer this
+    campaign could never call as things stand is left out and counted by reason (``restricted``, ``no_phone``,
+    ``do_not_call``, ``no_consent`` for marketing without phone-marketing consent, ``consent_withdrawn`` for a
+    service campaign's withdrawn service consent), as is a number already in the campaign
+    (``already_in_campaign``). The dial-time check still runs before every call, as for imported contacts."""
+    if campaign.status == "finished":
+        raise Conflict("the campaign is finished", code="campaign_status")
+    s = tx.session
+    customers = list(await s.scalars(_customer_query(tenant.id, wanted).limit(wanted.limit + 1)))
+    truncated = len(customers) > wanted.limit
+    customers = customers[: wanted.limit]
+    consent: dict[int, dict[str, bool | None]] = {}
+    for start in range(0, len(customers), 1000):
+        consent |= await current_consent(s, tenant.id, [c.id for c in customers[start : start + 1000]])
+    if wanted.marketing_consent is not None:
+        value = {"granted": True, "withdrawn": False, "unknown": None}[wanted.marketing_consent]
+        customers = [c for c in customers if consent[c.id][ConsentPurpose.MARKETING_PHONE.value] is value]
+    phones: dict[int, str] = {}
+    rows = await s.execute(
+        select(CustomerIdentity.customer_id, CustomerIdentity.value)
+        .where(CustomerIdentity.tenant_id == tenant.id, CustomerIdentity.kind == IdentityKind.PHONE)
+        .order_by(CustomerIdentity.id)
+    )
+    for customer_id, phone in rows:
+        phones.setdefault(customer_id, phone)
+    listed = set(await s.scalars(select(DoNotCall.number).where(DoNotCall.tenant_id == tenant.id)))
+    taken = set(await s.scalars(select(CampaignContact.number).where(CampaignContact.campaign_id == campaign.id)))
+    skipped: dict[str, int] = {}
+    added: list[CampaignContact] = []
+    for customer in customers:
+        number = phones.get(customer.id)
+        reason = _left_out(campaign, customer, number, consent[customer.id], listed, taken)
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        assert number is not None
+        taken.add(number)
+        added.append(_contact(campaign, number, customer.name[:200], customer.id))
+    await _add_contacts(tx, campaign, added)
+    tx.audit(
+        tenant.id, "campaign.contacts_imported", "campaign", campaign.id, source="customers", accepted=len(added),
+        skipped=skipped,
+    )  # fmt: skip
+    return FromCustomersReport(
+        matched=len(customers), added=len(added), skipped=dict(sorted(skipped.items())), truncated=truncated
+    )
+
+
+def _contact(
+    campaign: Campaign, number: str, name: str | None, customer_id: int | None, zone: str | None = None
+) -> CampaignContact:
+    return CampaignContact(
+        tenant_id=campaign.tenant_id, campaign_id=campaign.id, number=number, name=name, customer_id=customer_id,
+        timezone=zone, status="pending", attempts=0,
+    )  # fmt: skip
+
+
+async def _add_contacts(tx: Tx, campaign: Campaign, contacts: list[CampaignContact]) -> None:
+    tx.session.add_all(contacts)
+    try:
+        await tx.session.flush()
+    except IntegrityError as exc:  # another import of the same numbers committed meanwhile
+        raise Conflict("the campaign's contacts changed during the import; import again", code="conflict") from exc
+    tx.emit("campaign.updated", campaign.tenant_id, id=campaign.id, fields=["contacts"])
+
+
+def _customer_query(tenant_id: int, wanted: CustomerFilter) -> Select[Customer]:
+    query = select(Customer).where(Customer.tenant_id == tenant_id, Customer.erased_at.is_(None))
+    for column, values in (
+        (Customer.language, wanted.languages), (Customer.timezone, wanted.timezones), (Customer.tier, wanted.tiers)
+    ):  # fmt: skip
+        if values is not None:
+            query = query.where(column.in_(values))
+    if wanted.created_after is not None:
+        query = query.where(Customer.created_at >= wanted.created_after)
+    if wanted.created_before is not None:
+        query = query.where(Customer.created_at < wanted.created_before)
+    if wanted.last_contact_before is not None or wanted.last_contact_after is not None:
+        last = (
+            select(Interaction.customer_id, func.max(Interaction.created_at).label("at"))
+            .where(Interaction.tenant_id == tenant_id, Interaction.customer_id.is_not(None))
+            .group_by(Interaction.customer_id)
+            .subquery()
+        )
+        query = query.outerjoin(last, last.c.customer_id == Customer.id)
+        if wanted.last_contact_before is not None:
+            query = query.where(last.c.at.is_(None) | (last.c.at < wanted.last_contact_before))
+        if wanted.last_contact_after is not None:
+            query = query.where(last.c.at >= wanted.last_contact_after)
+    return query.order_by(Customer.id)
+
+
+def _left_out(
+    campaign: Campaign,
+    customer: Customer,
+    number: str | None,
+    consent: dict[str, bool | None],
+    listed: set[str],
+    taken: set[str],
+) -> str | None:
+    """Why the campaign leaves this customer out, or None to add them."""
+    if customer.restricted:
+        return "restricted"
+    if number is None:
+        return "no_phone"
+    if number in taken:
+        return "already_in_campaign"
+    if number in listed:
+        return "do_not_call"
+    if campaign.purpose == "marketing" and consent[ConsentPurpose.MARKETING_PHONE.value] is not True:
+        return "no_consent"
+    if consent[ConsentPurpose.SERVICE.value] is False:
+        return "consent_withdrawn"
+    return None
 
 
 def _read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:

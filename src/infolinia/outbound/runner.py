@@ -6,11 +6,15 @@ routing task, channel ``callback``, with the contact's number) as its queue has 
 contacts already there. A contact is taken only if the dial-time check allows it now
 (``campaigns.eligibility``): a contact never allowed as things stand is closed with the reason (``do_not_call``,
 ``no_consent``, ...), one allowed later waits until then. When an agent is offered the task, the call is placed
-agent-first (``voice/calls/callback_call.py``), which checks again right before the customer is dialed. So both
-modes dial agent-first here: the agent's phone shows the number before it is dialed (preview), and each available
-agent gets the next contact at once (progressive). ``predictive`` campaigns are dialed customer-first by
-``predictive`` (``voice/calls/predictive_call.py``, paced by ``outbound/predictive.py``) when the call control
-runs.
+agent-first (``voice/calls/callback_call.py``), which checks again right before the customer is dialed. In
+``progressive`` mode the agent's phone rings at once; in ``preview`` mode the contact is first shown to the agent,
+and nothing rings until the agent dials it (or the campaign's preview timeout says so). ``predictive`` campaigns are
+dialed customer-first by ``predictive`` (``voice/calls/predictive_call.py``, paced by ``outbound/predictive.py``)
+when the call control runs.
+
+A preview still shown ``STALE_PREVIEW`` after its deadline has no call behind it any more (the call acts at the
+deadline; the process that showed it stopped): each round sends such a contact back to ``pending`` and frees its
+agent.
 
 A contact and its task are written in one transaction, like a callback's.
 """
@@ -19,12 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from sqlalchemy import func, select
 
 from infolinia.events import EventBus
+from infolinia.outbound.actions import close_task
 from infolinia.outbound.campaigns import eligibility
 from infolinia.routing.model import AgentState
 from infolinia.routing.service import RoutingService
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 
 RUNNER = Who(None, "campaign runner")
 AGENT_FIRST: Final = ("preview", "progressive")
+STALE_PREVIEW: Final = timedelta(seconds=30)
 
 
 class PredictiveDialing(Protocol):
@@ -66,6 +72,7 @@ class CampaignRunner:
     async def step(self, now: datetime | None = None) -> int:
         """One round over the running campaigns; how many contacts were put in their queues."""
         now = now or utcnow()
+        await self.release_stale_previews(now)
         modes = (*AGENT_FIRST, "predictive") if self.predictive is not None else AGENT_FIRST
         async with self.db.session() as s:
             running = list(
@@ -78,6 +85,31 @@ class CampaignRunner:
             else:
                 placed += await self._feed(campaign, now)
         return placed
+
+    async def release_stale_previews(self, now: datetime) -> list[int]:
+        """Contacts whose preview outlived its call: back to ``pending``, their tasks ended; their ids."""
+        tasks: list[int] = []
+        async with write(self.db, self.bus, RUNNER) as tx:
+            stale = list(
+                await tx.session.scalars(
+                    select(CampaignContact).where(
+                        CampaignContact.status == "calling", CampaignContact.preview_until < now - STALE_PREVIEW
+                    )
+                )
+            )
+            for contact in stale:
+                task = await close_task(tx.session, contact.routing_task_id)
+                tasks += [task] if task is not None else []
+                contact.status, contact.preview_until, contact.routing_task_id = "pending", None, None
+                tx.audit(contact.tenant_id, "campaign.previewed", "campaign", contact.campaign_id, contact=contact.id,
+                         choice="stale")  # fmt: skip
+                tx.emit("campaign.updated", contact.tenant_id, id=contact.campaign_id, fields=["contacts"])
+        for task_id in tasks:
+            try:
+                await self.routing.cancel(task_id, reason="withdrawn")  # an accepted task: completed, agent freed
+            except Exception:  # gone from the engine already
+                log.debug("task %s: already gone", task_id)
+        return [contact.id for contact in stale]
 
     def available(self, queue_id: int) -> int:
         engine = self.routing.engine

@@ -4,12 +4,16 @@ the customer is dialed, and the attempt's outcome written back (``voice/calls/ca
 A callback the customer asked for is always dialed. A campaign contact is checked again at that moment
 (``campaigns.eligibility``): a consent withdrawn or a number listed while the agent's phone rang stops the call
 before any INVITE reaches the customer.
+
+A contact of a ``preview`` campaign is first shown to its agent (``show_preview``: ``preview_until`` set), who dials
+it or skips it (``end_preview``); a skipped contact goes back to ``pending`` for the campaign's spacing, with no
+attempt counted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select
@@ -23,11 +27,21 @@ from infolinia.store.db import Database
 from infolinia.store.models import Callback, Campaign, CampaignContact, RoutingTask, Tenant
 from infolinia.store.uow import Tx, Who, write
 
-__all__ = ["Target", "contact_of", "may_dial", "note_outcome", "record", "target_of"]
+__all__ = [
+    "Preview", "Target", "contact_of", "end_preview", "may_dial", "note_outcome", "record", "show_preview", "target_of",
+]  # fmt: skip
 
 DIALER = Who(None, "dialer")
 #: a contact's outcome -> its status afterwards (anything else: pending, for the next attempt)
 _CONTACT_END = {"connected": "done", "wrong_number": "closed", "stop": "closed"}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A preview campaign's settings: how long the agent has to dial or skip, and what happens then."""
+
+    timeout_s: float
+    on_timeout: Literal["skip", "dial"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class Target:
     queue_id: int
     reason: str | None
     queued_at: datetime  # when it began to wait for an agent
+    preview: Preview | None = None  # a contact of a preview campaign: shown to the agent before it is dialed
 
 
 async def target_of(session: AsyncSession, tenant_id: int, task_id: int) -> Target | None:
@@ -68,9 +83,14 @@ async def target_of(session: AsyncSession, tenant_id: int, task_id: int) -> Targ
     if found is None:
         return None
     contact, campaign = found
+    preview = None
+    if campaign.mode == "preview":
+        preview = Preview(
+            float(campaign.preview_timeout_s), "dial" if campaign.preview_timeout_action == "dial" else "skip"
+        )
     return Target(
         "contact", contact.id, tenant_id, contact.number, contact.customer_id, campaign.queue_id,
-        f"campaign {campaign.name}", contact.updated_at,
+        f"campaign {campaign.name}", contact.updated_at, preview,
     )  # fmt: skip
 
 
@@ -97,9 +117,10 @@ async def may_dial(db: Database, bus: EventBus | None, target: Target, now: date
 
 
 async def record(
-    db: Database, bus: EventBus | None, target: Target, outcome: str, started: datetime
+    db: Database, bus: EventBus | None, target: Target, outcome: str, started: datetime, agent_id: int | None = None
 ) -> RoutingTask | None:
-    """The attempt's outcome written back; the task of a retry to route, if the attempt made one."""
+    """The attempt's outcome written back; the task of a retry to route, if the attempt made one. ``agent_id``:
+    the agent on the call, who may then set its disposition."""
     async with write(db, bus, DIALER) as tx:
         if target.kind == "callback":
             tenant = await tx.session.get(Tenant, target.tenant_id)
@@ -107,28 +128,71 @@ async def record(
             if tenant is None or row is None or row.status != "scheduled":
                 return None
             body = CallbackAttemptIn.model_validate({"outcome": outcome, "started_at": started})
-            return (await record_attempt(tx, tenant, row, body)).route
+            return (await record_attempt(tx, tenant, row, body, agent_id)).route
         found = await contact_of(tx, target)
         if found is not None:
-            await note_outcome(tx, *found, outcome, started)
+            await note_outcome(tx, *found, outcome, started, agent_id)
         return None
 
 
 async def note_outcome(
-    tx: Tx, contact: CampaignContact, campaign: Campaign, tenant: Tenant, outcome: str, started: datetime
+    tx: Tx,
+    contact: CampaignContact,
+    campaign: Campaign,
+    tenant: Tenant,
+    outcome: str,
+    started: datetime,
+    agent_id: int | None = None,
 ) -> None:
     """A campaign contact's attempt written to it (its task closed): ``connected`` makes it done, ``wrong_number``
-    and ``stop`` close it, anything else leaves it for the next attempt."""
+    and ``stop`` close it, anything else leaves it for the next attempt; ``agent_id``: who took the call."""
     contact.attempts += 1
-    contact.last_attempt_at, contact.last_outcome = started, outcome
+    contact.last_attempt_at, contact.last_agent_id, contact.disposition = started, agent_id, None
+    contact.preview_until = None
+    settle(contact, outcome)
+    await _release_task(tx, contact)
+    if outcome == "stop":
+        await stop_calling(tx, tenant.id, contact.customer_id, contact.number, f"campaign {campaign.name}")
+    tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome=outcome, status=contact.status)
+    tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+
+
+def settle(contact: CampaignContact, outcome: str) -> None:
+    """The contact after an attempt with ``outcome``: done, closed, or pending for the next attempt."""
+    contact.last_outcome = outcome
     contact.status = _CONTACT_END.get(outcome, "pending")
     contact.closed_reason = outcome if contact.status == "closed" else None
     contact.next_attempt_at = None  # the spacing from last_attempt_at decides
-    await _release_task(tx, contact)
-    if outcome == "stop":
-        await stop_calling(tx, contact.customer_id, f"campaign {campaign.name}")
-    tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome=outcome, status=contact.status)
-    tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+
+
+async def show_preview(db: Database, bus: EventBus | None, target: Target, until: datetime) -> bool:
+    """The contact is shown to its agent until ``until``; False when it is no longer being called."""
+    async with write(db, bus, DIALER) as tx:
+        found = await contact_of(tx, target)
+        if found is None or found[0].status != "calling":
+            return False
+        contact, campaign, tenant = found
+        contact.preview_until = until
+        tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+        return True
+
+
+async def end_preview(db: Database, bus: EventBus | None, target: Target, choice: str, now: datetime) -> None:
+    """The agent dialed (``dial``: the call goes on) or did not (anything else, e.g. ``skip``, ``timeout``,
+    ``no_phone``): the contact goes back to ``pending`` until the campaign's spacing has passed, no attempt
+    counted, and its task is closed (the caller completes it in the engine)."""
+    async with write(db, bus, DIALER) as tx:
+        found = await contact_of(tx, target)
+        if found is None or found[0].status != "calling":
+            return
+        contact, campaign, tenant = found
+        contact.preview_until = None
+        if choice != "dial":
+            contact.status = "pending"
+            contact.next_attempt_at = now + timedelta(minutes=campaign.spacing_minutes)
+            await _release_task(tx, contact)
+        tx.audit(tenant.id, "campaign.previewed", "campaign", campaign.id, contact=contact.id, choice=choice)
+        tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
 
 
 async def contact_of(tx: Tx, target: Target) -> tuple[CampaignContact, Campaign, Tenant] | None:

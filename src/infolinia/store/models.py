@@ -397,6 +397,9 @@ class Callback(Base):
     promise_kept: Mapped[bool | None] = mapped_column(Boolean)
     routing_task_id: Mapped[int | None] = mapped_column(index=True)  # the task of the next attempt
     interaction_id: Mapped[int | None]  # the contact it was asked for in
+    #: the agent of the latest attempt they talked on, and the disposition they set for it (null: none yet)
+    last_agent_id: Mapped[int | None]
+    disposition: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -422,6 +425,9 @@ class Campaign(Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     spacing_minutes: Mapped[int] = mapped_column(Integer, default=60)
     abandon_cap: Mapped[float] = mapped_column(Float, default=0.03)
+    #: preview mode: how long an agent has to dial or skip an offered contact, and what happens then (skip, dial)
+    preview_timeout_s: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    preview_timeout_action: Mapped[str] = mapped_column(String(10), default="skip", server_default="skip")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -451,6 +457,10 @@ class CampaignContact(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(40))
     next_attempt_at: Mapped[datetime | None]  # not to be tried before (spacing, calling window)
     routing_task_id: Mapped[int | None] = mapped_column(index=True)  # while calling: its task
+    #: the agent of the latest attempt they talked on, and the disposition they set for it (null: none yet)
+    last_agent_id: Mapped[int | None]
+    disposition: Mapped[str | None] = mapped_column(String(20))
+    preview_until: Mapped[datetime | None]  # preview mode: shown to its agent, who must dial or skip by then
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -478,6 +488,30 @@ class CampaignAttempt(Base):
     ended_at: Mapped[datetime | None]
     agent_id: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(20))  # connected, no_answer, busy, failed, abandoned
+
+
+class Disposition(Base):
+    """What the agent who handled a callback's or a campaign contact's call said came of it (append-only)."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (
+        CheckConstraint("(callback_id IS NULL) <> (contact_id IS NULL)", name="callback_or_contact"),
+        ForeignKeyConstraint(["callback_id", "tenant_id"], ["callbacks.id", "callbacks.tenant_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    callback_id: Mapped[int | None] = mapped_column(index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_contacts.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[int | None]  # who handled the call
+    set_by_id: Mapped[int | None]  # who set it: that agent, or a supervisor for them
+    code: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer)  # the attempt it is about (1 = the first)
+    later_at: Mapped[datetime | None]  # "call me later": the time asked for
+    follow_up_callback_id: Mapped[int | None]  # the callback it made ("call me later")
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DoNotCall(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from infolinia.api.deps import Access, access
 from infolinia.errors import Invalid
-from infolinia.outbound import actions
+from infolinia.outbound import actions, desk
 from infolinia.schemas import (
     CallbackAttemptIn,
     CallbackCancelIn,
@@ -21,11 +21,13 @@ from infolinia.schemas import (
     CallbackStats,
     CallbackStatus,
     Cursor,
+    DispositionIn,
+    DispositionOut,
     Id,
     Page,
     UtcDatetime,
 )
-from infolinia.store.models import Callback, Customer, Queue, User
+from infolinia.store.models import Callback, Customer, Queue, RoutingTask, User
 from infolinia.store.refs import require_in_tenant
 from infolinia.store.types import utcnow
 
@@ -35,11 +37,24 @@ router = APIRouter(tags=["callbacks"])
 async def _hand_over(a: Access, written: actions.Written) -> CallbackOut:
     """After the commit: withdraw the task that was open, route the new one; the callback as it now is."""
     out = CallbackOut.model_validate(written.callback)
+    await routing_after(a, [written.withdraw] if written.withdraw else [], [written.route] if written.route else [])
+    return out
+
+
+async def routing_after(a: Access, withdraw: list[int], route: list[RoutingTask]) -> None:
+    """After a commit: the tasks closed are taken out of the routing engine (an agent's is completed), the new
+    ones routed."""
     await a.session.close()  # the routing service writes through its own sessions
-    if written.withdraw is not None:
-        await a.routing.cancel(written.withdraw, reason="withdrawn")
-    if written.route is not None:
-        await a.routing.route([written.route])
+    for task_id in withdraw:
+        await a.routing.cancel(task_id, reason="withdrawn")
+    if route:
+        await a.routing.route(route)
+
+
+async def disposed(a: Access, done: desk.Disposed) -> DispositionOut:
+    out = DispositionOut.model_validate(done.row)
+    out.status = done.status
+    await routing_after(a, done.withdraw, done.route)
     return out
 
 
@@ -127,7 +142,7 @@ async def record_attempt(
 ) -> CallbackOut:
     """The outcome of a call to the customer: the callback is done, tried again later, or given up."""
     async with a.write() as tx:
-        written = await actions.record_attempt(tx, a.tenant, a.obj("callback_id"), body)
+        written = await actions.record_attempt(tx, a.tenant, a.obj("callback_id"), body, a.actor.user_id)
     return await _hand_over(a, written)
 
 
@@ -138,3 +153,14 @@ async def cancel_callback(
     async with a.write() as tx:
         written = await actions.cancel_callback(tx, a.obj("callback_id"), body.reason)
     return await _hand_over(a, written)
+
+
+@router.post("/callbacks/{callback_id}/disposition", response_model=DispositionOut, status_code=201)
+async def dispose_callback(
+    callback_id: int, body: DispositionIn, a: Access = Depends(access("callbacks.write"))
+) -> DispositionOut:
+    """What came of the call, set by the agent who handled it (or a supervisor): the callback is closed, tried
+    again, or followed by a new one ("later"), per the retry policy."""
+    async with a.write() as tx:
+        done = await desk.dispose_callback(tx, a.tenant, a.actor, a.obj("callback_id"), body)
+    return await disposed(a, done)

@@ -19,6 +19,12 @@ When the routing engine offers a callback-channel task to an agent and the tenan
    (busy, no answer, failed): the callback is retried per the tenant's policy (``outbound.promise``).
 
 The first attempt's start is the INVITE to the customer: what ``promise_kept`` is judged on.
+
+A contact of a ``preview`` campaign is not rung at once: the offer is accepted (the agent holds the contact) and
+the contact is shown (``preview_until``) until the agent dials (``post("dial")``) or skips (``post("skip")``) it,
+or the campaign's preview timeout applies its action. Only a dial rings the agent's phone (for at most ``RING_S``),
+and the steps above follow from 2; a skip, or an agent who does not answer their phone, sends the contact back
+(``targets.end_preview``).
 """
 
 from __future__ import annotations
@@ -27,11 +33,11 @@ import asyncio
 import logging
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from infolinia.agents.actions import sip_realm
-from infolinia.outbound.targets import Target, may_dial, record, target_of
+from infolinia.outbound.targets import Target, end_preview, may_dial, record, show_preview, target_of
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.store.models import Channel, Direction, Interaction, Tenant
 from infolinia.store.types import utcnow
@@ -126,17 +132,21 @@ class CallbackCall:
         route = await dialing(self.m, self.tenant_id)
         if route is None:
             return  # no trunk that dials: the offer stays for the agent to take and dial by hand
-        agent = await self._ring_agent(target)
-        if agent is None:
-            await self.m.routing.decline(self.task_id)
-            return
-        kind, _ = await self._next()
-        if kind != "agent_answer":
-            agent.cancel()
-            if kind == "agent_fail":
-                await self._decline()
-            return
-        await self.m.routing.accept(self.task_id)
+        if target.preview is not None:
+            if not await self._previewed(target):
+                return
+        else:
+            agent = await self._ring_agent(target)
+            if agent is None:
+                await self.m.routing.decline(self.task_id)
+                return
+            kind, _ = await self._next()
+            if kind != "agent_answer":
+                agent.cancel()
+                if kind == "agent_fail":
+                    await self._decline()
+                return
+            await self.m.routing.accept(self.task_id)
         refused = await may_dial(self.m.records.db, self.m.records.bus, target, utcnow())
         if refused is not None:  # checked right before dialing: nothing reaches the customer
             log.info("%s %s: not dialed: %s", target.kind, target.id, refused)
@@ -204,6 +214,43 @@ class CallbackCall:
         await self._attempt(target, outcome, started)
         await self._finish_task()
 
+    async def _previewed(self, target: Target) -> bool:
+        """Preview: the contact shown to the agent until they dial or skip it (or the timeout decides); True when
+        the agent chose to dial and has answered their phone. Otherwise the contact went back, the task ended."""
+        assert target.preview is not None
+        db, bus = self.m.records.db, self.m.records.bus
+        await self.m.routing.accept(self.task_id)  # the agent holds the contact while reading it
+        if not await show_preview(db, bus, target, utcnow() + timedelta(seconds=target.preview.timeout_s)):
+            await self._finish_task()
+            return False
+        kind = await self._wait_for(target.preview.timeout_s, "dial", "skip", "offer_gone")
+        if kind == "timeout":
+            kind = target.preview.on_timeout
+            log.info("contact %s: preview timed out: %s", target.id, kind)
+        if kind == "dial" and await self._ring_agent(target) is not None:
+            await end_preview(db, bus, target, "dial", utcnow())
+            kind = await self._wait_for(RING_S, "agent_answer", "agent_fail", "agent_hangup", "offer_gone")
+            if kind == "agent_answer":
+                return True
+            kind = f"agent {kind}"
+        elif kind == "dial":
+            kind = "no_phone"
+        self._release_legs()
+        await end_preview(db, bus, target, kind, utcnow())
+        await self._finish_task()
+        return False
+
+    async def _wait_for(self, timeout_s: float, *kinds: str) -> str:
+        """The first of ``kinds`` to arrive, or ``timeout``."""
+        timer = asyncio.get_running_loop().call_later(timeout_s, self.post, "timeout")
+        try:
+            while True:
+                kind, _ = await self._next()
+                if kind in kinds or kind == "timeout":
+                    return kind
+        finally:
+            timer.cancel()
+
     # --- steps -----------------------------------------------------------------------------------------------
 
     async def _ring_agent(self, target: Target) -> AgentLeg | None:
@@ -251,7 +298,7 @@ class CallbackCall:
 
     async def _attempt(self, target: Target, outcome: str, started: datetime) -> None:
         """Record the attempt (its task closed in the same transaction); a retry's new task is routed."""
-        retry = await record(self.m.records.db, self.m.records.bus, target, outcome, started)
+        retry = await record(self.m.records.db, self.m.records.bus, target, outcome, started, self.agent_id)
         if retry is not None:
             await self.m.routing.route([retry])
 
