@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -262,3 +267,120 @@ def run_call(
 
 def sip_log(workdir: Path) -> str:
     return "".join(p.read_text(errors="replace") for p in sorted(workdir.glob("*_messages.log")))
+
+
+# --- SIPp answering: phones of agents and customers behind a trunk ---------------------------------------------
+
+PHONE_ANSWER = """  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:phone@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=phone [call_number] 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio {media_port} RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+]]></send>
+"""
+
+#: a phone that answers at once (media to ``{media_port}``) and waits for the other side's BYE
+AGENT_PHONE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="agent phones">
+  <recv request="INVITE"/>
+{PHONE_ANSWER}  <recv request="ACK"/>
+  {WAIT_BYE.replace("{timeout_ms}", "60000")}
+</scenario>
+"""
+
+_HANG_UP = """  <pause milliseconds="{ms}"/>
+  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <sip:[$2]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$3]
+Call-ID: [call_id]
+CSeq: 1 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+"""
+
+
+def customers(hang_up_after_ms: int | None) -> str:
+    """Customers behind a trunk: log ``INVITE <number>`` (the number dialed), ring, answer (media to
+    ``{media_port}``), log ``ACK <number>`` (the call is up); then hang up after ``hang_up_after_ms``, or (None)
+    wait for the server's BYE."""
+    end = (
+        _HANG_UP.replace("{ms}", str(hang_up_after_ms))
+        if hang_up_after_ms is not None
+        else WAIT_BYE.replace("{timeout_ms}", "60000")
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="customers">
+  <recv request="INVITE" rrs="true">
+    <action>
+      <ereg regexp="sip:([^@;>]+)@" search_in="hdr" header="To:" check_it="true" assign_to="1,2"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="3"/>
+      <log message="INVITE [$2]"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+{PHONE_ANSWER}  <recv request="ACK">
+    <action><log message="ACK [$2]"/></action>
+  </recv>
+{end}  <Reference variables="1,3"/>
+</scenario>
+"""
+
+
+@contextmanager
+def sipp_phone(folder: Path, scenario: str, port: int, media_port: int) -> Iterator[Path]:
+    """A SIPp answering on ``port`` with ``scenario`` until the end of the block; its log file (``<log>`` lines)."""
+    assert SIPP is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "scenario.xml").write_text(scenario.replace("{media_port}", str(media_port)))
+    log = folder / "calls.log"
+    command = [
+        SIPP, "-sf", "scenario.xml", "-i", "127.0.0.1", "-p", str(port), "-nostdin", "-trace_logs",
+        "-log_file", str(log), "-trace_err", "-trace_msg", "-l", "200",
+    ]  # fmt: skip
+    with (folder / "sipp.out").open("wb") as out:
+        proc = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(0.5)
+        assert proc.poll() is None, (folder / "sipp.out").read_text(errors="replace")[-2000:]
+        yield log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def logged(log: Path, what: str) -> Counter[str]:
+    """How often each number appears in the SIPp log lines ``<what> <number>``."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return Counter(re.findall(rf"^{what} (\S+)$", text, re.MULTILINE))

@@ -1,7 +1,9 @@
 """Callbacks dialed agent-first, with real softphones: the agent (baresip, extension 1002, 1000 Hz) is rung and
 answers first; only then is the customer (another baresip, 440 Hz, behind the tenant's dialing trunk) called, and
 from their answer on they hear the agent: no prompt, no music, no ringing tone. A customer who is busy leaves the
-callback to be tried again, and the agent's phone is hung up."""
+callback to be tried again, and the agent's phone is hung up. The same with SIPp as the customer (the issue's
+acceptance peer): its INVITE comes only once the agent's leg is up, and every RTP packet it receives, from the
+first, carries the agent's tone."""
 
 from __future__ import annotations
 
@@ -16,9 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
+from infolinia.voice.rtp.g711 import ulaw_decode_array
 from tests.audio import dominant_frequency
 from tests.baresip import needs_baresip, read_wav, running_baresip
 from tests.live import LiveServer, api_login, voice_server
+from tests.rtppeer import Peer, eventually
+from tests.sipp import customers, free_udp_ports, logged, needs_sipp, sipp_phone
 
 pytestmark = needs_baresip
 CUSTOMER = "+48600100200"
@@ -31,8 +36,11 @@ def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
 
 
 @asynccontextmanager
-async def floor(live: LiveServer, sip_port: int, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    """The agent's phone registered and the agent ready; the customer's phone behind a dialing trunk."""
+async def floor(
+    live: LiveServer, sip_port: int, tmp_path: Path, customer_port: int | None = None
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """The agent's phone registered and the agent ready; the customer's phone behind a dialing trunk: a baresip, or
+    whatever answers on ``customer_port`` (then ``customer`` is None)."""
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(httpx.AsyncClient(base_url=f"{live.base_url}/api/v1", timeout=10))
         admin, agent_headers = (
@@ -40,13 +48,16 @@ async def floor(live: LiveServer, sip_port: int, tmp_path: Path) -> AsyncIterato
             await api_login(client, "agent2@demo.test", ""),
         )
         agent = await stack.enter_async_context(running_baresip(tmp_path / "agent", tone_hz=1000))
-        customer = await stack.enter_async_context(running_baresip(tmp_path / "customer", tone_hz=440))
+        customer = None
+        if customer_port is None:
+            customer = await stack.enter_async_context(running_baresip(tmp_path / "customer", tone_hz=440))
+            await customer.local_account(CUSTOMER)
+            customer_port = customer.sip_port
         await agent.register("1002", "demo", ("127.0.0.1", sip_port))
         await agent.wait_registered()
-        await customer.local_account(CUSTOMER)
         trunk = {
-            "name": f"Carrier {customer.sip_port}", "allowed_sources": ["192.0.2.1/32"],
-            "dial_to": f"127.0.0.1:{customer.sip_port}", "caller_id": "+48800100200",
+            "name": f"Carrier {customer_port}", "allowed_sources": ["192.0.2.1/32"],
+            "dial_to": f"127.0.0.1:{customer_port}", "caller_id": "+48800100200",
         }  # fmt: skip
         r = await client.post("/trunks", json=trunk, headers=admin)
         assert r.status_code == 201, r.text
@@ -125,6 +136,41 @@ async def test_the_agent_first_then_the_customer_who_hears_only_the_agent(
         assert call["end_reason"] == "customer_hangup" and call["ended_at"] is not None
         task = (await client.get(f"/tasks/{cb['routing_task_id']}", headers=admin)).json()
         assert task["state"] == "done"
+
+
+@needs_sipp
+async def test_a_sipp_customer_is_invited_after_the_agent_answers_and_hears_only_the_agent(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    live, sip_port = server
+    media = Peer()  # the customer's RTP: SIPp's answer points here
+    customer_port = free_udp_ports(1)
+    try:
+        scenario = customers(hang_up_after_ms=None)
+        with sipp_phone(tmp_path / "customer", scenario, customer_port, media.address[1]) as log:
+            async with floor(live, sip_port, tmp_path, customer_port) as (client, f):
+                agent, admin = f["agent"], f["admin"]
+                r = await client.post("/callbacks", json={"queue_id": f["queue"], "number": CUSTOMER}, headers=admin)
+                assert r.status_code == 201, r.text
+                cb = r.json()
+                await agent.wait_event("CALL_INCOMING", within_s=20)
+                await asyncio.sleep(1.0)
+                assert not logged(log, "INVITE"), "the customer was invited before the agent answered"
+                await agent.accept()
+                await agent.wait_event("CALL_ESTABLISHED")
+                await eventually(lambda: logged(log, "ACK"), 20, "the customer's answer")
+                assert logged(log, "INVITE") == logged(log, "ACK") == {CUSTOMER: 1}, log.read_text()
+                packets = await media.wait_for(100, payload_type=0)  # two seconds of the customer's line
+                done = await wait_for(client, admin, cb["id"], status="completed")
+                assert (done["attempts"], done["last_outcome"]) == (1, "connected")
+                await agent.hangup()  # the server hangs the customer up (SIPp answers the BYE)
+                await agent.wait_event("CALL_CLOSED", within_s=15)
+    finally:
+        media.close()
+    # from the first packet on, every 100 ms of what the customer got is the agent's 1000 Hz: no prompt, no music
+    audio = ulaw_decode_array(b"".join(p.payload for p in packets))
+    heard = [dominant_frequency(audio[i : i + 800]) for i in range(0, len(audio) - 799, 800)]
+    assert len(heard) >= 19 and all(abs(hz - 1000) < 15 for hz in heard), heard
 
 
 async def test_a_busy_customer_is_tried_again_later(server: tuple[LiveServer, int], tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ before it), so they come due after the first restart, all at once: 500 calls thr
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import subprocess
 import time
@@ -25,7 +24,7 @@ import httpx
 
 from tests.integration.test_callbacks_restart import CALLBACKS, all_pages, burst, login
 from tests.live import LiveServer, voice_server
-from tests.sipp import SIPP, WAIT_BYE, free_udp_ports, needs_sipp
+from tests.sipp import AGENT_PHONE, SIPP, customers, free_udp_ports, logged, needs_sipp, sipp_phone
 
 pytestmark = needs_sipp
 AGENTS = 20
@@ -59,105 +58,6 @@ REGISTER = f"""<?xml version="1.0" encoding="UTF-8"?>
 </scenario>
 """
 
-ANSWER = """<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:phone@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=phone [call_number] 1 IN IP4 127.0.0.1
-s=-
-c=IN IP4 127.0.0.1
-t=0 0
-m=audio {media_port} RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-]]></send>
-"""
-
-# the agents' phones: answer, wait for the server's BYE (it hangs up the agent when the customer does)
-AGENT_PHONE = f"""<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="agent phones">
-  <recv request="INVITE"/>
-  {ANSWER}
-  <recv request="ACK"/>
-  {WAIT_BYE.replace("{timeout_ms}", "60000")}
-</scenario>
-"""
-
-# the customers: note the number dialed, ring, answer, note the ACK (the call is up), hang up after 0.5 s
-CUSTOMERS = f"""<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="customers">
-  <recv request="INVITE" rrs="true">
-    <action>
-      <ereg regexp="sip:([^@;>]+)@" search_in="hdr" header="To:" check_it="true" assign_to="1,2"/>
-      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="3"/>
-      <log message="INVITE [$2]"/>
-    </action>
-  </recv>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  {ANSWER}
-  <recv request="ACK">
-    <action><log message="ACK [$2]"/></action>
-  </recv>
-  <pause milliseconds="500"/>
-  <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: <sip:[$2]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$3]
-Call-ID: [call_id]
-CSeq: 1 BYE
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <recv response="200"/>
-  <Reference variables="1"/>
-</scenario>
-"""
-
-
-@contextmanager
-def sipp_phone(folder: Path, scenario: str, port: int, media_port: int) -> Iterator[Path]:
-    """A SIPp answering on ``port`` until the end of the block; its log file (``<log>`` lines)."""
-    assert SIPP is not None
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "scenario.xml").write_text(scenario.replace("{media_port}", str(media_port)))
-    log = folder / "calls.log"
-    command = [
-        SIPP, "-sf", "scenario.xml", "-i", "127.0.0.1", "-p", str(port), "-nostdin", "-trace_logs",
-        "-log_file", str(log), "-trace_err", "-l", "200",
-    ]  # fmt: skip
-    with (folder / "sipp.out").open("wb") as out:
-        proc = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        time.sleep(0.5)
-        assert proc.poll() is None, (folder / "sipp.out").read_text(errors="replace")[-2000:]
-        yield log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
 
 def register(folder: Path, sip_port: int, phone_port: int) -> None:
     """Register every agent's extension from ``phone_port`` (where the agents' SIPp answers afterwards)."""
@@ -176,12 +76,6 @@ def register(folder: Path, sip_port: int, phone_port: int) -> None:
     ]  # fmt: skip
     result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=90)
     assert result.returncode == 0, result.stdout[-2000:]
-
-
-def logged(log: Path, what: str) -> Counter[str]:
-    """How often each number appears in the SIPp log lines ``<what> <number>``."""
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return Counter(re.findall(rf"^{what} (\S+)$", text, re.MULTILINE))
 
 
 def api(base: str, headers: dict[str, str], method: str, path: str, body: Any = None) -> Any:
@@ -264,7 +158,8 @@ def test_scheduled_callbacks_are_made_after_kill_9_twice(
             first.kill()  # all 500 scheduled, none due yet
         assert datetime.now(UTC) < agreed - timedelta(seconds=30), "the set-up took too long for this test's timing"
 
-        with sipp_phone(tmp_path / "customers", CUSTOMERS, customers_port, ports[1]) as customers_log:
+        scenario = customers(hang_up_after_ms=500)
+        with sipp_phone(tmp_path / "customers", scenario, customers_port, ports[1]) as customers_log:
             with (
                 voice_server(db, tmp_path / "second", 44000) as (second, sip_port),
                 staffed(second, sip_port, tmp_path / "second", ports, agents),
