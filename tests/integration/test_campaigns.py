@@ -97,6 +97,11 @@ async def test_csv_rows_are_taken_or_refused_one_by_one(client: httpx.AsyncClien
     assert by_number["+48600300001"]["name"] == "Jan <b>Kowalski</b>"  # stored as given; the desk escapes
     assert by_number["+48600300003"]["timezone"] == "America/New_York"
     assert (await client.get(f"{API}/campaigns/{cid}", headers=sup)).json()["contacts"] == {"pending": 3}
+    other = (await campaign(client, sup, "Import too"))["id"]
+    await upload(client, sup, other, "number\n600300009\n")
+    listed = {c["id"]: c for c in (await client.get(f"{API}/campaigns", headers=sup)).json()}
+    assert (listed[cid]["contacts"], listed[other]["contacts"]) == ({"pending": 3}, {"pending": 1})
+    assert listed[cid]["abandon"]["today"] == {"answered": 0, "abandoned": 0, "rate": 0.0}
 
 
 @pytest.mark.parametrize(

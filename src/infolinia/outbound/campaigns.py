@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,7 +28,7 @@ from infolinia.customers.windows import stored
 from infolinia.errors import Conflict, Invalid
 from infolinia.outbound.actions import policy_of
 from infolinia.outbound.eligibility import Contact, Rules, Verdict, check
-from infolinia.outbound.predictive import abandon_stats, abandon_view
+from infolinia.outbound.predictive import abandon_stats_of, abandon_view
 from infolinia.schemas import (
     AbandonOut,
     CampaignIn,
@@ -95,17 +96,32 @@ async def update_campaign(tx: Tx, campaign: Campaign, data: CampaignPatch) -> Ca
 
 
 async def view(session: AsyncSession, campaign: Campaign) -> CampaignOut:
-    out = CampaignOut.model_validate(campaign)
+    return (await views(session, [campaign]))[0]
+
+
+async def views(session: AsyncSession, campaigns: Sequence[Campaign]) -> list[CampaignOut]:
+    """The campaigns (of one tenant) as the API shows them: with their contacts by status and their abandon
+    figures, in three queries whatever their number."""
+    if not campaigns:
+        return []
+    ids = [c.id for c in campaigns]
     rows = await session.execute(
-        select(CampaignContact.status, func.count())
-        .where(CampaignContact.campaign_id == campaign.id)
-        .group_by(CampaignContact.status)
+        select(CampaignContact.campaign_id, CampaignContact.status, func.count())
+        .where(CampaignContact.campaign_id.in_(ids))
+        .group_by(CampaignContact.campaign_id, CampaignContact.status)
     )
-    out.contacts = {status: count for status, count in rows.all()}
-    tenant = await session.get(Tenant, campaign.tenant_id)
-    if tenant is not None:
-        stats = await abandon_stats(session, campaign.id, tenant.timezone, utcnow())
-        out.abandon = AbandonOut.model_validate(abandon_view(stats, campaign.abandon_cap))
+    contacts: dict[int, dict[str, int]] = {}
+    for campaign_id, status, count in rows.all():
+        contacts.setdefault(campaign_id, {})[status] = count
+    tenant = await session.get(Tenant, campaigns[0].tenant_id)
+    stats = await abandon_stats_of(session, ids, tenant.timezone, utcnow()) if tenant is not None else {}
+    out = []
+    for campaign in campaigns:
+        view = CampaignOut.model_validate(campaign)
+        view.contacts = contacts.get(campaign.id, {})
+        if campaign.id in stats:
+            view.abandon = AbandonOut.model_validate(abandon_view(stats[campaign.id], campaign.abandon_cap))
+        out.append(view)
     return out
 
 

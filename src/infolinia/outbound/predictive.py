@@ -120,27 +120,39 @@ def budget_of(stats: AbandonStats, cap: float) -> AbandonBudget:
     )
 
 
-async def _counts(session: AsyncSession, campaign_id: int, since: datetime, until: datetime) -> AbandonCounts:
+async def _counts(
+    session: AsyncSession, campaign_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, AbandonCounts]:
+    """Answered and abandoned calls of each campaign started in ``since``..``until`` (one query for all)."""
     abandoned = func.sum(case((CampaignAttempt.outcome == "abandoned", 1), else_=0))
-    row = (
-        await session.execute(
-            select(func.count(), abandoned).where(
-                CampaignAttempt.campaign_id == campaign_id,
-                CampaignAttempt.started_at >= since,
-                CampaignAttempt.started_at < until,
-                CampaignAttempt.outcome.in_(ANSWERED),
-            )
+    rows = await session.execute(
+        select(CampaignAttempt.campaign_id, func.count(), abandoned)
+        .where(
+            CampaignAttempt.campaign_id.in_(campaign_ids),
+            CampaignAttempt.started_at >= since,
+            CampaignAttempt.started_at < until,
+            CampaignAttempt.outcome.in_(ANSWERED),
         )
-    ).one()
-    return AbandonCounts(int(row[0] or 0), int(row[1] or 0))
+        .group_by(CampaignAttempt.campaign_id)
+    )
+    counts = {int(c): AbandonCounts(int(n or 0), int(a or 0)) for c, n, a in rows.all()}
+    return {c: counts.get(c, AbandonCounts(0, 0)) for c in campaign_ids}
+
+
+async def abandon_stats_of(
+    session: AsyncSession, campaign_ids: Sequence[int], zone: str, now: datetime
+) -> dict[int, AbandonStats]:
+    """``abandon_stats`` of several campaigns of one tenant, in two queries."""
+    start, end = day_bounds(now, zone)
+    today = await _counts(session, campaign_ids, start, end)
+    month = await _counts(session, campaign_ids, now - timedelta(days=WINDOW_DAYS), end)
+    day = now.astimezone(ZoneInfo(zone)).date().isoformat()
+    return {c: AbandonStats(day, today[c], month[c]) for c in campaign_ids}
 
 
 async def abandon_stats(session: AsyncSession, campaign_id: int, zone: str, now: datetime) -> AbandonStats:
     """Abandoned / answered calls of the campaign today (the tenant's calendar day) and over the last 30 days."""
-    start, end = day_bounds(now, zone)
-    today = await _counts(session, campaign_id, start, end)
-    month = await _counts(session, campaign_id, now - timedelta(days=WINDOW_DAYS), end)
-    return AbandonStats(now.astimezone(ZoneInfo(zone)).date().isoformat(), today, month)
+    return (await abandon_stats_of(session, [campaign_id], zone, now))[campaign_id]
 
 
 # --- the floor and the decision ---------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ async def create_campaign(body: CampaignIn, a: Access = Depends(access("campaign
 @router.get("/campaigns", response_model=list[CampaignOut])
 async def list_campaigns(a: Access = Depends(access("campaigns.read"))) -> list[CampaignOut]:
     rows = await a.session.scalars(select(Campaign).where(Campaign.tenant_id == a.tenant.id).order_by(Campaign.id))
-    return [await actions.view(a.session, row) for row in rows]
+    return await actions.views(a.session, list(rows))
 
 
 @router.get("/campaigns/previews", response_model=list[PreviewOut])
