@@ -242,11 +242,19 @@ class Baresip:
 
     @classmethod
     async def start(
-        cls, folder: Path, *, tone_hz: float = 440.0, tone_seconds: float = 120.0, within_s: float = DEFAULT_TIMEOUT
+        cls,
+        folder: Path,
+        *,
+        tone_hz: float = 440.0,
+        tone_seconds: float = 120.0,
+        within_s: float = DEFAULT_TIMEOUT,
+        source: Path | None = None,
     ) -> Baresip:
         """Write the config into ``folder`` (made if missing), start baresip and connect to its ctrl_tcp socket.
-        The phone sends a ``tone_hz`` sine for ``tone_seconds`` on every call (a call ends when the tone does)."""
-        source = _prepare(folder, tone_hz, tone_seconds)
+        The phone sends a ``tone_hz`` sine for ``tone_seconds`` on every call (a call ends when the tone does), or
+        the 8 kHz mono 16-bit WAV ``source`` when given (speech, say)."""
+        tone = _prepare(folder, tone_hz, tone_seconds)
+        source = source or tone
         failures: list[str] = []
         for _ in range(_START_ATTEMPTS):
             sip_port, ctrl_port = _pick_ports()
@@ -431,10 +439,10 @@ class Baresip:
 
 @asynccontextmanager
 async def running_baresip(
-    folder: Path, *, tone_hz: float = 440.0, tone_seconds: float = 120.0
+    folder: Path, *, tone_hz: float = 440.0, tone_seconds: float = 120.0, source: Path | None = None
 ) -> AsyncIterator[Baresip]:
     """A started ``Baresip`` that is stopped (quit, then killed) however the block ends."""
-    phone = await Baresip.start(folder, tone_hz=tone_hz, tone_seconds=tone_seconds)
+    phone = await Baresip.start(folder, tone_hz=tone_hz, tone_seconds=tone_seconds, source=source)
     try:
         yield phone
     finally:

@@ -686,6 +686,8 @@ class CampaignIn(Input):
     #: preview mode: seconds an agent has to dial or skip an offered contact, and what happens when they do neither
     preview_timeout_s: PreviewTimeout = 60
     preview_timeout_action: PreviewAction = "skip"
+    #: best-effort answering-machine detection on the customer's first seconds (outbound/amd.py)
+    detect_machines: bool = False
 
 
 class CampaignPatch(Input):
@@ -697,6 +699,7 @@ class CampaignPatch(Input):
     abandon_cap: Annotated[float, Field(ge=0.0, le=0.05)] | None = None
     preview_timeout_s: PreviewTimeout | None = None
     preview_timeout_action: PreviewAction | None = None
+    detect_machines: bool | None = None
 
 
 class AbandonFiguresOut(Output):
@@ -726,6 +729,7 @@ class CampaignOut(Output):
     abandon_cap: float
     preview_timeout_s: int = 60
     preview_timeout_action: str = "skip"
+    detect_machines: bool = False
     created_at: datetime
     updated_at: datetime
     contacts: dict[str, int] = {}  # by status

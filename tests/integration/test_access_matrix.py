@@ -151,6 +151,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             ):
                 await campaigns.import_contacts(tx, tenant, made, b"number\n+48600999777\n")
             await campaigns.add_do_not_call(tx, tenant, DoNotCallIn(number="+48600999666"))
+            probe_campaign = made.id
         customer = await first(Customer)
         owner = await s.scalar(select(User).where(User.email == owner_email))
         assert owner is not None
@@ -169,8 +170,8 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             "token_id": token or 0,
             "task_id": await first(RoutingTask),
             "callback_id": await first(Callback),
-            "campaign_id": await first(Campaign),
-            "contact_id": await first(CampaignContact),
+            "campaign_id": probe_campaign,  # with a contact of its own: a contact's routes name both
+            "contact_id": await first(CampaignContact, CampaignContact.campaign_id == probe_campaign),
             "dnc_id": await first(DoNotCall),
         }
     ids |= await _telephony_probes(center, t)

@@ -37,10 +37,15 @@ def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
 
 @asynccontextmanager
 async def floor(
-    live: LiveServer, sip_port: int, tmp_path: Path, customer_port: int | None = None
+    live: LiveServer,
+    sip_port: int,
+    tmp_path: Path,
+    customer_port: int | None = None,
+    customer_says: Path | None = None,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    """The agent's phone registered and the agent ready; the customer's phone behind a dialing trunk: a baresip, or
-    whatever answers on ``customer_port`` (then ``customer`` is None)."""
+    """The agent's phone registered and the agent ready; the customer's phone behind a dialing trunk: a baresip
+    (sending a 440 Hz tone, or the WAV ``customer_says``), or whatever answers on ``customer_port`` (then
+    ``customer`` is None)."""
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(httpx.AsyncClient(base_url=f"{live.base_url}/api/v1", timeout=10))
         admin, agent_headers = (
@@ -50,7 +55,9 @@ async def floor(
         agent = await stack.enter_async_context(running_baresip(tmp_path / "agent", tone_hz=1000))
         customer = None
         if customer_port is None:
-            customer = await stack.enter_async_context(running_baresip(tmp_path / "customer", tone_hz=440))
+            customer = await stack.enter_async_context(
+                running_baresip(tmp_path / "customer", tone_hz=440, source=customer_says)
+            )
             await customer.local_account(CUSTOMER)
             customer_port = customer.sip_port
         await agent.register("1002", "demo", ("127.0.0.1", sip_port))
@@ -208,10 +215,13 @@ async def consenting_customer(client: httpx.AsyncClient, headers: dict[str, str]
     return int(customer)
 
 
-async def running_campaign(client: httpx.AsyncClient, f: dict[str, Any], name: str) -> tuple[int, int]:
+async def running_campaign(client: httpx.AsyncClient, f: dict[str, Any], name: str, **settings: Any) -> tuple[int, int]:
+    """A running marketing campaign (progressive unless ``settings`` say otherwise) whose one contact is CUSTOMER."""
     admin = f["admin"]
-    body = {"name": name, "purpose": "marketing", "queue_id": f["queue"], "mode": "progressive"}
-    campaign = (await client.post("/campaigns", json=body, headers=admin)).json()["id"]
+    body = {"name": name, "purpose": "marketing", "queue_id": f["queue"], "mode": "progressive"} | settings
+    r = await client.post("/campaigns", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    campaign = r.json()["id"]
     r = await client.post(
         f"/campaigns/{campaign}/contacts", content=f"number\n{CUSTOMER}\n".encode(),
         headers=admin | {"content-type": "text/csv"},

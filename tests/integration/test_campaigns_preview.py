@@ -19,7 +19,14 @@ import httpx
 import pytest
 
 from tests.baresip import needs_baresip
-from tests.integration.test_callbacks_dialed import CUSTOMER, both_answer, consenting_customer, contact_of, floor
+from tests.integration.test_callbacks_dialed import (
+    CUSTOMER,
+    both_answer,
+    consenting_customer,
+    contact_of,
+    floor,
+    running_campaign,
+)
 from tests.live import LiveServer, api_login, voice_server
 
 pytestmark = needs_baresip
@@ -43,19 +50,8 @@ async def agent_desk(
 
 
 async def preview_campaign(client: httpx.AsyncClient, f: dict[str, Any], name: str, **extra: Any) -> int:
-    admin = f["admin"]
-    await consenting_customer(client, admin)
-    body = {"name": name, "purpose": "marketing", "queue_id": f["queue"], "mode": "preview"} | extra
-    r = await client.post("/campaigns", json=body, headers=admin)
-    assert r.status_code == 201, r.text
-    campaign = int(r.json()["id"])
-    r = await client.post(
-        f"/campaigns/{campaign}/contacts", content=f"number\n{CUSTOMER}\n".encode(),
-        headers=admin | {"content-type": "text/csv"},
-    )  # fmt: skip
-    assert r.json()["accepted"] == 1, r.text
-    assert (await client.patch(f"/campaigns/{campaign}", json={"status": "running"}, headers=admin)).status_code == 200
-    return campaign
+    await consenting_customer(client, f["admin"])
+    return (await running_campaign(client, f, name, mode="preview", **extra))[0]
 
 
 async def previews(client: httpx.AsyncClient, headers: dict[str, str], count: int = 1) -> list[dict[str, Any]]:

@@ -28,7 +28,8 @@ from infolinia.store.models import Callback, Campaign, CampaignContact, RoutingT
 from infolinia.store.uow import Tx, Who, write
 
 __all__ = [
-    "Preview", "Target", "contact_of", "end_preview", "may_dial", "note_outcome", "record", "show_preview", "target_of",
+    "Preview", "Target", "contact_of", "end_preview", "machine_answered", "may_dial", "note_outcome", "record",
+    "show_preview", "target_of",
 ]  # fmt: skip
 
 DIALER = Who(None, "dialer")
@@ -55,6 +56,7 @@ class Target:
     reason: str | None
     queued_at: datetime  # when it began to wait for an agent
     preview: Preview | None = None  # a contact of a preview campaign: shown to the agent before it is dialed
+    detect_machines: bool = False  # listen for an answering machine after the answer (``amd.py``)
 
 
 async def target_of(session: AsyncSession, tenant_id: int, task_id: int) -> Target | None:
@@ -90,7 +92,7 @@ async def target_of(session: AsyncSession, tenant_id: int, task_id: int) -> Targ
         )
     return Target(
         "contact", contact.id, tenant_id, contact.number, contact.customer_id, campaign.queue_id,
-        f"campaign {campaign.name}", contact.updated_at, preview,
+        f"campaign {campaign.name}", contact.updated_at, preview, campaign.detect_machines,
     )  # fmt: skip
 
 
@@ -163,6 +165,22 @@ def settle(contact: CampaignContact, outcome: str) -> None:
     contact.status = _CONTACT_END.get(outcome, "pending")
     contact.closed_reason = outcome if contact.status == "closed" else None
     contact.next_attempt_at = None  # the spacing from last_attempt_at decides
+
+
+async def machine_answered(db: Database, bus: EventBus | None, target: Target) -> None:
+    """An answering machine took the call recorded ``connected`` at the answer: the attempt becomes ``voicemail``
+    (the contact waits for its next attempt) unless the agent has set a disposition meanwhile."""
+    async with write(db, bus, DIALER) as tx:
+        found = await contact_of(tx, target)
+        if found is None:
+            return
+        contact, campaign, tenant = found
+        if contact.last_outcome != "connected" or contact.disposition is not None:
+            return
+        settle(contact, "voicemail")
+        tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome="voicemail", status=contact.status,
+                 detected="machine")  # fmt: skip
+        tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
 
 
 async def show_preview(db: Database, bus: EventBus | None, target: Target, until: datetime) -> bool:

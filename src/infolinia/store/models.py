@@ -428,6 +428,8 @@ class Campaign(Base):
     #: preview mode: how long an agent has to dial or skip an offered contact, and what happens then (skip, dial)
     preview_timeout_s: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     preview_timeout_action: Mapped[str] = mapped_column(String(10), default="skip", server_default="skip")
+    #: listen to the first seconds after the answer: an answering machine ends the call as ``voicemail``
+    detect_machines: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

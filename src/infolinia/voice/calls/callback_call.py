@@ -37,7 +37,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from infolinia.agents.actions import sip_realm
-from infolinia.outbound.targets import Target, end_preview, may_dial, record, show_preview, target_of
+from infolinia.outbound.amd import MachineDetector
+from infolinia.outbound.targets import Target, end_preview, machine_answered, may_dial, record, show_preview, target_of
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.store.models import Channel, Direction, Interaction, Tenant
 from infolinia.store.types import utcnow
@@ -45,6 +46,7 @@ from infolinia.store.uow import write
 from infolinia.voice.calls.agent import AgentLeg, end_legs
 from infolinia.voice.calls.records import CALLS
 from infolinia.voice.media import Audio, MediaError
+from infolinia.voice.media.codecs import Codec, decode
 from infolinia.voice.telephony.actions import dialing_trunk
 from infolinia.voice.telephony.schemas import split_dial_to
 
@@ -182,9 +184,11 @@ class CallbackCall:
             timer.cancel()
         if kind == "customer_answer":
             agent.media.bridge(customer.media)
+            if target.detect_machines:
+                self._listen_for_machine(customer)
             await self._attempt(target, "connected", started)
             await self.m.records.update(self.tenant_id, self.interaction_id or 0, answered_at=utcnow())
-            await self._talk()
+            await self._talk(target)
             return
         customer.cancel()
         if kind == "customer_fail":
@@ -195,14 +199,18 @@ class CallbackCall:
             outcome = "failed"
         await self._ended(target, outcome, started, kind)
 
-    async def _talk(self) -> None:
-        """Until either side hangs up; then the other is hung up, the interaction and the task end."""
+    async def _talk(self, target: Target) -> None:
+        """Until either side hangs up (or a machine is heard); then the other is hung up, the interaction and the
+        task end."""
         while True:
-            kind, _ = await self._next()
-            if kind in ("agent_hangup", "customer_hangup"):
+            kind, value = await self._next()
+            if kind in ("agent_hangup", "customer_hangup") or (kind == "amd" and value == "machine"):
                 break
-        end_reason = "agent_hangup" if kind == "agent_hangup" else "customer_hangup"
+        end_reason = {"agent_hangup": "agent_hangup", "customer_hangup": "customer_hangup"}.get(kind, "machine")
         self._release_legs()
+        if end_reason == "machine":
+            log.info("%s %s: an answering machine answered", target.kind, target.id)
+            await machine_answered(self.m.records.db, self.m.records.bus, target)
         await self.m.records.update(self.tenant_id, self.interaction_id or 0, ended_at=utcnow(), end_reason=end_reason)
         await self._finish_task()
 
@@ -239,6 +247,18 @@ class CallbackCall:
         await end_preview(db, bus, target, kind, utcnow())
         await self._finish_task()
         return False
+
+    def _listen_for_machine(self, customer: AgentLeg) -> None:
+        """Best effort: the customer's first seconds go to a ``MachineDetector``; its verdict is posted (``amd``)."""
+        detector = MachineDetector()
+
+        def heard(codec: Codec, payload: bytes) -> None:
+            verdict = detector.feed(decode(codec, payload))
+            if verdict is not None:
+                customer.media.listen(None)
+                self.post("amd", verdict)
+
+        customer.media.listen(heard)
 
     async def _wait_for(self, timeout_s: float, *kinds: str) -> str:
         """The first of ``kinds`` to arrive, or ``timeout``."""

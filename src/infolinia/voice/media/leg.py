@@ -78,6 +78,7 @@ class MediaLeg:
         "_expect_media",
         "_last_rx",
         "_latched",
+        "_listener",
         "_local",
         "_marker",
         "_on_done",
@@ -142,6 +143,7 @@ class MediaLeg:
         self._bridge: MediaLeg | None = None
         self._relay: Relay[MediaLeg] | None = None
         self._recording: Recording | None = None
+        self._listener: Callable[[Codec, bytes], None] | None = None
         # receiving
         self._reception = Reception()
         self._dtmf = DtmfReceiver()
@@ -297,6 +299,11 @@ class MediaLeg:
         self._recording = recording
         return recording
 
+    def listen(self, listener: Callable[[Codec, bytes], None] | None) -> None:
+        """Hand every audio payload received from now on (its codec, the payload) to ``listener``, in the media
+        loop, so it must be quick; None stops it."""
+        self._listener = listener
+
     def stats(self) -> LegStats:
         return LegStats(
             packets_in=self.packets_in,
@@ -433,8 +440,11 @@ class MediaLeg:
             return  # duplicate audio: neither heard nor forwarded twice (a repeated event end is on purpose)
         if event:
             self._event(bytes(buf[start:end]), sequence, timestamp, ssrc, buf[1])
-        elif self._recording is not None and self._codec is not None:
-            self._recording.received(self._codec, bytes(buf[start:end]), ssrc, timestamp, now)
+        elif self._codec is not None:
+            if self._recording is not None:
+                self._recording.received(self._codec, bytes(buf[start:end]), ssrc, timestamp, now)
+            if self._listener is not None:
+                self._listener(self._codec, bytes(buf[start:end]))
         relay = self._relay
         if relay is None:
             return

@@ -1,4 +1,5 @@
-"""dispositions: what the agent who handled a callback or campaign call set; preview settings of campaigns
+"""dispositions: what the agent who handled a callback or campaign call set; preview and machine-detection
+settings of campaigns
 
 Revision ID: 0013
 Revises: 0012
@@ -24,6 +25,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("preview_timeout_action", sa.String(length=10), nullable=False, server_default="skip")
         )
+        batch.add_column(sa.Column("detect_machines", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("campaign_contacts") as batch:
         batch.add_column(sa.Column("last_agent_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("disposition", sa.String(length=20), nullable=True))
@@ -88,5 +90,6 @@ def downgrade() -> None:
         batch.drop_column("disposition")
         batch.drop_column("last_agent_id")
     with op.batch_alter_table("campaigns") as batch:
+        batch.drop_column("detect_machines")
         batch.drop_column("preview_timeout_action")
         batch.drop_column("preview_timeout_s")
