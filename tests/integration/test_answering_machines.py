@@ -1,7 +1,7 @@
-"""Answering-machine detection on agent-first campaign calls, with real softphones and real speech: the customer's
-phone (baresip behind the tenant's dialing trunk) answers with a spoken greeting made by espeak-ng. A long greeting
-is taken for a machine: both phones are hung up and the attempt becomes ``voicemail`` (tried again later); a short
-"Hello?" is a person, and the call goes on."""
+"""Answering-machine detection on agent-first calls (campaign contacts, and callbacks when the tenant's policy asks
+for it), with real softphones and real speech: the customer's phone (baresip behind the tenant's dialing trunk)
+answers with a spoken greeting made by espeak-ng. A long greeting is taken for a machine: both phones are hung up
+and the attempt becomes ``voicemail`` (tried again later); a short "Hello?" is a person, and the call goes on."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ import pytest
 
 from tests.baresip import needs_baresip
 from tests.integration.test_callbacks_dialed import (
+    CUSTOMER,
     both_answer,
     consenting_customer,
     contact_of,
     floor,
     running_campaign,
+    wait_for,
 )
 from tests.live import LiveServer, voice_server
 
@@ -96,3 +98,36 @@ async def test_a_short_hello_is_a_person_and_the_call_goes_on(server: tuple[Live
         await customer.hangup()
         await agent.wait_event("CALL_CLOSED", within_s=15)
         await client.patch(f"/campaigns/{campaign}", json={"status": "finished"}, headers=f["admin"])
+
+
+async def test_a_machine_answering_a_callback_leaves_it_to_be_tried_again(
+    server: tuple[LiveServer, int], tmp_path: Path
+) -> None:
+    """A callback the customer asked for is screened only when the tenant's callback policy says so
+    (``detect_machines``); a machine's answer is then a ``voicemail`` attempt, tried again per the policy."""
+    live, sip_port = server
+    greeting = spoken(tmp_path / "machine", GREETING, 20)
+    async with floor(live, sip_port, tmp_path, customer_says=greeting) as (client, f):
+        agent, customer, admin = f["agent"], f["customer"], f["admin"]
+        tenant = (await client.get("/tenants", headers=admin)).json()[0]
+        policy = tenant["callback_policy"]
+        r = await client.patch(
+            f"/tenants/{tenant['id']}", json={"callback_policy": {**policy, "detect_machines": True}}, headers=admin
+        )
+        assert r.status_code == 200, r.text
+        try:
+            r = await client.post("/callbacks", json={"queue_id": f["queue"], "number": CUSTOMER}, headers=admin)
+            assert r.status_code == 201, r.text
+            cb = r.json()
+            await agent.wait_event("CALL_INCOMING", within_s=20)
+            await both_answer(agent, customer)
+            answered = time.monotonic()
+            await agent.wait_event("CALL_CLOSED", within_s=15)  # the server hung up on the machine
+            assert time.monotonic() - answered < 8, agent.describe()
+            again = await wait_for(client, admin, cb["id"], last_outcome="voicemail")
+            assert (again["status"], again["attempts"]) == ("scheduled", 1), again
+            assert again["routing_task_id"] != cb["routing_task_id"]  # the next attempt's task, an hour on
+            task = (await client.get(f"/tasks/{again['routing_task_id']}", headers=admin)).json()
+            assert task["state"] == "scheduled"
+        finally:
+            await client.patch(f"/tenants/{tenant['id']}", json={"callback_policy": policy}, headers=admin)

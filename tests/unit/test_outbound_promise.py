@@ -30,7 +30,9 @@ def test_policy_defaults_and_round_trip() -> None:
         "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15},
         "web_queue": None,
         "calling_hours": None,
+        "detect_machines": False,
     }
+    assert CallbackPolicy.from_json({"detect_machines": True}).detect_machines
     custom = CallbackPolicy.from_json({"asap_minutes": 5, "retry_minutes": {"busy": 3}})
     assert custom.asap_minutes == 5 and custom.retry_minutes["busy"] == 3 and custom.retry_minutes["no_answer"] == 30
     assert CallbackPolicy.from_json(custom.to_json()) == custom
@@ -51,6 +53,7 @@ def test_policy_defaults_and_round_trip() -> None:
         ({"retry_minutes": {"busy": 0}}, "retry_minutes.busy: must be between"),
         ({"web_queue": 5}, "web_queue: expected a queue name"),
         ({"web_queue": " "}, "web_queue: expected a queue name"),
+        ({"detect_machines": "yes"}, "detect_machines: expected true or false"),
     ],
 )
 def test_policy_errors_name_the_field(raw: object, message: str) -> None:

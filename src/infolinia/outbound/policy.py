@@ -6,9 +6,11 @@ JSON form (``tenants.callback_policy``; every key optional, the defaults below f
     {"asap_minutes": 15, "tolerance_minutes": 2, "personal_wait_minutes": 10, "max_attempts": 3,
      "retry_minutes": {"no_answer": 30, "busy": 10, "voicemail": 60, "failed": 15}, "web_queue": "Billing"}
 
-``web_queue``: the queue (by name) of callbacks asked for on the tenant's public form, ``/forms/<slug>/callback``;
-none: the form is off. ``calling_hours``: when the tenant may call customers (the law's window, quiet days as
-holidays), in the calendar form of ``tenants.calendar`` and the tenant's time zone, e.g.
+``detect_machines``: listen to the customer's first seconds after the answer for an answering machine (best
+effort, ``amd.py``; default false): a machine's answer is then a ``voicemail`` attempt, tried again per
+``retry_minutes``. ``web_queue``: the queue (by name) of callbacks asked for on the tenant's public form,
+``/forms/<slug>/callback``; none: the form is off. ``calling_hours``: when the tenant may call customers (the law's
+window, quiet days as holidays), in the calendar form of ``tenants.calendar`` and the tenant's time zone, e.g.
 ``{"weekly": {"mon": [["08:00", "21:00"]], ...}, "holidays": ["2026-12-25"]}``; none: any time.
 """
 
@@ -44,6 +46,7 @@ class CallbackPolicy:
     retry_minutes: Mapping[str, int] = field(default_factory=lambda: dict(_DEFAULT_RETRY))
     web_queue: str | None = None  # the public callback form's queue, by name; None: no public form
     calling_hours: BusinessHours | None = None  # when calls to customers may start; None: any time
+    detect_machines: bool = False  # listen for an answering machine after the customer answers (``amd.py``)
 
     @classmethod
     def from_json(cls, obj: object) -> CallbackPolicy:
@@ -51,7 +54,7 @@ class CallbackPolicy:
             return cls()
         if not isinstance(obj, Mapping):
             raise PolicyError("callback_policy: expected an object")
-        known = {*_LIMITS, "retry_minutes", "web_queue", "calling_hours"}
+        known = {*_LIMITS, "retry_minutes", "web_queue", "calling_hours", "detect_machines"}
         extra = sorted(str(key) for key in obj if key not in known)
         if extra:
             raise PolicyError(f"callback_policy: unknown field {extra[0]!r} (known: {', '.join(sorted(known))})")
@@ -78,9 +81,13 @@ class CallbackPolicy:
                 raise PolicyError(f"calling_hours: {exc}") from exc
             if not hours.weekly:
                 raise PolicyError("calling_hours: no day has hours (null means any time)")
+        detect = obj.get("detect_machines", False)
+        if not isinstance(detect, bool):
+            raise PolicyError(f"detect_machines: expected true or false, got {detect!r}")
         return cls(
-            **values, retry_minutes=retry, web_queue=web_queue.strip() if web_queue else None, calling_hours=hours
-        )
+            **values, retry_minutes=retry, web_queue=web_queue.strip() if web_queue else None, calling_hours=hours,
+            detect_machines=detect,
+        )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +98,7 @@ class CallbackPolicy:
             "retry_minutes": dict(self.retry_minutes),
             "web_queue": self.web_queue,
             "calling_hours": None if self.calling_hours is None else self.calling_hours.to_json(),
+            "detect_machines": self.detect_machines,
         }
 
 

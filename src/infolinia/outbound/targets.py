@@ -20,11 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.events import EventBus
-from infolinia.outbound.actions import close_task, record_attempt, stop_calling
+from infolinia.outbound.actions import close_task, next_step, policy_of, record_attempt, stop_calling
 from infolinia.outbound.campaigns import eligibility
+from infolinia.outbound.promise import Outcome
 from infolinia.schemas import CallbackAttemptIn
 from infolinia.store.db import Database
 from infolinia.store.models import Callback, Campaign, CampaignContact, RoutingTask, Tenant
+from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, write
 
 __all__ = [
@@ -67,9 +69,11 @@ async def target_of(session: AsyncSession, tenant_id: int, task_id: int) -> Targ
         )
     )
     if callback is not None:
+        tenant = await session.get(Tenant, tenant_id)
+        detect = tenant is not None and policy_of(tenant).detect_machines
         return Target(
             "callback", callback.id, tenant_id, callback.number, callback.customer_id, callback.queue_id,
-            callback.reason, callback.not_before,
+            callback.reason, callback.not_before, detect_machines=detect,
         )  # fmt: skip
     found = (
         await session.execute(
@@ -167,20 +171,37 @@ def settle(contact: CampaignContact, outcome: str) -> None:
     contact.next_attempt_at = None  # the spacing from last_attempt_at decides
 
 
-async def machine_answered(db: Database, bus: EventBus | None, target: Target) -> None:
+async def machine_answered(db: Database, bus: EventBus | None, target: Target) -> RoutingTask | None:
     """An answering machine took the call recorded ``connected`` at the answer: the attempt becomes ``voicemail``
-    (the contact waits for its next attempt) unless the agent has set a disposition meanwhile."""
+    unless the agent has set a disposition meanwhile. A contact waits for its next attempt; a callback gets the task
+    of its next attempt (per the tenant's retry policy), returned for the caller to route after the commit."""
     async with write(db, bus, DIALER) as tx:
+        if target.kind == "callback":
+            return await _machine_took_callback(tx, target)
         found = await contact_of(tx, target)
         if found is None:
-            return
+            return None
         contact, campaign, tenant = found
         if contact.last_outcome != "connected" or contact.disposition is not None:
-            return
+            return None
         settle(contact, "voicemail")
         tx.audit(tenant.id, "campaign.attempted", "campaign", campaign.id, outcome="voicemail", status=contact.status,
                  detected="machine")  # fmt: skip
         tx.emit("campaign.updated", tenant.id, id=campaign.id, fields=["contacts"])
+        return None
+
+
+async def _machine_took_callback(tx: Tx, target: Target) -> RoutingTask | None:
+    callback = await tx.session.get(Callback, target.id)
+    tenant = await tx.session.get(Tenant, target.tenant_id)
+    if callback is None or tenant is None or callback.last_outcome != "connected" or callback.disposition is not None:
+        return None
+    callback.last_outcome = Outcome.VOICEMAIL.value
+    route = await next_step(tx, tenant, callback, Outcome.VOICEMAIL, utcnow(), note="an answering machine answered")
+    tx.audit(tenant.id, "callback.attempted", "callback", callback.id, outcome="voicemail", status=callback.status,
+             detected="machine")  # fmt: skip
+    tx.emit("callback.updated", tenant.id, id=callback.id, status=callback.status, outcome=callback.last_outcome)
+    return route
 
 
 async def show_preview(db: Database, bus: EventBus | None, target: Target, until: datetime) -> bool:

@@ -210,7 +210,9 @@ class CallbackCall:
         self._release_legs()
         if end_reason == "machine":
             log.info("%s %s: an answering machine answered", target.kind, target.id)
-            await machine_answered(self.m.records.db, self.m.records.bus, target)
+            retry = await machine_answered(self.m.records.db, self.m.records.bus, target)
+            if retry is not None:  # a callback: its next attempt
+                await self.m.routing.route([retry])
         await self.m.records.update(self.tenant_id, self.interaction_id or 0, ended_at=utcnow(), end_reason=end_reason)
         await self._finish_task()
 
