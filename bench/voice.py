@@ -91,9 +91,11 @@ IVR_NUMBER = "800100901"
 BRIDGED_NUMBER = "800100902"
 AGENT_PASSWORD = "bench-sip"
 FIRST_EXTENSION = 6000
+STALL_S = 0.02  # a loop (the server's or the peer's) this late to its work is a stall: packets wait meanwhile
 STREAM_GONE_S = 2.0  # a socket the server stopped sending to for this long: that call ended, stop sending to it
 SETUP_P99_LIMIT_MS = 500.0  # a setup rate passes only while the server keeps up: p99 INVITE -> first RTP <= this
-SETTLE_S = 2.0  # after the last call is placed, before the warm-up: answers, agent legs, latching
+SETTLE_S = 2.0  # after the last call is placed, at least, before the warm-up: answers, agent legs, latching
+SETTLE_MAX_S = 15.0  # at most: the window starts once all calls are up (the server says so), or after this
 
 
 def raise_nofile() -> None:
@@ -122,6 +124,7 @@ class CallerStreams:
         self.filler = bytes(RTP_PAYLOAD - PROBE.size)
         self.sent_at = array("d")
         self.send_errors = 0
+        self.stalls: list[tuple[float, float]] = []  # (CLOCK_REALTIME start, seconds): sends this late or later
 
     def ports(self) -> list[int]:
         return [sock.getsockname()[1] for sock in self.socks]
@@ -143,6 +146,9 @@ class CallerStreams:
             self.remote[call] = source
 
     def send_due(self, now: float) -> None:
+        if self.due and now - self.due[0][0] >= STALL_S:  # the peer was held (or busy) past a send
+            late = now - self.due[0][0]
+            self.stalls.append((time.time() - late, late))
         while self.due and self.due[0][0] <= now:
             at, call = heapq.heappop(self.due)
             if now - self.last_rx[call] > STREAM_GONE_S:
@@ -200,7 +206,7 @@ def run_calls(command: dict[str, Any], streams: CallerStreams, agent: socket.soc
     poller.register(agent.fileno(), select.EPOLLIN)
     offset = time.time() - time.monotonic()
     stop = command["until"] - offset  # monotonic
-    window = tuple(command["window"])
+    window = tuple(command["window"]) if command["window"] is not None else None
     cpu_start, wall_start = time.process_time(), time.monotonic()
     echoed = 0
     while (now := time.monotonic()) < stop:
@@ -213,6 +219,8 @@ def run_calls(command: dict[str, Any], streams: CallerStreams, agent: socket.soc
                 drain(streams.socks[call], call, streams, played, probes)
     peer_cpu = (time.process_time() - cpu_start) / (time.monotonic() - wall_start)
     poller.close()
+    if window is None:  # the orchestrator sent it once the server had every call up
+        window = tuple(json.loads(sys.stdin.readline())["window"])
     hold = window[1] - window[0]
     if command["mode"] == "bridged":
         values, received, expected = bridged_figures(probes, cast(Any, streams), window, n)  # reads .sent_at
@@ -221,8 +229,13 @@ def run_calls(command: dict[str, Any], streams: CallerStreams, agent: socket.soc
         with np.errstate(over="ignore"):  # RTP timestamps wrap around: the difference is taken modulo 2**32
             values, received, expected = ivr_figures(played, window, hold, n)
         jitter_from = played
-    stream, _, timestamp, arrival, _ = jitter_from.columns()
+    stream, _, timestamp, arrival, sent_at = jitter_from.columns()
     inside = (arrival >= window[0]) & (arrival < window[1])
+    late_seconds: list[list[int]] = []
+    if command["mode"] == "bridged" and len(values):  # when the late packets were sent: one stall, or all along?
+        sent_inside = sent_at[(sent_at >= window[0]) & (sent_at < window[1])]
+        late = np.bincount((sent_inside[values > P99_LIMIT_MS / 1000] - window[0]).astype(np.int64))
+        late_seconds = [[int(k), int(late[k])] for k in np.argsort(late)[::-1][:5] if late[k]]
     return {
         "p99_ms": float(np.percentile(values, 99) * 1000) if len(values) else math.inf,
         "p50_ms": float(np.percentile(values, 50) * 1000) if len(values) else math.inf,
@@ -236,7 +249,10 @@ def run_calls(command: dict[str, Any], streams: CallerStreams, agent: socket.soc
         "peer_cpu": peer_cpu,
         "peer_send_errors": streams.send_errors,
         "echoed": echoed,
-    }
+        "late_seconds": late_seconds,
+        "peer_stalls": [[round(at - window[0], 3), round(ms * 1000, 1)] for at, ms in streams.stalls
+                        if window[0] <= at < window[1]][:10],
+    }  # fmt: skip
 
 
 def run_peer() -> None:
@@ -679,10 +695,22 @@ class Bench:
     steps: int = 0
 
 
+def all_up(b: Bench, mode: str, n: int, deadline: float) -> tuple[float, int]:
+    """Wait (until ``deadline``, CLOCK_REALTIME) for the server to have every call of the step up: ``n`` legs
+    playing (IVR) or ``2n`` legs bridged (caller and agent); when that was (or the deadline), and how many were."""
+    key, want = ("legs_bridged", 2 * n) if mode == "bridged" else ("legs_playing", n)
+    while True:
+        up = int(b.server.media().get(key, 0))
+        if up >= want or time.time() >= deadline:
+            return time.time(), up // 2 if mode == "bridged" else up
+        time.sleep(0.2)
+
+
 def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, window_after: float,
-                window: float) -> dict[str, Any]:  # fmt: skip
+                window: float, wait_all_up: bool = False) -> dict[str, Any]:  # fmt: skip
     """``n`` calls at ``rate`` to the mode's number, each held ``hold_each`` s; measured over ``window`` s starting
-    ``window_after`` s after the first INVITE."""
+    ``window_after`` s after the first INVITE, or (``wait_all_up``) a warm-up after the server has every call up
+    (waiting ``SETTLE_S`` to ``SETTLE_MAX_S`` after the last INVITE)."""
     b.steps += 1
     folder = b.folder / f"{b.steps:02d}-{mode}-{n}"
     folder.mkdir(parents=True)
@@ -693,7 +721,7 @@ def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, wind
     window_times = (start + window_after, start + window_after + window)
     ramp = n / rate
     until = start + ramp + hold_each + 4.0
-    b.peer.send(cmd="run", mode=mode, until=until, window=window_times)
+    b.peer.send(cmd="run", mode=mode, until=until, window=None if wait_all_up else window_times)
     number = BRIDGED_NUMBER if mode == "bridged" else IVR_NUMBER
     args = [
         f"{HOST}:{b.server.sip_port}", "-s", number, "-i", HOST, "-p", str(free_port()), "-inf", "calls.csv",
@@ -706,6 +734,13 @@ def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, wind
         target=lambda: box.update(result=run_sipp(folder, CALLER, args, b.peer_cpu, ramp + hold_each + 90))
     )
     sipp_process.start()
+    calls_up, settled_s = n, math.nan
+    if wait_all_up:
+        time.sleep(max(0.0, start + ramp + SETTLE_S - time.time()))
+        up_at, calls_up = all_up(b, mode, n, start + ramp + SETTLE_MAX_S)
+        settled_s = up_at - (start + ramp)
+        window_times = (up_at + b.warmup, up_at + b.warmup + window)
+        b.peer.send(window=window_times)
     time.sleep(max(0.0, window_times[0] - time.time()))
     cpu_before, wall_before, media_before = b.server.cpu_seconds(), time.monotonic(), b.server.media()
     busy_before, steal_before = cpu_times(b.server_cpu)
@@ -714,6 +749,7 @@ def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, wind
     cpu_after, wall_after, media_after = b.server.cpu_seconds(), time.monotonic(), b.server.media()
     busy_after, steal_after = cpu_times(b.server_cpu)
     generator_after, _ = cpu_times(b.peer_cpu)
+    loop = b.server.http.get("/healthz").json()["loop"]
     sipp_process.join()
     result = box["result"]
     figures = b.peer.receive()
@@ -737,21 +773,26 @@ def place_calls(b: Bench, mode: str, n: int, rate: float, hold_each: float, wind
         server_ticks_skipped=delta["packets_skipped"],
         setup_p50_ms=float(np.percentile(setup, 50) * 1000) if setup else math.nan,
         setup_p99_ms=float(np.percentile(setup, 99) * 1000) if setup else math.nan,
+        calls_up=calls_up, settled_s=settled_s,
+        window=list(window_times), server_recent_stalls=loop["recent_stalls"],  # (the detail file's)
+        server_stalls=[[round(at - window_times[0], 3), ms] for at, ms in loop["recent_stalls"]
+                       if window_times[0] <= at + ms / 1000 and at < window_times[1]][:10],
     )  # fmt: skip
     if result.returncode != 0 and figures["failed"] == 0:
         figures["failed"] = max(1, n - result.successful)
     if figures["failed"]:
         figures["sipp_tail"] = result.tail[-600:]
     figures["passed"] = bool(figures["failed"] == 0 and figures["loss"] < LOSS_LIMIT
-                             and figures["p99_ms"] <= P99_LIMIT_MS)  # fmt: skip
+                             and figures["p99_ms"] <= P99_LIMIT_MS and calls_up >= n)  # fmt: skip
     return figures
 
 
 def hold_step(b: Bench, mode: str, n: int) -> dict[str, Any]:
-    """A ladder step: ``n`` calls placed at the ramp rate, all up, then the window, then the BYEs."""
+    """A ladder step: ``n`` calls placed at the ramp rate, all up (the server says so), then the window, then the
+    BYEs."""
     ramp = n / b.ramp_cps
-    window_after = ramp + SETTLE_S + b.warmup
-    return place_calls(b, mode, n, b.ramp_cps, window_after + b.hold + 1.0, window_after, b.hold)
+    latest_window = ramp + SETTLE_MAX_S + b.warmup
+    return place_calls(b, mode, n, b.ramp_cps, latest_window + b.hold + 1.0, latest_window, b.hold, wait_all_up=True)
 
 
 def setup_step(b: Bench, rate: float, seconds: float) -> dict[str, Any]:
@@ -774,12 +815,15 @@ def line(r: dict[str, Any]) -> str:
     return (
         f"  {r['mode']:8} {r['n']:5d}: {'pass' if r['passed'] else 'FAIL'}  failed {r['failed']}  p99 "
         f"{r['p99_ms']:6.2f} ms  p50 {r['p50_ms']:5.2f} ms  max {r['max_ms']:6.1f} ms  loss {100 * r['loss']:6.3f} %  "
+        f"up {r['calls_up']}/{r['n']} {r['settled_s']:4.1f} s after the last INVITE  "
         f"rfc3550 {r['rfc3550_jitter_ms']:5.2f} ms  server cpu {100 * r['server_cpu']:3.0f} % "
         f"({r['server_pps']:,.0f} pkt/s, {r['server_ticks_skipped']} ticks skipped), others there "
         f"{100 * r['others_on_server_cpu']:3.0f} %, steal {100 * r['steal_on_server_cpu']:3.0f} %  peer cpu "
         f"{100 * r['peer_cpu']:3.0f} % (its core {100 * r['generator_cpu_busy']:3.0f} %){setup}"
         f"  gc: {r['gc_full']} full (max {r['gc_full_max_ms']:.0f} ms), "
         f"{r['gc_pauses_1ms']} others >= 1 ms (max {r['gc_max_ms']:.0f} ms)"
+        f"  stalls >= {STALL_S * 1000:g} ms [s into the window, ms]: server {r['server_stalls']}, "
+        f"peer {r['peer_stalls']}" + (f"  late packets by second: {r['late_seconds']}" if r["late_seconds"] else "")
     )
 
 

@@ -35,6 +35,7 @@ from infolinia.api.routes import (
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.config import Settings
 from infolinia.events import EventBus
+from infolinia.looplag import LoopWatch
 from infolinia.outbound.actions import close_settled_tasks, watch_promises
 from infolinia.outbound.attempts import recover as recover_predictive
 from infolinia.outbound.runner import CampaignRunner
@@ -98,6 +99,7 @@ class Infolinia:
         self._timers: asyncio.Task[None] | None = None
         self._promises: asyncio.Task[None] | None = None  # marks callbacks whose promise broke
         self._campaigns: asyncio.Task[None] | None = None
+        self.loop_watch = LoopWatch(trace_after=settings.trace_stalls_ms / 1000)  # for /healthz
         self.campaigns = CampaignRunner(self.db, self.bus, self.routing)  # feeds running campaigns to the queues
         self.registrar = Registrar(AgentDirectory(self.db))
         self.telephony = TelephonyDirectory(self.db)  # numbers, trunks and flows, as the call control reads them
@@ -129,6 +131,7 @@ class Infolinia:
     async def start(self) -> None:
         """Load what must live in memory (the voice prompts, made on first start; the routing engine) and start the
         background loops."""
+        self.loop_watch.start()
         await self.prompts.start()
         # before the engine could route their tasks again
         closed = await recover_predictive(self.db, self.bus)
@@ -152,6 +155,7 @@ class Infolinia:
         log.info("calls: RTP on %s ports %d-%d", self.settings.host, *self.settings.rtp_port_range)
 
     async def stop(self) -> None:
+        self.loop_watch.stop()
         await self.calls.close()
         await self.media.close()
         await self.sip.close()
@@ -167,7 +171,10 @@ class Infolinia:
         parts["http"] = {"up": True}
         parts["sip"] |= {"counters": self.sip.stats(), "calls": self.calls.stats(), "media": self.media.stats()}
         ok = all(p["up"] for p in parts.values())
-        return {"status": "ok" if ok else "degraded", "version": __version__, "subsystems": parts}
+        return {
+            "status": "ok" if ok else "degraded", "version": __version__, "subsystems": parts,
+            "loop": self.loop_watch.stats(),
+        }  # fmt: skip
 
     def http_app(self) -> FastAPI:
         @asynccontextmanager

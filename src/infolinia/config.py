@@ -54,6 +54,8 @@ class Settings:
     events_buffer: int = 10_000
     #: check every event against its schema before publishing it (raises on a mismatch: for tests and debugging)
     validate_events: bool = False
+    #: log the event loop's stack when it is held this many milliseconds (0: off; see docs/operations.md)
+    trace_stalls_ms: float = 0.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.http_port <= 65535:
@@ -68,6 +70,8 @@ class Settings:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise SettingsError(f"{name} must be a positive number, not {value}")
+        if not (self.trace_stalls_ms >= 0 and math.isfinite(self.trace_stalls_ms)):
+            raise SettingsError(f"trace_stalls_ms must be 0 (off) or a positive number, not {self.trace_stalls_ms}")
         low, high = self.rtp_port_range
         if not (1024 <= low < high <= 65535 and high - low >= 3):
             raise SettingsError(f"rtp_ports must be LOW-HIGH in 1024-65535, 4 ports at least, not {self.rtp_ports!r}")

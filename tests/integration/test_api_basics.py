@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 
 from tests.conftest import Login
@@ -11,6 +14,22 @@ async def test_health_reports_each_subsystem(client: httpx.AsyncClient) -> None:
     body = r.json()
     assert body["status"] == "ok"
     assert body["subsystems"]["database"] == {"up": True}
+
+
+async def test_health_reports_a_stalled_event_loop(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/healthz")).json()["loop"]
+    await asyncio.sleep(0.12)  # the watch's timer runs on time at least once
+    _hold_the_loop(0.15)  # as a slow callback would
+    await asyncio.sleep(0.12)
+    after = (await client.get("/healthz")).json()["loop"]
+    assert after["stalls"] > before["stalls"]
+    assert after["max_late_ms"] >= 90
+    start, late_ms = after["recent_stalls"][-1]
+    assert late_ms >= 90 and abs(start - (time.time() - 0.12 - late_ms / 1000)) < 0.2
+
+
+def _hold_the_loop(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 async def test_openapi_is_served(client: httpx.AsyncClient) -> None:

@@ -42,6 +42,8 @@ def test_bad_values_are_named(name: str, value: str) -> None:
         ("max_body_bytes", -1),
         ("session_hours", float("inf")),
         ("min_password_length", 0),
+        ("trace_stalls_ms", -1),
+        ("trace_stalls_ms", float("nan")),
     ],
 )
 def test_out_of_range_values_are_refused(field: str, value: float) -> None:
