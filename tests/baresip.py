@@ -122,12 +122,20 @@ def dominant_frequency(path: Path) -> float:
 
 
 def account_line(
-    extension: str, password: str, server: tuple[str, int], *, tenant: str = "demo", regint: int = 60
+    extension: str,
+    password: str,
+    server: tuple[str, int],
+    *,
+    tenant: str = "demo",
+    regint: int = 60,
+    transport: str = "udp",
 ) -> str:
-    """The account of agent ``extension`` of tenant ``tenant`` registering with the server at ``server``."""
+    """The account of agent ``extension`` of tenant ``tenant`` registering with the server at ``server`` over
+    ``transport`` (``udp`` or ``tcp``: every request of the account goes over it)."""
     host, port = server
+    outbound = f"sip:{host}:{port}" + ("" if transport == "udp" else f";transport={transport}")
     return (
-        f'<sip:{extension}@{tenant}.infolinia>;auth_pass={password};outbound="sip:{host}:{port}"'
+        f'<sip:{extension}@{tenant}.infolinia>;auth_pass={password};outbound="{outbound}"'
         f";audio_codecs=PCMU;regint={regint}"
     )
 
@@ -331,12 +339,11 @@ class Baresip:
             raise ValueError(f"no <sip:...> in {line!r}")
         return match[1]
 
-    async def register(
-        self, extension: str, password: str, server: tuple[str, int], *, tenant: str = "demo", regint: int = 60
-    ) -> str:
-        """Add the account of agent ``extension`` registering with ``server`` (see ``account_line``); its AOR.
-        Registration runs in the background: ``wait_registered`` waits for its outcome."""
-        return await self.add_account(account_line(extension, password, server, tenant=tenant, regint=regint))
+    async def register(self, extension: str, password: str, server: tuple[str, int], **options: str | int) -> str:
+        """Add the account of agent ``extension`` registering with ``server`` (``options``: ``tenant``,
+        ``regint``, ``transport``, see ``account_line``); its AOR. Registration runs in the background:
+        ``wait_registered`` waits for its outcome."""
+        return await self.add_account(account_line(extension, password, server, **options))  # type: ignore[arg-type]
 
     async def local_account(self, user: str) -> str:
         """An account that never registers, for calls straight to and from this phone (``self.uri(user)``)."""

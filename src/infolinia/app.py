@@ -48,7 +48,7 @@ from infolinia.voice.media import MediaEngine
 from infolinia.voice.prompts import PromptLibrary
 from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
-from infolinia.voice.sip.transport import Peer, SipTransport, udp_socket
+from infolinia.voice.sip.transport import Peer, SipTransport, tcp_socket, udp_socket
 from infolinia.voice.telephony import TelephonyDirectory
 from infolinia.web import forms
 
@@ -85,9 +85,12 @@ def api_websocket_routes() -> list[tuple[str, APIWebSocketRoute]]:
 class Infolinia:
     """One contact center process: database, event bus, login limiter, voice prompts, SIP registrar, HTTP app (SMTP
     and schedulers join). ``sip_socket``: a UDP socket already bound (``serve`` binds it first to report a port in use);
-    without one, ``start`` binds ``settings.host``:``settings.sip_port``."""
+    without one, ``start`` binds ``settings.host``:``settings.sip_port``. ``sip_tcp_socket``: likewise the listening
+    TCP socket on the same port (with ``settings.sip_tcp``); without one, ``start`` binds it."""
 
-    def __init__(self, settings: Settings, sip_socket: socket.socket | None = None) -> None:
+    def __init__(
+        self, settings: Settings, sip_socket: socket.socket | None = None, sip_tcp_socket: socket.socket | None = None
+    ) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
         self.bus = EventBus(event_types.validate if settings.validate_events else None)
@@ -111,6 +114,8 @@ class Infolinia:
         )  # fmt: skip
         self.campaigns.predictive = self.calls.predictive
         self._sip_socket = sip_socket
+        self._sip_tcp_socket = sip_tcp_socket
+        self._sip_tcp: asyncio.AbstractServer | None = None
         self.sip_address: tuple[str, int] | None = None  # where SIP listens once started
         self.health_checks: dict[str, HealthCheck] = {
             "database": self.db.ping, "routing": self._routing_up, "sip": self._sip_up, "prompts": self._prompts_up,
@@ -150,12 +155,29 @@ class Infolinia:
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
         self.sip_address = sock.getsockname()[:2]
         log.info("SIP/UDP listening on %s:%d", *self.sip_address)
+        if self.settings.sip_tcp:
+            await self._listen_tcp(self.sip_address[1])
         await self.media.start()
         await self.calls.start(self.sip_address)
         log.info("calls: RTP on %s ports %d-%d", self.settings.host, *self.settings.rtp_port_range)
 
+    async def _listen_tcp(self, port: int) -> None:
+        tcp, self._sip_tcp_socket = self._sip_tcp_socket, None
+        if tcp is None:
+            try:
+                tcp = tcp_socket(self.settings.host, port)
+            except OSError as exc:
+                if self.settings.sip_port:  # a port the operator chose: its TCP side must be there too
+                    raise
+                log.warning("SIP/TCP: cannot listen on port %d beside UDP (%s); SIP over UDP only", port, exc)
+                return
+        self._sip_tcp = await asyncio.get_running_loop().create_server(self.sip.stream, sock=tcp)
+        log.info("SIP/TCP listening on %s:%d", *tcp.getsockname()[:2])
+
     async def stop(self) -> None:
         self.loop_watch.stop()
+        if self._sip_tcp is not None:
+            self._sip_tcp.close()
         await self.calls.close()
         await self.media.close()
         await self.sip.close()

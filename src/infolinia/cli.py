@@ -60,7 +60,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [$INFOLINIA_HOST or 127.0.0.1].")] = None,
     http_port: Annotated[int | None, typer.Option(help="HTTP port [$INFOLINIA_HTTP_PORT or 8080].")] = None,
     sip_port: Annotated[
-        int | None, typer.Option(help="SIP/UDP port [$INFOLINIA_SIP_PORT or 5060] (agents' softphones register here).")
+        int | None,
+        typer.Option(help="SIP port, UDP and TCP [$INFOLINIA_SIP_PORT or 5060] (agents' softphones register here)."),
     ] = None,
     rtp_ports: Annotated[
         str | None, typer.Option(help="UDP ports for call audio, LOW-HIGH [$INFOLINIA_RTP_PORTS or 10000-20000].")

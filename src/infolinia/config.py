@@ -29,6 +29,8 @@ class Settings:
     http_port: int = 8080
     #: SIP/UDP port; 0 picks a free one (tests)
     sip_port: int = 5060
+    #: also take SIP over TCP on the same port (RFC 3261 §18)
+    sip_tcp: bool = True
     #: UDP ports for call audio (RTP on the even port, RTCP on the odd one above it), ``LOW-HIGH``
     rtp_ports: str = "10000-20000"
     #: folder for generated prompts, recordings and voicemail (created on start)

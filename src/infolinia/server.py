@@ -13,7 +13,7 @@ from infolinia import demo
 from infolinia.app import Infolinia
 from infolinia.config import Settings
 from infolinia.store import db as store
-from infolinia.voice.sip.transport import udp_socket
+from infolinia.voice.sip.transport import tcp_socket, udp_socket
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +40,48 @@ def _listen_udp(host: str, port: int) -> socket.socket:
         raise ListenError(f"cannot listen on SIP/UDP {host}:{port}: {exc.strerror or exc}") from exc
 
 
+def _listen_sip(host: str, port: int, tcp: bool) -> tuple[socket.socket, socket.socket | None]:
+    """SIP/UDP and, with ``tcp``, SIP/TCP on the same port (port 0: one free for both)."""
+    for _ in range(20):
+        udp = _listen_udp(host, port)
+        if not tcp:
+            return udp, None
+        try:
+            return udp, tcp_socket(host, udp.getsockname()[1])
+        except OSError as exc:
+            udp.close()
+            if port:
+                raise ListenError(f"cannot listen on SIP/TCP {host}:{port}: {exc.strerror or exc}") from exc
+    raise ListenError(f"no port free for both SIP/UDP and SIP/TCP on {host}")
+
+
 def run(settings: Settings, *, demo_data: bool = False, log_level: str = "info") -> None:
     sock = _listen(settings.host, settings.http_port)
     try:
-        sip_sock = _listen_udp(settings.host, settings.sip_port)
+        sip_sock, sip_tcp = _listen_sip(settings.host, settings.sip_port, settings.sip_tcp)
     except ListenError:
         sock.close()
         raise
     try:
         store.upgrade(settings.database_url)
-        uvloop.run(_serve(settings, sock, sip_sock, seed_demo=demo_data, log_level=log_level))
+        uvloop.run(_serve(settings, sock, sip_sock, sip_tcp, seed_demo=demo_data, log_level=log_level))
     finally:
         sock.close()
         sip_sock.close()
+        if sip_tcp is not None:
+            sip_tcp.close()
 
 
 async def _serve(
-    settings: Settings, sock: socket.socket, sip_sock: socket.socket, *, seed_demo: bool, log_level: str
+    settings: Settings,
+    sock: socket.socket,
+    sip_sock: socket.socket,
+    sip_tcp: socket.socket | None,
+    *,
+    seed_demo: bool,
+    log_level: str,
 ) -> None:
-    center = Infolinia(settings, sip_socket=sip_sock)
+    center = Infolinia(settings, sip_socket=sip_sock, sip_tcp_socket=sip_tcp)
     base_url = f"http://{settings.host}:{settings.http_port}"
     await center.prompts.start()  # here, not only in the app's start-up, so a failure ends serve with its reason
     if seed_demo:

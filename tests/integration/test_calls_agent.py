@@ -31,11 +31,11 @@ def server(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
 
 
 @asynccontextmanager
-async def phones(tmp_path: Path, sip_port: int) -> AsyncIterator[tuple[Baresip, Baresip]]:
+async def phones(tmp_path: Path, sip_port: int, transport: str = "udp") -> AsyncIterator[tuple[Baresip, Baresip]]:
     async with AsyncExitStack() as stack:
         caller = await stack.enter_async_context(running_baresip(tmp_path / "caller", tone_hz=440))
         agent = await stack.enter_async_context(running_baresip(tmp_path / "agent", tone_hz=1000))
-        await agent.register("1002", "demo", ("127.0.0.1", sip_port))
+        await agent.register("1002", "demo", ("127.0.0.1", sip_port), transport=transport)
         await agent.wait_registered()
         await caller.local_account("48601200300")
         yield caller, agent
@@ -56,11 +56,17 @@ async def last_call(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[
 
 
 async def connect(
-    caller: Baresip, agent: Baresip, sip_port: int, greeting_after_s: float = 0.0, number: str = "800100200"
+    caller: Baresip,
+    agent: Baresip,
+    sip_port: int,
+    greeting_after_s: float = 0.0,
+    number: str = "800100200",
+    transport: str = "udp",
 ) -> None:
-    """The caller dials the demo number and presses 2 (technical); the agent's phone rings and is answered.
-    ``greeting_after_s``: how long what comes before the greeting lasts (the recording notice)."""
-    await caller.dial(f"sip:{number}@127.0.0.1:{sip_port}")
+    """The caller dials the demo number (over ``transport``) and presses 2 (technical); the agent's phone rings and
+    is answered. ``greeting_after_s``: how long what comes before the greeting lasts (the recording notice)."""
+    suffix = "" if transport == "udp" else f";transport={transport}"
+    await caller.dial(f"sip:{number}@127.0.0.1:{sip_port}{suffix}")
     await caller.wait_event("CALL_ESTABLISHED")
     await asyncio.sleep(greeting_after_s + 1.0)  # the greeting has begun: a digit now cuts it (barge-in)
     await caller.send_digits("2")
@@ -70,18 +76,29 @@ async def connect(
     await agent.wait_event("CALL_ESTABLISHED")
 
 
-@pytest.mark.parametrize("hangs_up", ["caller", "agent"])
+@pytest.mark.parametrize(
+    ("hangs_up", "transport"), [("caller", "udp"), ("agent", "udp"), ("caller", "tcp"), ("agent", "tcp")]
+)
 async def test_the_agent_is_rung_answers_and_both_hear_each_other(
-    server: tuple[LiveServer, int], tmp_path: Path, hangs_up: str
+    server: tuple[LiveServer, int], tmp_path: Path, hangs_up: str, transport: str
 ) -> None:
+    """Over UDP, and over TCP (both phones: the caller's call and the agent's registration, so the server rings
+    the agent over the agent's own connection)."""
     live, sip_port = server
     async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
         agent_headers = await api_login(client, "agent2@demo.test")
         admin_headers = await api_login(client, "admin@demo.test")
         r = await client.put("/api/v1/me/presence", json={"presence": "ready"}, headers=agent_headers)
         assert r.status_code == 200, r.text
-        async with phones(tmp_path, sip_port) as (caller, agent):
-            await connect(caller, agent, sip_port)
+        async with phones(tmp_path, sip_port, transport) as (caller, agent):
+            before = (await client.get("/healthz")).json()["subsystems"]["sip"]["counters"]
+            await connect(caller, agent, sip_port, transport=transport)
+            during = (await client.get("/healthz")).json()["subsystems"]["sip"]["counters"]
+            if transport == "tcp":  # both phones are on connections of their own, and nothing came over UDP
+                assert during["tcp_connections"] == 2, during
+                assert during["received"] - before["received"] == during["tcp_received"] - before.get(
+                    "tcp_received", 0
+                ), (before, during)
             heard_by_agent = await agent.heard(2.0)
             heard_by_caller = await caller.heard(2.0)
             await asyncio.sleep(1.0)  # let more tone through before reading the files

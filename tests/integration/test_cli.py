@@ -101,6 +101,20 @@ def test_serve_reports_a_port_in_use_and_takes_ports_from_the_environment(tmp_pa
             assert "Traceback" not in r.stderr
 
 
+def test_serve_reports_the_sip_port_taken_over_tcp(tmp_path: Path) -> None:
+    with socket.socket() as busy:  # UDP free, TCP taken on the same number
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        db = "sqlite:///" + str(tmp_path / "ok.db")
+        r = subprocess.run(
+            [str(EXE), "serve", "--db", db, "--http-port", str(free_port()), "--sip-port", port],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=tmp_path,
+        )  # fmt: skip
+        assert r.returncode == 1 and f"cannot listen on SIP/TCP 127.0.0.1:{port}" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+
+
 def test_db_commands_explain_a_bad_database(tmp_path: Path) -> None:
     for args in (["db", "upgrade"], ["db", "current"], ["admin", "create-tenant", "--slug", "x1", "--name", "X"]):
         for db, expected in (("mysql://h/x", "unsupported database"), ("postgresql://u@127.0.0.1:1/x", "cannot use")):

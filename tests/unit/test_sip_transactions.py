@@ -120,6 +120,45 @@ def test_invite_client_retransmits_on_timer_a_and_times_out_on_b() -> None:
     assert layer.get(key) is None and len(layer) == 0 and layer.next_deadline() is None
 
 
+def test_over_tcp_an_invite_client_never_retransmits_and_ends_at_once_after_a_failure() -> None:
+    layer = TransactionLayer()
+    req = request("INVITE", new_branch())
+    key, events = layer.send_request(req, 0.0, PEER, reliable=True)
+    assert events == [Transmit(key, req, PEER)]
+    assert layer.next_deadline() == 32.0  # B only: no A
+    busy = response(req, 486)
+    events = layer.receive(busy, 1.0)
+    assert sorted(kinds(events)) == ["Deliver", "Transmit"] and sent(events)[0].method == "ACK"
+    assert layer.next_deadline() == 1.0  # D = 0
+    assert kinds(layer.timeout(1.0)) == ["Terminated"] and len(layer) == 0
+
+
+def test_over_tcp_a_non_invite_client_times_out_on_f_without_retransmits_and_k_is_zero() -> None:
+    layer = TransactionLayer()
+    layer.send_request(request("OPTIONS", new_branch()), 0.0, PEER, reliable=True)
+    timed = run_timers(layer, 100)
+    assert transmit_times(timed) == [] and [(t, type(e)) for t, e in timed] == [(32.0, TimedOut), (32.0, Terminated)]
+    req = request("OPTIONS", new_branch())
+    layer.send_request(req, 0.0, PEER, reliable=True)
+    assert kinds(layer.receive(response(req, 200), 2.0)) == ["Deliver"]
+    assert layer.next_deadline() == 2.0 and kinds(layer.timeout(2.0)) == ["Terminated"]
+
+
+def test_over_tcp_a_server_sends_its_final_response_once_and_i_and_j_are_zero() -> None:
+    layer = TransactionLayer()
+    req = request("INVITE", new_branch())
+    key = delivered_key(layer.receive(req, 0.0, PEER, reliable=True))
+    layer.send_response(key, response(req, 486), 0.0)
+    assert layer.next_deadline() == 32.0  # H only: no G
+    assert transmit_times(run_timers(layer, 31.0)) == []
+    layer.receive(request("ACK", req.via[0].branch or ""), 1.0, PEER, reliable=True)
+    assert state(layer, key) is State.CONFIRMED and layer.next_deadline() == 1.0  # I = 0
+    options = request("OPTIONS", new_branch())
+    key = delivered_key(layer.receive(options, 2.0, PEER, reliable=True))
+    layer.send_response(key, response(options, 200), 2.0)
+    assert kinds(layer.timeout(2.0)) == ["Terminated", "Terminated"] and len(layer) == 0  # J = 0, and I
+
+
 def test_invite_client_provisional_stops_retransmits_then_failure_is_acked() -> None:
     layer = TransactionLayer()
     req = request("INVITE", new_branch())

@@ -21,6 +21,11 @@ class Framer:
         self._max = max_message_size
         self.broken = False
 
+    @property
+    def pending(self) -> int:
+        """Bytes of a message not yet complete (CRLF keep-alives not counted)."""
+        return len(self._buffer.lstrip(b"\r\n"))
+
     def feed(self, data: bytes) -> list[Request | Response]:
         if self.broken:
             raise SipError("stream already failed")

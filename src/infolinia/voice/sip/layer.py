@@ -69,9 +69,10 @@ class TransactionLayer:
     # --- from the TU -------------------------------------------------------------------------------------------
 
     def send_request(
-        self, request: Request, now: float, peer: Peer | None = None
+        self, request: Request, now: float, peer: Peer | None = None, reliable: bool = False
     ) -> tuple[TransactionKey, list[Event]]:
-        """Start a client transaction for ``request``, whose top Via carries a branch from ``new_branch()``."""
+        """Start a client transaction for ``request``, whose top Via carries a branch from ``new_branch()``;
+        ``reliable``: it goes over TCP (no retransmits)."""
         if request.method == "ACK":
             raise TransactionError("an ACK is sent without a transaction (the ACK of a 2xx is the dialog's)")
         branch = request.via[0].branch if request.via else None
@@ -83,7 +84,7 @@ class TransactionLayer:
         if len(self._live) >= self.max_transactions:
             raise TransactionLimitError(f"{len(self._live)} transactions running")
         kind = InviteClientTransaction if request.method == "INVITE" else NonInviteClientTransaction
-        return key, self._start(kind(key, request, self.timers, peer), now)
+        return key, self._start(kind(key, request, self.timers, peer, reliable), now)
 
     def send_response(self, key: TransactionKey, response: Response, now: float) -> list[Event]:
         tx = self._live.get(key)
@@ -98,9 +99,15 @@ class TransactionLayer:
 
     # --- from the network --------------------------------------------------------------------------------------
 
-    def receive(self, message: Request | Response, now: float, peer: Peer | None = None) -> list[Event]:
+    def receive(
+        self, message: Request | Response, now: float, peer: Peer | None = None, reliable: bool = False
+    ) -> list[Event]:
+        """A message from the network; ``reliable``: it came over TCP (a server transaction it starts never
+        retransmits)."""
         try:
-            return self._request(message, now, peer) if isinstance(message, Request) else self._response(message, now)
+            if isinstance(message, Request):
+                return self._request(message, now, peer, reliable)
+            return self._response(message, now)
         except SipError:
             self.dropped += 1
             return []
@@ -114,7 +121,7 @@ class TransactionLayer:
             return []
         return self._after(tx, tx.receive(response, now))
 
-    def _request(self, request: Request, now: float, peer: Peer | None) -> list[Event]:
+    def _request(self, request: Request, now: float, peer: Peer | None, reliable: bool) -> list[Event]:
         _ = request.cseq  # a transaction answers with it: unreadable means dropped
         key = server_key(request)
         tx = None if key is None else self._live.get(key)
@@ -127,7 +134,7 @@ class TransactionLayer:
         if len(self._live) >= self.max_transactions:
             return [Rejected(request, "overloaded", peer)]
         kind = InviteServerTransaction if request.method == "INVITE" else NonInviteServerTransaction
-        events = self._start(kind(key, request, self.timers, peer), now)
+        events = self._start(kind(key, request, self.timers, peer, reliable), now)
         if request.method == "CANCEL":
             invite = TransactionKey(key.branch, key.sent_by, "INVITE")
             target = invite if isinstance(self._live.get(invite), InviteServerTransaction) else None

@@ -1,4 +1,4 @@
-"""RFC 3261 §17 transactions over UDP, sans-IO: four state machines driven by explicit time.
+"""RFC 3261 §17 transactions over UDP and TCP, sans-IO: four state machines driven by explicit time.
 
 Everything that affects a transaction's state lives here, in one table per machine: ``(state, input) ->
 (next state, what to do)``. An input is a response class (1xx, 2xx, 300-699: from the network for a client,
@@ -11,6 +11,9 @@ the network and refused (``TransactionError``) when it comes from the TU.
 forks, for the TU to ACK), the server passes the TU's 2xx retransmits to the transport and absorbs retransmitted
 INVITEs during Timer L. Retransmitting the 2xx until the ACK comes, and sending the ACK of a 2xx, are the
 dialog's work (§13.3.1.4, §13.2.2.4), not a transaction's.
+
+A transaction over a reliable transport (TCP; ``reliable=True``) never retransmits: timers A, E and G do not
+run, and D, I, J and K, which only wait for retransmits, are zero (§17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2).
 
 Nothing here reads a clock or opens a socket: the caller passes ``now`` (seconds, any monotonic origin), sends
 what ``Transmit`` carries, and calls ``timeout(now)`` when ``next_deadline()`` is reached.
@@ -32,6 +35,7 @@ Peer = tuple[str, int]
 Message = Request | Response
 
 RETRANSMIT_TIMERS = frozenset({Timer.A, Timer.E, Timer.G})
+ZERO_WHEN_RELIABLE = frozenset({Timer.D, Timer.I, Timer.J, Timer.K})
 
 
 class TransactionError(ValueError):
@@ -242,8 +246,11 @@ class Transaction:
     TIMERS: ClassVar[StateTimers]
     FIRST: ClassVar[State]
 
-    def __init__(self, key: TransactionKey, request: Request, timers: Timers, peer: Peer | None = None) -> None:
+    def __init__(
+        self, key: TransactionKey, request: Request, timers: Timers, peer: Peer | None = None, reliable: bool = False
+    ) -> None:
         self.key = key
+        self.reliable = reliable
         self.request = request
         self.peer = peer
         self.timers = timers
@@ -318,8 +325,11 @@ class Transaction:
         keep = self.TIMERS.get(state, ())
         self._deadlines = {timer: due for timer, due in self._deadlines.items() if timer in keep}
         for timer in keep:
+            if self.reliable and timer in RETRANSMIT_TIMERS:
+                continue
             if timer not in self._deadlines:
-                self._intervals[timer] = self.timers.initial(timer)
+                reliable_zero = self.reliable and timer in ZERO_WHEN_RELIABLE
+                self._intervals[timer] = 0.0 if reliable_zero else self.timers.initial(timer)
                 self._deadlines[timer] = now + self._intervals[timer]
 
     def _do(self, action: Do, message: Message | None) -> list[Event]:

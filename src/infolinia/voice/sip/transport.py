@@ -1,8 +1,21 @@
-"""The SIP/UDP shell: moves datagrams between a socket and the pure ``TransactionLayer``, and time into it.
+"""The SIP shell: moves messages between the sockets (UDP, and TCP connections) and the pure
+``TransactionLayer``, and time into it.
 
-Bad input never raises out of ``datagram_received``: a request that parsed far enough is answered 400/416/505,
-anything else is dropped and counted (``counters``). Responses go back to the datagram's source (RFC 3581:
-``received`` and ``rport`` are filled into the top Via). One ``loop.call_at`` follows ``next_deadline()``.
+Bad input never raises out of ``datagram_received`` or a connection's ``data_received``: a request that parsed far
+enough is answered 400/416/505, anything else is dropped and counted (``counters``); a TCP stream that cannot be
+framed any more is closed (after the 400, when one is due). Responses go back to the request's source (RFC 3581:
+``received`` and ``rport`` are filled into the top Via), over the connection it came on when it came over TCP
+(RFC 3261 §18.2.2). One ``loop.call_at`` follows ``next_deadline()``.
+
+TCP (RFC 3261 §18): ``SipStream`` is one accepted connection, framed by Content-Length (``Framer``). A peer is
+still a (host, port) pair: the transport sends to a peer that has a connection open over it, with its top Via
+saying TCP, our Contact asking for TCP, and without retransmits (``reliable`` transactions), and to others over
+UDP. A peer whose connection
+has closed stays known as a TCP peer (the last ``TCP_GONE_KEEP`` of them): a request to it fails at once (503, as
+a transport error) instead of going to a UDP port nobody listens on; the phone registers again over a new
+connection. The server opens no connections itself. Limits: ``MAX_STREAMS`` connections, ``MAX_STREAMS_PER_HOST``
+from one address, a partial message held at most ``PARTIAL_S`` seconds, a silent connection closed after
+``IDLE_S``.
 Requests the transaction layer delivers go to a handler per method; OPTIONS is answered here, other methods 405
 (known to SIP) or 501.
 
@@ -22,13 +35,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Protocol, cast
 
 from .builders import response_to
 from .dialog import DialogId, request_dialog_id
 from .errors import SipError
+from .framer import Framer
 from .grammar import split_list
 from .layer import TransactionLayer
 from .limits import MAX_MESSAGE_SIZE
@@ -42,6 +56,12 @@ Peer = tuple[str, int]
 Handler = Callable[[Request, Peer], Awaitable[Response]]
 ResponseCallback = Callable[[Response], None]
 RECEIVE_BUFFER = 4 * 1024 * 1024
+MAX_STREAMS = 4096
+MAX_STREAMS_PER_HOST = 64
+PARTIAL_S = 32.0  # a message begun and not finished within this long: the connection is closed (slow senders)
+IDLE_S = 7200.0  # no byte (not even a CRLF keep-alive) for this long: the connection is closed
+SWEEP_S = 5.0
+TCP_GONE_KEEP = 10_000
 KNOWN_METHODS = frozenset(
     {"INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO",
      "REFER", "MESSAGE", "UPDATE"}
@@ -55,6 +75,21 @@ def udp_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def tcp_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening, non-blocking TCP socket (raises OSError when the port is taken)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(512)
     except OSError:
         sock.close()
         raise
@@ -90,6 +125,10 @@ class SipTransport(asyncio.DatagramProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._armed: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._streams: dict[Peer, SipStream] = {}
+        self._per_host: Counter[str] = Counter()
+        self._tcp_gone: OrderedDict[Peer, None] = OrderedDict()
+        self._sweeper: asyncio.TimerHandle | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -105,10 +144,19 @@ class SipTransport(asyncio.DatagramProtocol):
         if self._timer is not None:
             self._timer.cancel()
 
+    def stream(self) -> SipStream:
+        """A protocol for one accepted TCP connection (``loop.create_server(transport.stream, sock=...)``)."""
+        return SipStream(self)
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for stream in list(self._streams.values()):
+            stream.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if self._transport is not None:
             self._transport.close()
             await asyncio.sleep(0)
@@ -116,7 +164,7 @@ class SipTransport(asyncio.DatagramProtocol):
     def stats(self) -> dict[str, int]:
         return {
             **self.counters, "transactions": len(self.layer), "stray_responses": self.layer.stray_responses,
-            "dialogs": len(self._dialogs),
+            "dialogs": len(self._dialogs), "tcp_connections": len(self._streams),
         }  # fmt: skip
 
     @property
@@ -143,8 +191,12 @@ class SipTransport(asyncio.DatagramProtocol):
     def send_request(self, request: Request, peer: Peer, on_response: ResponseCallback) -> TransactionKey:
         """Start a client transaction; every response (a made-up 408/503 on timeout/transport error) goes to
         ``on_response``. Raises ``TransactionError`` when the layer is full or the request is not sendable."""
-        key, events = self.layer.send_request(request, self._now(), peer)
+        reliable = peer in self._streams
+        key, events = self.layer.send_request(request, self._now(), peer, reliable)
         self._clients[key] = (request, on_response)
+        if peer in self._tcp_gone:  # its connection closed: nowhere to send it
+            self.counters["tcp_gone"] += 1
+            events = self.layer.transport_error(key, self._now())
         self._process(events)
         return key
 
@@ -167,13 +219,73 @@ class SipTransport(asyncio.DatagramProtocol):
         except SipError as error:
             self._malformed(error, peer)
             return
+        self._message(message, peer, reliable=False)
+
+    def _message(self, message: Request | Response, peer: Peer, reliable: bool) -> bool:
+        """A parsed message from ``peer``; False when it was malformed (and answered 400)."""
         if isinstance(message, Request):
             try:
                 stamp_via(message, peer)
             except SipError as error:
                 self._malformed(SipError(error.reason, status=400, request=message), peer)
-                return
-        self._process(self.layer.receive(message, self._now(), peer), peer)
+                return False
+        self._process(self.layer.receive(message, self._now(), peer, reliable), peer)
+        return True
+
+    # --- TCP connections ---------------------------------------------------------------------------------------
+
+    def _stream_opened(self, stream: SipStream) -> bool:
+        """A new connection; False (and it is closed) when over the limits."""
+        peer = stream.peer
+        if len(self._streams) >= MAX_STREAMS or self._per_host[peer[0]] >= MAX_STREAMS_PER_HOST:
+            self.counters["tcp_refused"] += 1
+            return False
+        old = self._streams.get(peer)
+        if old is not None:
+            old.close()
+        self._streams[peer] = stream
+        self._per_host[peer[0]] += 1
+        self._tcp_gone.pop(peer, None)
+        self.counters["tcp_accepted"] += 1
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep)
+        return True
+
+    def _stream_closed(self, stream: SipStream) -> None:
+        peer = stream.peer
+        if self._streams.get(peer) is not stream:
+            return
+        del self._streams[peer]
+        self._per_host[peer[0]] -= 1
+        if self._per_host[peer[0]] <= 0:
+            del self._per_host[peer[0]]
+        self._tcp_gone[peer] = None
+        while len(self._tcp_gone) > TCP_GONE_KEEP:
+            self._tcp_gone.popitem(last=False)
+
+    def _stream_data(self, stream: SipStream, data: bytes) -> None:
+        if stream.framer.broken:  # closing already
+            return
+        try:
+            messages = stream.framer.feed(data)
+        except SipError as error:
+            self.counters["tcp_broken"] += 1
+            self._malformed(error, stream.peer)  # the 400 goes out on the stream before it closes
+            stream.close()
+            return
+        for message in messages:
+            self.counters["received"] += 1
+            self.counters["tcp_received"] += 1
+            self._message(message, stream.peer, reliable=True)
+
+    def _sweep(self) -> None:
+        now = self._now()
+        for stream in list(self._streams.values()):
+            if now - stream.last_data >= IDLE_S or (stream.partial_since is not None
+                                                    and now - stream.partial_since >= PARTIAL_S):  # fmt: skip
+                self.counters["tcp_timed_out"] += 1
+                stream.close()
+        self._sweeper = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep) if self._streams else None
 
     def error_received(self, exc: Exception) -> None:
         self.counters["socket_errors"] += 1
@@ -300,7 +412,18 @@ class SipTransport(asyncio.DatagramProtocol):
     # --- out and time ------------------------------------------------------------------------------------------
 
     def _send(self, message: Request | Response, peer: Peer | None) -> None:
-        if self._transport is None or peer is None:
+        if peer is None:
+            return
+        stream = self._streams.get(peer)
+        if stream is not None:
+            if isinstance(message, Request):
+                via_over_tcp(message)
+            if self.local_address is not None:
+                contact_over_tcp(message, self.local_address)
+            stream.write(bytes(message))
+            self.counters["sent"] += 1
+            return
+        if self._transport is None or peer in self._tcp_gone:
             return
         self._transport.sendto(bytes(message), peer)
         self.counters["sent"] += 1
@@ -320,6 +443,68 @@ class SipTransport(asyncio.DatagramProtocol):
     def _fire(self) -> None:
         self._timer = self._armed = None
         self._process(self.layer.timeout(self._now()))
+
+
+class SipStream(asyncio.Protocol):
+    """One accepted TCP connection: bytes in through a ``Framer`` to the transport, bytes out."""
+
+    def __init__(self, owner: SipTransport) -> None:
+        self.owner = owner
+        self.framer = Framer()
+        self.peer: Peer = ("", 0)
+        self.last_data = 0.0
+        self.partial_since: float | None = None  # when the message now being framed began
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        name = transport.get_extra_info("peername")
+        self.peer = (str(name[0]), int(name[1]))
+        self.last_data = self.owner._now()
+        if not self.owner._stream_opened(self):
+            self._transport.abort()
+            self._transport = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._transport is None:
+            return
+        self.last_data = now = self.owner._now()
+        self.owner._stream_data(self, data)
+        pending = self.framer.pending
+        self.partial_since = None if not pending else self.partial_since or now
+
+    def eof_received(self) -> bool | None:
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self.owner._stream_closed(self)
+
+    def write(self, data: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()  # what was written still goes out
+
+
+def via_over_tcp(request: Request) -> None:
+    """The top Via of a request this end sends over TCP says so (§18.1.1)."""
+    fields = request.headers.get_all("Via")
+    if not fields or not fields[0].upper().startswith("SIP/2.0/UDP"):
+        return
+    request.headers.set("Via", ", ".join(["SIP/2.0/TCP" + fields[0][len("SIP/2.0/UDP") :], *fields[1:]]))
+
+
+def contact_over_tcp(message: Request | Response, us: Peer) -> None:
+    """Our own Contact in a message sent over TCP asks for TCP (``;transport=tcp``): the peer's requests in the
+    dialog (the ACK, a BYE) then come over TCP too, not over UDP as a bare sip: URI would have them."""
+    values = message.headers.get_all("Contact")
+    ours = f"@{us[0]}:{us[1]}>"
+    if len(values) != 1 or ours not in values[0] or "transport=" in values[0].lower():
+        return
+    message.headers.set("Contact", values[0].replace(ours, f"@{us[0]}:{us[1]};transport=tcp>", 1))
 
 
 def stamp_via(request: Request, peer: Peer) -> None:
