@@ -55,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "telephony.manage": _ADMIN,
     "prompts.read": _FRONT_LINE,  # list the voice prompts and listen to them
     "prompts.manage": _SUPERVISORS,  # upload, replace and delete the tenant's own recordings
+    "cases.read": ALL_TENANT_ROLES,  # back office: its teams' cases and its own (api/deps.case_scope)
+    "cases.write": ALL_TENANT_ROLES,  # file, change, escalate, note, link and merge cases
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

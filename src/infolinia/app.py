@@ -23,6 +23,7 @@ from infolinia.api.routes import (
     auth,
     callbacks,
     campaigns,
+    cases,
     customers,
     interactions,
     live,
@@ -64,6 +65,7 @@ ROUTERS = (
     prompts.router,
     callbacks.router,
     campaigns.router,
+    cases.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [

@@ -201,6 +201,11 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
     )
     front = await create_team(tx, tenant.id, TeamIn(name="Front line"))
     billing_bo = await create_team(tx, tenant.id, TeamIn(name="Billing back office"))
+    # cases climb: the front line, the billing back office, the duty manager (a supervisor's call: no team)
+    tenant.case_policy = {"ladder": [
+        {"name": "Front line", "team_id": front.id}, {"name": "Billing back office", "team_id": billing_bo.id},
+        {"name": "Duty manager", "team_id": None},
+    ]}  # fmt: skip
     queues = {}
     # Sales keeps the tenant's business hours; the others are open around the clock, so the demo works at any hour
     for name, team, hours in (

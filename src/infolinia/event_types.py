@@ -44,6 +44,22 @@ class AbandonFigures(Data):
     rate: float
 
 
+class CaseChanged(Data):
+    """A case as it is after the change: ``user_id`` is its assignee (who is told of it besides supervisors);
+    ``fields`` what a patch changed, ``reason`` why it was escalated or reopened, ``kind`` an added entry's,
+    ``into`` the case a duplicate was merged into."""
+
+    id: int
+    number: int
+    status: str
+    tier: int
+    user_id: int | None
+    fields: list[str] | None = None
+    reason: str | None = None
+    kind: str | None = None
+    into: int | None = None
+
+
 class CampaignAbandonRate(Data):
     """A predictive campaign's abandoned / answered calls, after each answered call's outcome."""
 
@@ -220,6 +236,14 @@ SCHEMAS: dict[str, type[Data]] = {
     "callback.requested": CallbackRequested,
     "callback.updated": CallbackUpdated,
     "callback.promise_broken": ObjectId,
+    "case.created": CaseChanged,
+    "case.updated": CaseChanged,
+    "case.status_changed": CaseChanged,
+    "case.escalated": CaseChanged,
+    "case.reopened": CaseChanged,
+    "case.entry_added": CaseChanged,
+    "case.linked": CaseChanged,
+    "case.merged": CaseChanged,
     "campaign.created": ObjectId,
     "campaign.updated": ObjectChanged,
     "campaign.abandon_rate": CampaignAbandonRate,

@@ -67,6 +67,15 @@ def _callback_policy(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(str(exc)) from exc
 
 
+def _case_policy(value: dict[str, Any]) -> dict[str, Any]:
+    from infolinia.cases.policy import CasePolicy, CasePolicyError
+
+    try:
+        return CasePolicy.from_json(value).to_json()
+    except CasePolicyError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def _contact_window(value: str | dict[str, Any]) -> dict[str, Any]:
     from infolinia.customers.windows import ContactWindow, WindowError, parse_window
 
@@ -97,6 +106,7 @@ SkillLevel = Annotated[int, Field(ge=1, le=10)]
 Extension = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,10}$")]
 BusinessHoursJson = Annotated[dict[str, Any], AfterValidator(_business_hours)]
 CallbackPolicyJson = Annotated[dict[str, Any], AfterValidator(_callback_policy)]
+CasePolicyJson = Annotated[dict[str, Any], AfterValidator(_case_policy)]
 ContactWindowJson = Annotated[str | dict[str, Any], AfterValidator(_contact_window)]
 PreferredChannel = Literal["voice", "email", "chat"]
 
@@ -158,6 +168,7 @@ class TenantPatch(Input):
     business_hours: BusinessHoursJson | None = None
     record_calls: bool | None = None
     callback_policy: CallbackPolicyJson | None = None
+    case_policy: CasePolicyJson | None = None
 
 
 class TenantOut(Output):
@@ -170,6 +181,7 @@ class TenantOut(Output):
     business_hours: dict[str, Any]
     record_calls: bool
     callback_policy: dict[str, Any]
+    case_policy: dict[str, Any]
     created_at: datetime
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from infolinia.access import PERMISSIONS
 from infolinia.api.deps import NAMED, RESOLVERS, route_permission
 from infolinia.app import PUBLIC_ROUTES, Infolinia, api_routes
+from infolinia.cases.actions import create_case
+from infolinia.cases.schemas import CaseIn
 from infolinia.outbound import campaigns
 from infolinia.outbound.actions import request_callback
 from infolinia.schemas import CallbackIn, CampaignIn, DoNotCallIn, UserIn
@@ -22,6 +24,7 @@ from infolinia.store.models import (
     Callback,
     Campaign,
     CampaignContact,
+    Case,
     Customer,
     CustomerIdentity,
     DoNotCall,
@@ -152,6 +155,9 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
                 await campaigns.import_contacts(tx, tenant, made, b"number\n+48600999777\n")
             await campaigns.add_do_not_call(tx, tenant, DoNotCallIn(number="+48600999666"))
             probe_campaign = made.id
+        if await s.scalar(select(Case.id).where(Case.tenant_id == t)) is None:
+            async with write(center.db, None, SYSTEM) as tx:
+                await create_case(tx, tenant, CaseIn(subject=PROBE, category="question"))
         customer = await first(Customer)
         owner = await s.scalar(select(User).where(User.email == owner_email))
         assert owner is not None
@@ -173,6 +179,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             "campaign_id": probe_campaign,  # with a contact of its own: a contact's routes name both
             "contact_id": await first(CampaignContact, CampaignContact.campaign_id == probe_campaign),
             "dnc_id": await first(DoNotCall),
+            "case_id": await first(Case),
         }
     ids |= await _telephony_probes(center, t)
     assert set(ids) == set(RESOLVERS) | set(NAMED), "every resolvable path parameter needs an object here"
@@ -313,8 +320,8 @@ async def test_role_matrix_follows_the_permission_table(
         for call in api_calls(http_app):
             if call.path == "/api/v1/auth/logout" or call.path.endswith("/identities/{identity_id}"):
                 continue  # logging out would end this matrix's session; identities are checked below
-            if role is Role.BACK_OFFICE and call.path.startswith("/api/v1/interactions/{"):
-                continue  # back-office sees only its team's interactions: covered by its own test
+            if role is Role.BACK_OFFICE and call.path.startswith(("/api/v1/interactions/{", "/api/v1/cases/{")):
+                continue  # back-office sees only its team's interactions and cases: covered by their own tests
             allowed = role in PERMISSIONS[call.permission]
             r = await send(client, call, ids, headers)
             if allowed:

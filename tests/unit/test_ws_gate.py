@@ -79,12 +79,13 @@ def test_the_event_stream_shares_its_path_between_sse_and_websocket() -> None:
 
 
 def _published_types() -> set[str]:
-    """Every event type the code can publish: ``tx.emit("...")`` in the actions, ``_log(now, "...")`` and
-    ``Event(now, "...")`` in the engine (published as ``routing.<kind>``)."""
+    """Every event type the code can publish: ``tx.emit("...")`` (or ``_emit(tx, "...")``) in the actions,
+    ``_log(now, "...")`` and ``Event(now, "...")`` in the engine (published as ``routing.<kind>``)."""
     found = set()
     for path in SRC.rglob("*.py"):
         text = path.read_text()
         found |= set(re.findall(r'\.emit\(\s*"([a-z_.]+)"', text))
+        found |= set(re.findall(r'_emit\(\s*\w+,\s*"([a-z_.]+)"', text))  # cases/actions.py
         found |= {f"routing.{k}" for k in re.findall(r'(?:_log|Event)\(\s*\w+,\s*"([a-z_]+)"', text)}
     return found
 

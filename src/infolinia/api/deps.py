@@ -32,6 +32,7 @@ from infolinia.store.models import (
     Callback,
     Campaign,
     CampaignContact,
+    Case,
     Customer,
     CustomerIdentity,
     DoNotCall,
@@ -63,6 +64,16 @@ def interaction_scope(actor: Actor, tenant_id: int) -> ColumnElement[bool]:
     return where
 
 
+def case_scope(actor: Actor, tenant_id: int) -> ColumnElement[bool]:
+    """Cases this actor may see: the tenant's; back-office only its teams' cases and those assigned to it or filed
+    by it."""
+    where = Case.tenant_id == tenant_id
+    if actor.role in TEAM_SCOPED_ROLES:
+        mine = or_(Case.assignee_id == actor.user_id, Case.created_by_id == actor.user_id)
+        where = where & or_(mine, Case.team_id.in_(actor.team_ids))
+    return where
+
+
 Scope = Callable[[Actor, Tenant | None], ColumnElement[bool]]
 
 
@@ -88,6 +99,7 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "campaign_id": (Campaign, _tenant_rows(Campaign), "campaign", True),
     "contact_id": (CampaignContact, _tenant_rows(CampaignContact), "contact", True),
     "dnc_id": (DoNotCall, _tenant_rows(DoNotCall), "do-not-call entry", True),
+    "case_id": (Case, lambda a, t: case_scope(a, t.id) if t else true(), "case", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

@@ -115,6 +115,10 @@ class Tenant(Base):
     record_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: ``outbound.policy.CallbackPolicy`` as JSON; {} is the defaults
     callback_policy: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: ``cases.policy.CasePolicy`` as JSON (categories, the escalation ladder); {} is the defaults
+    case_policy: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: the number of the tenant's last case (numbers are per tenant: 1, 2, ...)
+    case_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -513,6 +517,83 @@ class Disposition(Base):
     later_at: Mapped[datetime | None]  # "call me later": the time asked for
     follow_up_callback_id: Mapped[int | None]  # the callback it made ("call me later")
     note: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """What the front line could not settle at once, handed on: the customer's words, where it is on the tenant's
+    escalation ladder (``tier``), who works it, and its timeline (``CaseEntry``). ``number`` is the one the
+    customer is told (per tenant)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("id", "tenant_id"),
+        UniqueConstraint("tenant_id", "number"),
+        ForeignKeyConstraint(["customer_id", "tenant_id"], ["customers.id", "customers.tenant_id"]),
+        ForeignKeyConstraint(["team_id", "tenant_id"], ["teams.id", "teams.tenant_id"]),
+        ForeignKeyConstraint(["assignee_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        Index("ix_cases_tenant_status", "tenant_id", "status"),
+        Index("ix_cases_tenant_customer", "tenant_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    number: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")  # low normal high urgent
+    status: Mapped[str] = mapped_column(String(20), default="new")  # cases.lifecycle.STATUSES
+    tier: Mapped[int] = mapped_column(Integer, default=0)  # the rung of the ladder it is on (0: the front line)
+    customer_id: Mapped[int | None]
+    team_id: Mapped[int | None]
+    assignee_id: Mapped[int | None]
+    created_by_id: Mapped[int | None]
+    merged_into_id: Mapped[int | None]  # a duplicate: the case it was merged into (and closed)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)  # how many times
+    first_response_at: Mapped[datetime | None]  # the first message to the customer
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CaseEntry(Base):
+    """One line of a case's timeline (append-only): a note (internal) or a message to the customer, and every
+    change: created, status, assignment, escalation (with its reason), a linked contact, a merge."""
+
+    __tablename__ = "case_entries"
+    __table_args__ = (
+        ForeignKeyConstraint(["case_id", "tenant_id"], ["cases.id", "cases.tenant_id"], ondelete="CASCADE"),
+        Index("ix_case_entries_case", "case_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    case_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))  # cases.actions.ENTRY_KINDS
+    internal: Mapped[bool] = mapped_column(Boolean, default=True)  # False: the customer may see it
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    author_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseLink(Base):
+    """A contact (an interaction of any channel) that belongs to a case."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (
+        UniqueConstraint("case_id", "interaction_id"),
+        ForeignKeyConstraint(["case_id", "tenant_id"], ["cases.id", "cases.tenant_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["interaction_id", "tenant_id"], ["interactions.id", "interactions.tenant_id"]),
+        Index("ix_case_links_interaction", "interaction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    case_id: Mapped[int]
+    interaction_id: Mapped[int]
+    linked_by_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,148 @@
+"""Cases (``cases/``): file one, find them, change, escalate, reopen, write on their timeline, link contacts,
+merge duplicates. Back-office users see their teams' cases and those assigned to them (``deps.case_scope``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from infolinia.api.deps import Access, access, case_scope
+from infolinia.cases import actions
+from infolinia.cases.schemas import (
+    CaseDetail,
+    CaseEntryIn,
+    CaseEntryOut,
+    CaseEscalateIn,
+    CaseIn,
+    CaseLinkIn,
+    CaseMergeIn,
+    CaseOut,
+    CasePatch,
+    CaseReopenIn,
+    CaseStatusIn,
+    Category,
+)
+from infolinia.schemas import Cursor, Id, Page
+from infolinia.store.models import Case, CaseEntry, CaseLink
+
+router = APIRouter(tags=["cases"])
+
+Status = Literal["new", "open", "pending_customer", "escalated", "resolved", "closed"]
+
+
+def _out(a: Access, case: Case) -> CaseOut:
+    out = CaseOut.model_validate(case)
+    ladder = actions.policy_of(a.tenant).ladder
+    out.tier_name = ladder[case.tier].name if case.tier < len(ladder) else f"tier {case.tier}"
+    return out
+
+
+async def _detail(a: Access, case: Case) -> CaseDetail:
+    out = CaseDetail(**_out(a, case).model_dump())
+    entries = await a.session.scalars(select(CaseEntry).where(CaseEntry.case_id == case.id).order_by(CaseEntry.id))
+    out.entries = [CaseEntryOut.model_validate(entry) for entry in entries]
+    links = select(CaseLink.interaction_id).where(CaseLink.case_id == case.id).order_by(CaseLink.id)
+    out.interaction_ids = list(await a.session.scalars(links))
+    return out
+
+
+@router.post("/cases", response_model=CaseDetail, status_code=201)
+async def create_case(body: CaseIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """File a case: numbered per tenant, on the ladder's first rung (its team), the customer's words first on its
+    timeline, linked to the contact it was filed in (whose customer it takes when none is given)."""
+    async with a.write() as tx:
+        case = await actions.create_case(tx, a.tenant, body)
+    return await _detail(a, case)
+
+
+@router.get("/cases", response_model=Page[CaseOut])
+async def list_cases(
+    a: Access = Depends(access("cases.read")),
+    status: Status | None = None,
+    category: Category | None = None,
+    customer_id: Id | None = None,
+    assignee_id: Id | None = None,
+    team_id: Id | None = None,
+    number: Id | None = None,
+    active: bool | None = Query(None, description="true: new, open, pending or escalated; false: resolved or closed"),
+    limit: int = Query(100, ge=1, le=500),
+    after: Cursor | None = None,
+) -> Page[CaseOut]:
+    """The cases this user may see, by id, filtered."""
+    query = select(Case).where(case_scope(a.actor, a.tenant.id))
+    for column, value in ((Case.status, status), (Case.category, category), (Case.customer_id, customer_id),
+                          (Case.assignee_id, assignee_id), (Case.team_id, team_id), (Case.number, number)):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
+    if active is not None:
+        finished = Case.status.in_(("resolved", "closed"))
+        query = query.where(~finished if active else finished)
+    if after is not None:
+        query = query.where(Case.id > after)
+    rows = list(await a.session.scalars(query.order_by(Case.id).limit(limit + 1)))
+    items = [_out(a, row) for row in rows[:limit]]
+    return Page[CaseOut](items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail)
+async def get_case(a: Access = Depends(access("cases.read"))) -> CaseDetail:
+    """The case with its whole timeline (oldest first) and its linked contacts."""
+    return await _detail(a, a.obj("case_id"))
+
+
+@router.patch("/cases/{case_id}", response_model=CaseDetail)
+async def update_case(body: CasePatch, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """Subject, category, priority, customer, assignee (null: nobody)."""
+    async with a.write() as tx:
+        case = await actions.update_case(tx, a.tenant, a.obj("case_id"), body)
+    return await _detail(a, case)
+
+
+@router.post("/cases/{case_id}/status", response_model=CaseDetail)
+async def set_status(body: CaseStatusIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """Move the case (409 ``case_state`` when its status does not allow the move; see docs/cases.md)."""
+    async with a.write() as tx:
+        case = await actions.set_status(tx, a.obj("case_id"), body.status, body.note)
+    return await _detail(a, case)
+
+
+@router.post("/cases/{case_id}/escalate", response_model=CaseDetail)
+async def escalate(body: CaseEscalateIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """One rung up the tenant's escalation ladder, with the reason."""
+    async with a.write() as tx:
+        case = await actions.escalate(tx, a.tenant, a.obj("case_id"), body.reason)
+    return await _detail(a, case)
+
+
+@router.post("/cases/{case_id}/reopen", response_model=CaseDetail)
+async def reopen(body: CaseReopenIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """A resolved or closed case back to open, with the reason."""
+    async with a.write() as tx:
+        case = await actions.reopen(tx, a.obj("case_id"), body.reason)
+    return await _detail(a, case)
+
+
+@router.post("/cases/{case_id}/entries", response_model=CaseDetail, status_code=201)
+async def add_entry(body: CaseEntryIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """An internal note, or (``internal: false``) a message to the customer."""
+    async with a.write() as tx:
+        case = await actions.add_entry(tx, a.obj("case_id"), body.body, body.internal)
+    return await _detail(a, case)
+
+
+@router.post("/cases/{case_id}/links", response_model=CaseDetail, status_code=201)
+async def link(body: CaseLinkIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """Link a contact (an interaction of any channel) to the case."""
+    async with a.write() as tx:
+        case = await actions.link(tx, a.obj("case_id"), body.interaction_id)
+    return await _detail(a, case)
+
+
+@router.post("/cases/{case_id}/merge", response_model=CaseDetail)
+async def merge(body: CaseMergeIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
+    """This case is a duplicate of ``into_case_id``: merged into it; the case merged into is returned."""
+    async with a.write() as tx:
+        case = await actions.merge(tx, a.obj("case_id"), body.into_case_id)
+    return await _detail(a, case)

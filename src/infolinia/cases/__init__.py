@@ -1,0 +1,1 @@
+"""Cases: the back office's work items, their escalation ladder and service levels."""

@@ -1,0 +1,103 @@
+"""Request and response shapes of the cases API (``/api/v1/cases``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from infolinia.schemas import Id, Input, Output
+
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Category = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Priority = Literal["low", "normal", "high", "urgent"]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+SettableStatus = Literal["new", "open", "pending_customer", "resolved", "closed"]
+
+
+class CaseIn(Input):
+    subject: Subject
+    category: Category
+    priority: Priority = "normal"
+    #: the customer's words, as the agent took them down (the first line of the timeline)
+    description: Body | None = None
+    customer_id: Id | None = None
+    assignee_id: Id | None = None
+    #: the contact it was filed in (linked to the case at once)
+    interaction_id: Id | None = None
+
+
+class CasePatch(Input):
+    subject: Subject | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    customer_id: Id | None = None
+    #: null: nobody (the case waits for its team); leave out to keep
+    assignee_id: Id | None = None
+
+
+class CaseStatusIn(Input):
+    status: SettableStatus
+    note: Reason | None = None
+
+
+class CaseEscalateIn(Input):
+    reason: Reason
+
+
+class CaseReopenIn(Input):
+    reason: Reason
+
+
+class CaseEntryIn(Input):
+    body: Body
+    #: true: an internal note; false: a message to the customer (the first one is the case's first response)
+    internal: bool = True
+
+
+class CaseLinkIn(Input):
+    interaction_id: Id
+
+
+class CaseMergeIn(Input):
+    #: the case this one (a duplicate) is merged into: its links and timeline go there, and this one is closed
+    into_case_id: Id
+
+
+class CaseOut(Output):
+    id: int
+    number: int
+    subject: str
+    category: str
+    priority: str
+    status: str
+    tier: int
+    tier_name: str = ""
+    customer_id: int | None
+    team_id: int | None
+    assignee_id: int | None
+    created_by_id: int | None
+    merged_into_id: int | None
+    reopened: int
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseEntryOut(Output):
+    id: int
+    kind: str
+    internal: bool
+    body: str | None
+    data: dict[str, Any]
+    author_id: int | None
+    created_at: datetime
+
+
+class CaseDetail(CaseOut):
+    entries: list[CaseEntryOut] = Field(default_factory=list)
+    interaction_ids: list[int] = Field(default_factory=list)
