@@ -34,6 +34,7 @@ from infolinia.api.routes import (
     tenants,
 )
 from infolinia.auth.ratelimit import SlidingWindowLimiter
+from infolinia.cases.actions import watch_service_levels
 from infolinia.config import Settings
 from infolinia.events import EventBus
 from infolinia.looplag import LoopWatch
@@ -104,6 +105,7 @@ class Infolinia:
         self._timers: asyncio.Task[None] | None = None
         self._promises: asyncio.Task[None] | None = None  # marks callbacks whose promise broke
         self._campaigns: asyncio.Task[None] | None = None
+        self._case_levels: asyncio.Task[None] | None = None  # warns of and escalates cases past their service levels
         self.loop_watch = LoopWatch(trace_after=settings.trace_stalls_ms / 1000)  # for /healthz
         self.campaigns = CampaignRunner(self.db, self.bus, self.routing)  # feeds running campaigns to the queues
         self.registrar = Registrar(AgentDirectory(self.db))
@@ -152,6 +154,7 @@ class Infolinia:
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
         self._promises = asyncio.create_task(watch_promises(self.db, self.bus), name="callback-promises")
         self._campaigns = asyncio.create_task(self.campaigns.run(), name="campaign-runner")
+        self._case_levels = asyncio.create_task(watch_service_levels(self.db, self.bus), name="case-service-levels")
         sock = self._sip_socket or udp_socket(self.settings.host, self.settings.sip_port)
         self._sip_socket = None
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
@@ -183,7 +186,7 @@ class Infolinia:
         await self.calls.close()
         await self.media.close()
         await self.sip.close()
-        for task in (self._timers, self._promises, self._campaigns):
+        for task in (self._timers, self._promises, self._campaigns, self._case_levels):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

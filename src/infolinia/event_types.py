@@ -58,6 +58,7 @@ class CaseChanged(Data):
     reason: str | None = None
     kind: str | None = None
     into: int | None = None
+    metrics: list[str] | None = None  # the service levels a warning or breach is about
 
 
 class CampaignAbandonRate(Data):
@@ -244,6 +245,8 @@ SCHEMAS: dict[str, type[Data]] = {
     "case.entry_added": CaseChanged,
     "case.linked": CaseChanged,
     "case.merged": CaseChanged,
+    "case.sla_warning": CaseChanged,
+    "case.sla_breached": CaseChanged,
     "campaign.created": ObjectId,
     "campaign.updated": ObjectChanged,
     "campaign.abandon_rate": CampaignAbandonRate,

@@ -4,25 +4,29 @@ to rows."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
-from infolinia.cases import lifecycle
+from infolinia.cases import lifecycle, service_levels
 from infolinia.cases.policy import CasePolicy, CasePolicyError
 from infolinia.cases.schemas import CaseIn, CasePatch
 from infolinia.errors import Conflict, Invalid
+from infolinia.events import EventBus
+from infolinia.store.db import Database
 from infolinia.store.models import Case, CaseEntry, CaseLink, Customer, Interaction, Tenant, User
 from infolinia.store.refs import require_in_tenant
 from infolinia.store.types import utcnow
-from infolinia.store.uow import Tx
+from infolinia.store.uow import SYSTEM, Tx, write
 
 log = logging.getLogger(__name__)
 
 #: what a timeline entry records
 ENTRY_KINDS = ("created", "note", "message", "updated", "assigned", "status", "escalated", "reopened", "linked",
-               "merged")  # fmt: skip
+               "merged", "sla_warning", "sla_breached")  # fmt: skip
 
 
 def policy_of(tenant: Tenant) -> CasePolicy:
@@ -83,6 +87,12 @@ async def create_case(tx: Tx, tenant: Tenant, data: CaseIn) -> Case:
         priority=data.priority, status="new", tier=0, customer_id=customer_id, team_id=policy.ladder[0].team_id,
         assignee_id=data.assignee_id, created_by_id=tx.who.user_id, reopened=0,
     )  # fmt: skip
+    tier = (
+        None
+        if customer_id is None
+        else await tx.session.scalar(select(Customer.tier).where(Customer.id == customer_id))
+    )
+    service_levels.start(case, tenant, policy, tier, utcnow())
     tx.session.add(case)
     await tx.session.flush()
     _entry(tx, case, "created", data.description, subject=data.subject, category=data.category)
@@ -131,7 +141,7 @@ def _not_merged(case: Case) -> None:
                        details={"merged_into_id": case.merged_into_id})  # fmt: skip
 
 
-async def set_status(tx: Tx, case: Case, status: str, note: str | None) -> Case:
+async def set_status(tx: Tx, tenant: Tenant, case: Case, status: str, note: str | None) -> Case:
     _not_merged(case)
     try:
         lifecycle.check_move(case.status, status)
@@ -144,6 +154,12 @@ async def set_status(tx: Tx, case: Case, status: str, note: str | None) -> Case:
     elif status == "closed":
         case.closed_at = now
         case.resolved_at = case.resolved_at or now
+    if status in lifecycle.FINISHED:
+        service_levels.finish(case, tenant, now)
+    elif status == "pending_customer":
+        service_levels.pause(case, tenant, now)
+    elif before == "pending_customer":
+        service_levels.resume(case, tenant, now)
     _entry(tx, case, "status", note, before=before, after=status)
     await tx.session.flush()
     tx.audit(case.tenant_id, "case.status_changed", "case", case.id, before=before, after=status)
@@ -161,6 +177,8 @@ async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
         raise _lifecycle(exc) from None
     before = case.tier
     rung = policy.ladder[tier]
+    if case.status == "pending_customer":
+        service_levels.resume(case, tenant, utcnow())
     case.tier, case.status, case.team_id, case.assignee_id = tier, "escalated", rung.team_id, None
     _entry(tx, case, "escalated", reason, before=before, after=tier, rung=rung.name, team_id=rung.team_id)
     await tx.session.flush()
@@ -169,7 +187,7 @@ async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
     return case
 
 
-async def reopen(tx: Tx, case: Case, reason: str) -> Case:
+async def reopen(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
     try:
         lifecycle.check_reopen(case.status, case.merged_into_id is not None)
     except lifecycle.LifecycleError as exc:
@@ -177,6 +195,7 @@ async def reopen(tx: Tx, case: Case, reason: str) -> Case:
     before = case.status
     case.status, case.resolved_at, case.closed_at = "open", None, None
     case.reopened += 1
+    service_levels.reopened(case, tenant, utcnow())
     _entry(tx, case, "reopened", reason, before=before)
     await tx.session.flush()
     tx.audit(case.tenant_id, "case.reopened", "case", case.id, before=before, reason=reason)
@@ -184,12 +203,13 @@ async def reopen(tx: Tx, case: Case, reason: str) -> Case:
     return case
 
 
-async def add_entry(tx: Tx, case: Case, body: str, internal: bool) -> Case:
+async def add_entry(tx: Tx, tenant: Tenant, case: Case, body: str, internal: bool) -> Case:
     """An internal note, or a message to the customer (the first one is the case's first response)."""
     _not_merged(case)
     kind = "note" if internal else "message"
     if not internal and case.first_response_at is None:
         case.first_response_at = utcnow()
+        service_levels.answered(case, tenant, case.first_response_at)
     _entry(tx, case, kind, body, internal=internal)
     case.updated_at = utcnow()
     await tx.session.flush()
@@ -219,7 +239,7 @@ async def link(tx: Tx, case: Case, interaction_id: int) -> Case:
     return case
 
 
-async def merge(tx: Tx, duplicate: Case, into_id: int) -> Case:
+async def merge(tx: Tx, tenant: Tenant, duplicate: Case, into_id: int) -> Case:
     """Merge ``duplicate`` into case ``into_id``: its timeline and contacts move there, it is closed and points
     to it; the case merged into, as it now is."""
     await require_in_tenant(tx.session, duplicate.tenant_id, {"into_case_id": (Case, into_id)})
@@ -248,6 +268,7 @@ async def merge(tx: Tx, duplicate: Case, into_id: int) -> Case:
     target.first_response_at = min(responses, default=None)
     duplicate.merged_into_id, duplicate.status = target.id, "closed"
     duplicate.closed_at = duplicate.closed_at or now
+    service_levels.finish(duplicate, tenant, now)
     _entry(tx, target, "merged", f"case {duplicate.number} merged into this one", duplicate=duplicate.id,
            duplicate_number=duplicate.number)  # fmt: skip
     _entry(tx, duplicate, "merged", f"merged into case {target.number}", into=target.id, into_number=target.number)
@@ -256,3 +277,40 @@ async def merge(tx: Tx, duplicate: Case, into_id: int) -> Case:
     tx.audit(duplicate.tenant_id, "case.merged", "case", duplicate.id, into=target.id)
     _emit(tx, "case.merged", duplicate, into=target.id)
     return target
+
+
+async def check_service_levels(tx: Tx, now: datetime, limit: int = 500) -> int:
+    """Report the warnings and breaches that fell due by ``now`` (a timeline entry, an audit record and an event
+    each) and escalate a breached case one rung when its rule says so; how many cases were looked at."""
+    due = select(Case).where(Case.sla_check_at <= now, Case.status.in_(tuple(lifecycle.ACTIVE)))
+    cases = list(await tx.session.scalars(due.order_by(Case.sla_check_at).limit(limit)))
+    tenants: dict[int, Tenant] = {}
+    for case in cases:
+        tenant = tenants.get(case.tenant_id) or await tx.session.get(Tenant, case.tenant_id)
+        assert tenant is not None
+        tenants[tenant.id] = tenant
+        warnings, breaches = service_levels.check(case, tenant, now)
+        if warnings:
+            _entry(tx, case, "sla_warning", metrics=warnings)
+            tx.audit(case.tenant_id, "case.sla_warning", "case", case.id, metrics=warnings)
+            _emit(tx, "case.sla_warning", case, metrics=warnings)
+        if breaches:
+            _entry(tx, case, "sla_breached", metrics=breaches)
+            tx.audit(case.tenant_id, "case.sla_breached", "case", case.id, metrics=breaches)
+            _emit(tx, "case.sla_breached", case, metrics=breaches)
+        if breaches and case.sla.get("escalate") and case.tier < policy_of(tenant).top:
+            names = " and ".join(metric.replace("_", " ") for metric in breaches)
+            await escalate(tx, tenant, case, f"service level breached: {names}")
+    await tx.session.flush()
+    return len(cases)
+
+
+async def watch_service_levels(db: Database, bus: EventBus | None, interval_s: float = 30.0) -> None:
+    """Forever: every ``interval_s``, ``check_service_levels`` (a database hiccup waits for the next round)."""
+    while True:
+        try:
+            async with write(db, bus, SYSTEM) as tx:
+                await check_service_levels(tx, utcnow())
+        except Exception:
+            log.exception("checking case service levels failed")
+        await asyncio.sleep(interval_s)

@@ -84,6 +84,8 @@ class CaseOut(Output):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    #: per target (first_response, resolution): mode, state, due_at, warn_at, elapsed_s, target_s; and the rule
+    sla: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
 

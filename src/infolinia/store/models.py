@@ -534,6 +534,7 @@ class Case(Base):
         ForeignKeyConstraint(["assignee_id", "tenant_id"], ["users.id", "users.tenant_id"]),
         Index("ix_cases_tenant_status", "tenant_id", "status"),
         Index("ix_cases_tenant_customer", "tenant_id", "customer_id"),
+        Index("ix_cases_sla_check_at", "sla_check_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -553,6 +554,9 @@ class Case(Base):
     first_response_at: Mapped[datetime | None]  # the first message to the customer
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    #: its service levels (``cases.service_levels``): the rule it took, a clock per target, what was reported
+    sla: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    sla_check_at: Mapped[datetime | None]  # when a warning or breach is due next (null: nothing running)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

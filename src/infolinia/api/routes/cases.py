@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from infolinia.api.deps import Access, access, case_scope
-from infolinia.cases import actions
+from infolinia.cases import actions, service_levels
 from infolinia.cases.schemas import (
     CaseDetail,
     CaseEntryIn,
@@ -26,6 +26,7 @@ from infolinia.cases.schemas import (
 )
 from infolinia.schemas import Cursor, Id, Page
 from infolinia.store.models import Case, CaseEntry, CaseLink
+from infolinia.store.types import utcnow
 
 router = APIRouter(tags=["cases"])
 
@@ -36,6 +37,7 @@ def _out(a: Access, case: Case) -> CaseOut:
     out = CaseOut.model_validate(case)
     ladder = actions.policy_of(a.tenant).ladder
     out.tier_name = ladder[case.tier].name if case.tier < len(ladder) else f"tier {case.tier}"
+    out.sla = service_levels.view(case, a.tenant, utcnow())
     return out
 
 
@@ -104,7 +106,7 @@ async def update_case(body: CasePatch, a: Access = Depends(access("cases.write")
 async def set_status(body: CaseStatusIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """Move the case (409 ``case_state`` when its status does not allow the move; see docs/cases.md)."""
     async with a.write() as tx:
-        case = await actions.set_status(tx, a.obj("case_id"), body.status, body.note)
+        case = await actions.set_status(tx, a.tenant, a.obj("case_id"), body.status, body.note)
     return await _detail(a, case)
 
 
@@ -120,7 +122,7 @@ async def escalate(body: CaseEscalateIn, a: Access = Depends(access("cases.write
 async def reopen(body: CaseReopenIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """A resolved or closed case back to open, with the reason."""
     async with a.write() as tx:
-        case = await actions.reopen(tx, a.obj("case_id"), body.reason)
+        case = await actions.reopen(tx, a.tenant, a.obj("case_id"), body.reason)
     return await _detail(a, case)
 
 
@@ -128,7 +130,7 @@ async def reopen(body: CaseReopenIn, a: Access = Depends(access("cases.write")))
 async def add_entry(body: CaseEntryIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """An internal note, or (``internal: false``) a message to the customer."""
     async with a.write() as tx:
-        case = await actions.add_entry(tx, a.obj("case_id"), body.body, body.internal)
+        case = await actions.add_entry(tx, a.tenant, a.obj("case_id"), body.body, body.internal)
     return await _detail(a, case)
 
 
@@ -144,5 +146,5 @@ async def link(body: CaseLinkIn, a: Access = Depends(access("cases.write"))) -> 
 async def merge(body: CaseMergeIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """This case is a duplicate of ``into_case_id``: merged into it; the case merged into is returned."""
     async with a.write() as tx:
-        case = await actions.merge(tx, a.obj("case_id"), body.into_case_id)
+        case = await actions.merge(tx, a.tenant, a.obj("case_id"), body.into_case_id)
     return await _detail(a, case)

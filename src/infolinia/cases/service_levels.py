@@ -1,0 +1,169 @@
+"""A case's service levels: the tenant's rule it took, one clock per target, and what was reported, kept in the
+case's ``sla`` JSON; pure (the caller passes ``now``).
+
+``{"rule": 0, "warn_fraction": 0.8, "escalate": true, "warned": ["first_response"], "breached": [],
+  "clocks": {"first_response": {"mode": "business", "clock": {...}}, "resolution": {"mode": "statutory", ...}}}``
+
+Targets: ``first_response`` (until the first message to the customer) and ``resolution`` (until resolved or
+closed). A clock's ``mode`` says how it counts: ``business`` (the tenant's business hours; an empty calendar is
+around the clock), ``calendar`` (around the clock) or ``statutory`` (calendar days to the end of a local day:
+nothing pauses it). While the case is pending the customer the other clocks pause; resolving or closing it stops
+every clock; reopening it starts the resolution clock again where it stood (a statutory one where the calendar
+stands). ``sla_check_at`` on the case is the next instant a warning or a breach falls due, for the watcher
+(``actions.check_service_levels``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from infolinia.cases.policy import CasePolicy
+from infolinia.cases.sla import SlaClock, SlaState, calendar_deadline
+from infolinia.store.models import Case, Tenant
+from infolinia.tenants.calendar import BusinessHours, CalendarError
+
+METRICS = ("first_response", "resolution")
+Hours = BusinessHours | None
+
+
+def calendar_of(tenant: Tenant) -> Hours:
+    """The tenant's business hours; None (around the clock) when it has none or they cannot be read."""
+    try:
+        hours = BusinessHours.from_json(tenant.business_hours) if tenant.business_hours else None
+    except CalendarError:
+        return None
+    return hours if hours is not None and hours.weekly else None
+
+
+def start(case: Case, tenant: Tenant, policy: CasePolicy, customer_tier: str | None, now: datetime) -> None:
+    """Attach the first matching rule's clocks to a new case (none: no service levels)."""
+    found = policy.sla_rule(case.category, case.priority, customer_tier)
+    if found is None:
+        case.sla, case.sla_check_at = {}, None
+        return
+    index, rule = found
+    clocks: dict[str, Any] = {}
+    mode = "calendar" if rule.around_the_clock else "business"
+    if rule.first_response_minutes:
+        clocks["first_response"] = _clock(mode, SlaClock.start(now, timedelta(minutes=rule.first_response_minutes)))
+    if rule.resolution_minutes:
+        clocks["resolution"] = _clock(mode, SlaClock.start(now, timedelta(minutes=rule.resolution_minutes)))
+    elif rule.resolution_days:
+        due = calendar_deadline(now, rule.resolution_days, tenant.timezone)
+        clocks["resolution"] = _clock("statutory", SlaClock.start(now, due - now))
+    case.sla = {"rule": index, "warn_fraction": rule.warn_percent / 100, "escalate": rule.escalate_on_breach,
+                "clocks": clocks, "warned": [], "breached": []}  # fmt: skip
+    _refresh(case, tenant)
+
+
+def _clock(mode: str, clock: SlaClock) -> dict[str, Any]:
+    return {"mode": mode, "clock": clock.to_json()}
+
+
+def _hours(mode: str, tenant: Tenant) -> Hours:
+    return calendar_of(tenant) if mode == "business" else None
+
+
+def _clocks(case: Case) -> dict[str, tuple[str, SlaClock]]:
+    raw = (case.sla or {}).get("clocks", {})
+    return {metric: (entry["mode"], SlaClock.from_json(entry["clock"])) for metric, entry in raw.items()}
+
+
+def _store(case: Case, tenant: Tenant, clocks: dict[str, tuple[str, SlaClock]]) -> None:
+    case.sla = {**case.sla, "clocks": {metric: _clock(mode, clock) for metric, (mode, clock) in clocks.items()}}
+    _refresh(case, tenant)
+
+
+def answered(case: Case, tenant: Tenant, now: datetime) -> None:
+    """The first message to the customer: the first-response clock stops."""
+    clocks = _clocks(case)
+    if "first_response" in clocks:
+        mode, clock = clocks["first_response"]
+        if not clock.stopped:
+            clocks["first_response"] = (mode, clock.stop(now, _hours(mode, tenant), tenant.timezone))
+            _store(case, tenant, clocks)
+
+
+def pause(case: Case, tenant: Tenant, now: datetime) -> None:
+    """Pending the customer: every clock but a statutory one stops running."""
+    clocks = {m: (mode, clock.pause(now, _hours(mode, tenant), tenant.timezone)
+                  if mode != "statutory" and clock.running else clock)
+              for m, (mode, clock) in _clocks(case).items()}  # fmt: skip
+    if clocks:
+        _store(case, tenant, clocks)
+
+
+def resume(case: Case, tenant: Tenant, now: datetime) -> None:
+    clocks = {m: (mode, clock if clock.stopped else clock.resume(now)) for m, (mode, clock) in _clocks(case).items()}
+    if clocks:
+        _store(case, tenant, clocks)
+
+
+def finish(case: Case, tenant: Tenant, now: datetime) -> None:
+    """Resolved or closed: every clock stops (met or missed as it stands)."""
+    clocks = {m: (mode, clock.stop(now, _hours(mode, tenant), tenant.timezone))
+              for m, (mode, clock) in _clocks(case).items()}  # fmt: skip
+    if clocks:
+        _store(case, tenant, clocks)
+
+
+def reopened(case: Case, tenant: Tenant, now: datetime) -> None:
+    """The resolution clock runs again from where it stood (a statutory one from where the calendar stands)."""
+    clocks = _clocks(case)
+    if "resolution" not in clocks:
+        return
+    mode, clock = clocks["resolution"]
+    consumed = now - case.created_at if mode == "statutory" else clock.consumed
+    clocks["resolution"] = (mode, SlaClock(target=clock.target, consumed=consumed, running_since=now))
+    _store(case, tenant, clocks)
+
+
+def check(case: Case, tenant: Tenant, now: datetime) -> tuple[list[str], list[str]]:
+    """The warnings and breaches that fell due by ``now`` and were not reported yet (now marked reported)."""
+    if not case.sla:
+        return [], []
+    warned, breached = list(case.sla.get("warned", [])), list(case.sla.get("breached", []))
+    new_warnings, new_breaches = [], []
+    for metric, (mode, clock) in _clocks(case).items():
+        state = clock.state(now, _hours(mode, tenant), tenant.timezone, case.sla["warn_fraction"])
+        if state in ("breached", "missed") and metric not in breached:
+            breached.append(metric)
+            new_breaches.append(metric)
+        elif state == "warning" and metric not in warned and metric not in breached:
+            warned.append(metric)
+            new_warnings.append(metric)
+    case.sla = {**case.sla, "warned": warned, "breached": breached}
+    _refresh(case, tenant)
+    return new_warnings, new_breaches
+
+
+def _refresh(case: Case, tenant: Tenant) -> None:
+    """``sla_check_at``: the soonest warning or breach still to report of a running clock."""
+    warned, breached = case.sla.get("warned", []), case.sla.get("breached", [])
+    times: list[datetime | None] = []
+    for metric, (mode, clock) in _clocks(case).items():
+        if not clock.running or metric in breached:
+            continue
+        hours = _hours(mode, tenant)
+        if metric not in warned:
+            times.append(clock.warn_at(hours, tenant.timezone, case.sla["warn_fraction"]))
+        times.append(clock.due_at(hours, tenant.timezone))
+    case.sla_check_at = min((t for t in times if t is not None), default=None)
+
+
+def view(case: Case, tenant: Tenant, now: datetime) -> dict[str, Any] | None:
+    """For the API: per target, its state now, when it falls due and when the warning does."""
+    if not case.sla:
+        return None
+    out: dict[str, Any] = {"rule": case.sla["rule"]}
+    for metric, (mode, clock) in _clocks(case).items():
+        hours = _hours(mode, tenant)
+        state: SlaState = clock.state(now, hours, tenant.timezone, case.sla["warn_fraction"])
+        out[metric] = {
+            "mode": mode, "state": state, "due_at": clock.due_at(hours, tenant.timezone),
+            "warn_at": clock.warn_at(hours, tenant.timezone, case.sla["warn_fraction"]),
+            "elapsed_s": round(clock.elapsed(now, hours, tenant.timezone).total_seconds()),
+            "target_s": round(clock.target.total_seconds()),
+        }  # fmt: skip
+    return out
