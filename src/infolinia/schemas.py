@@ -587,6 +587,14 @@ class Page(BaseModel, Generic[T]):
     next_cursor: int | None = None
 
 
+class TimelinePage(BaseModel):
+    """A page of a customer's timeline, newest first: each item has ``at``, ``kind`` (interaction, callback,
+    case, case_entry, consent), ``id`` and the fields of its kind; ``next_before`` continues it."""
+
+    items: list[dict[str, Any]]
+    next_before: str | None = None
+
+
 # --- routing -------------------------------------------------------------------------------------------------
 
 RoutingChannel = Literal["voice", "callback", "chat", "email", "case"]

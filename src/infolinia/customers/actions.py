@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -27,6 +28,8 @@ from infolinia.schemas import (
 )
 from infolinia.store.models import (
     AuditEvent,
+    Case,
+    CaseEntry,
     ConsentEvent,
     ConsentPurpose,
     Customer,
@@ -39,6 +42,7 @@ from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx
 
 ERASED_NAME = "(erased)"
+CASE_REFERENCE = re.compile(r"#\d{1,9}")  # a search for "#1042" looks for the customer of case 1042
 
 
 def _ensure_live(customer: Customer) -> None:
@@ -309,10 +313,12 @@ async def search(
     email: str | None = None,
     name: str | None = None,
     number: str | None = None,
+    case_number: int | None = None,
     limit: int = 50,
     after: int | None = None,
 ) -> list[Customer]:
-    """Customers of one tenant matching every given filter; ``q`` matches phone, e-mail, name or number."""
+    """Customers of one tenant matching every given filter; ``q`` matches phone, e-mail, name or number, and
+    ``#<n>`` the customer of case number n."""
     query = select(Customer).where(Customer.tenant_id == tenant.id, Customer.erased_at.is_(None))
 
     def by_identity(kind: IdentityKind, value: str) -> Any:
@@ -339,6 +345,11 @@ async def search(
         query = query.where(name_like(name))
     if number is not None:
         query = query.where(Customer.number == number.strip())
+    if case_number is None and q and CASE_REFERENCE.fullmatch(q.strip()):
+        case_number, q = int(q.strip().lstrip("#")), None
+    if case_number is not None:
+        of_case = select(Case.customer_id).where(Case.tenant_id == tenant.id, Case.number == case_number)
+        query = query.where(Customer.id.in_(of_case))
     if q:
         alternatives = [
             name_like(q),
@@ -369,11 +380,33 @@ async def export(session: AsyncSession, customer: Customer) -> dict[str, Any]:
         )
         .order_by(AuditEvent.id)
     )
+    cases = list(await session.scalars(
+        select(Case).where(Case.tenant_id == customer.tenant_id, Case.customer_id == customer.id).order_by(Case.id)
+    ))  # fmt: skip
+    entries: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if cases:
+        rows = await session.scalars(
+            select(CaseEntry).where(CaseEntry.case_id.in_([c.id for c in cases])).order_by(CaseEntry.id)
+        )
+        for e in rows:
+            entries[e.case_id].append({"kind": e.kind, "internal": e.internal, "body": e.body, "data": e.data,
+                                       "at": e.created_at.isoformat()})  # fmt: skip
     return {
         "exported_at": utcnow().isoformat(),
         "customer": (await view(session, customer)).model_dump(mode="json"),
         "consent_history": [c.model_dump(mode="json") for c in await consent_history(session, customer)],
         "interactions": [InteractionOut.model_validate(i).model_dump(mode="json") for i in interactions],
+        "cases": [
+            {
+                "number": c.number,
+                "subject": c.subject,
+                "category": c.category,
+                "status": c.status,
+                "created_at": c.created_at.isoformat(),
+                "entries": entries[c.id],
+            }
+            for c in cases
+        ],
         "audit": [
             {"action": a.action, "actor": a.actor_label, "at": a.created_at.isoformat(), "data": a.data} for a in audit
         ],
@@ -393,6 +426,12 @@ async def erase(tx: Tx, customer: Customer, reason: str) -> Customer:
         select(Interaction).where(Interaction.tenant_id == customer.tenant_id, Interaction.customer_id == customer.id)
     ):
         inter.from_address = inter.to_address = inter.subject = inter.notes = None
+    own_cases = select(Case.id).where(Case.tenant_id == customer.tenant_id, Case.customer_id == customer.id)
+    for case in await tx.session.scalars(select(Case).where(Case.id.in_(own_cases))):
+        case.subject = ERASED_NAME  # what the customer said and was told goes; the case's course stays
+    for entry in await tx.session.scalars(select(CaseEntry).where(CaseEntry.case_id.in_(own_cases))):
+        entry.body = None
+        entry.data = {k: v for k, v in entry.data.items() if k not in ("subject", "before", "after")}
     customer.name = ERASED_NAME
     customer.language = customer.timezone = customer.preferred_channel = None
     customer.contact_windows = []

@@ -1,4 +1,5 @@
-"""Customers: search, the record, identities, consent (append-only), restriction, export and erasure."""
+"""Customers: search, the record, its timeline, identities, consent (append-only), restriction, export and
+erasure."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from infolinia.api.deps import Access, access
-from infolinia.customers import actions
+from infolinia.api.deps import Access, access, case_scope, interaction_scope
+from infolinia.customers import actions, timeline
 from infolinia.schemas import (
     ConsentEventOut,
     ConsentIn,
@@ -16,9 +17,11 @@ from infolinia.schemas import (
     CustomerOut,
     CustomerPatch,
     EraseIn,
+    Id,
     IdentityIn,
     Page,
     RestrictionIn,
+    TimelinePage,
 )
 
 router = APIRouter(tags=["customers"])
@@ -32,12 +35,16 @@ async def search_customers(
     email: str | None = Query(None, max_length=200),
     name: str | None = Query(None, max_length=200),
     number: str | None = Query(None, max_length=200),
+    case_number: Id | None = Query(None, description="the customer of the tenant's case of this number"),
     limit: int = Query(50, ge=1, le=200),
     after: Cursor | None = None,
 ) -> Page[CustomerOut]:
+    """Customers matching every filter given; ``q`` matches a phone number, an e-mail address, a name, a customer
+    number, or (``#1042``) a case number."""
     found = await actions.search(
-        a.session, a.tenant, q=q, phone=phone, email=email, name=name, number=number, limit=limit, after=after
-    )
+        a.session, a.tenant, q=q, phone=phone, email=email, name=name, number=number, case_number=case_number,
+        limit=limit, after=after,
+    )  # fmt: skip
     next_cursor = found[-1].id if len(found) == limit else None
     return Page(items=await actions.views(a.session, found), next_cursor=next_cursor)
 
@@ -127,3 +134,20 @@ async def erase_customer(
     async with a.write() as tx:
         customer = await actions.erase(tx, a.obj("customer_id"), body.reason)
     return await actions.view(a.session, customer)
+
+
+@router.get("/customers/{customer_id}/timeline", response_model=TimelinePage)
+async def customer_timeline(
+    customer_id: int,
+    a: Access = Depends(access("customers.read")),
+    limit: int = Query(50, ge=1, le=200),
+    before: str | None = Query(None, max_length=100, description="the next_before of the previous page"),
+) -> TimelinePage:
+    """Everything with this customer, newest first, on every channel: contacts, callbacks, cases and what happened
+    on them, consent changes (see docs/customers.md)."""
+    items, more = await timeline.timeline(
+        a.session, a.obj("customer_id"), interactions_seen=interaction_scope(a.actor, a.tenant.id),
+        cases_seen=case_scope(a.actor, a.tenant.id), limit=limit,
+        before=None if before is None else timeline.Cursor.parse(before),
+    )  # fmt: skip
+    return TimelinePage(items=items, next_before=None if more is None else str(more))
