@@ -154,7 +154,9 @@ class Infolinia:
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
         self._promises = asyncio.create_task(watch_promises(self.db, self.bus), name="callback-promises")
         self._campaigns = asyncio.create_task(self.campaigns.run(), name="campaign-runner")
-        self._case_levels = asyncio.create_task(watch_service_levels(self.db, self.bus), name="case-service-levels")
+        self._case_levels = asyncio.create_task(
+            watch_service_levels(self.db, self.bus, self.routing), name="case-service-levels"
+        )
         sock = self._sip_socket or udp_socket(self.settings.host, self.settings.sip_port)
         self._sip_socket = None
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)

@@ -201,11 +201,6 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
     )
     front = await create_team(tx, tenant.id, TeamIn(name="Front line"))
     billing_bo = await create_team(tx, tenant.id, TeamIn(name="Billing back office"))
-    # cases climb: the front line, the billing back office, the duty manager (a supervisor's call: no team)
-    tenant.case_policy = {"ladder": [
-        {"name": "Front line", "team_id": front.id}, {"name": "Billing back office", "team_id": billing_bo.id},
-        {"name": "Duty manager", "team_id": None},
-    ]}  # fmt: skip
     queues = {}
     # Sales keeps the tenant's business hours; the others are open around the clock, so the demo works at any hour
     for name, team, hours in (
@@ -215,6 +210,13 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
         ("Billing back office", billing_bo.id, False),
     ):
         queues[name] = await create_queue(tx, tenant.id, QueueIn(name=name, team_id=team, business_hours=hours))
+    # cases climb: the front line, the billing back office (offered to its agents in its queue), the duty manager
+    # (a supervisor's call: no team)
+    tenant.case_policy = {"ladder": [
+        {"name": "Front line", "team_id": front.id},
+        {"name": "Billing back office", "team_id": billing_bo.id, "queue_id": queues["Billing back office"].id},
+        {"name": "Duty manager", "team_id": None},
+    ]}  # fmt: skip
     team_of = {p[0]: front.id for p in DEMO_PEOPLE if p[2] is Role.AGENT} | {"backoffice@demo.test": billing_bo.id}
     await _people(tx, tenant, DEMO_PEOPLE, team_of)
     for (language, name), samples in sorted(prompts.items()):  # before the flow, which names them

@@ -241,7 +241,8 @@ async def test_the_ladder_names_only_the_tenants_own_teams(
     assert r.status_code == 422 and "categories[0]" in r.text
     good = {"categories": ["question", "complaint"], "ladder": [{"name": "Front"}, {"name": "Manager"}]}
     r = await client.patch(f"{API}/tenants/{tenant}", json={"case_policy": good}, headers=acme_admin)
-    assert r.status_code == 200 and r.json()["case_policy"]["ladder"][1] == {"name": "Manager", "team_id": None}
+    manager = {"name": "Manager", "team_id": None, "queue_id": None}
+    assert r.status_code == 200 and r.json()["case_policy"]["ladder"][1] == manager
     r = await post(client, await login("agent1@acme.test"), "/cases", subject="x", category="billing")
     assert r.status_code == 422  # not one of acme's categories any more
     r = await client.patch(f"{API}/tenants/{tenant}", json={"case_policy": {}}, headers=acme_admin)

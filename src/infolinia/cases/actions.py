@@ -5,9 +5,11 @@ to rows."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
@@ -16,13 +18,52 @@ from infolinia.cases.policy import CasePolicy, CasePolicyError
 from infolinia.cases.schemas import CaseIn, CasePatch
 from infolinia.errors import Conflict, Invalid
 from infolinia.events import EventBus
+from infolinia.routing.engine import RoutingError
 from infolinia.store.db import Database
-from infolinia.store.models import Case, CaseEntry, CaseLink, Customer, Interaction, Tenant, User
+from infolinia.store.models import Case, CaseEntry, CaseLink, Customer, Interaction, RoutingTask, Tenant, User
 from infolinia.store.refs import require_in_tenant
 from infolinia.store.types import utcnow
 from infolinia.store.uow import SYSTEM, Tx, write
 
+if TYPE_CHECKING:
+    from infolinia.routing.service import RoutingService
+
 log = logging.getLogger(__name__)
+
+#: a case's priority as its routing task's (higher first)
+TASK_PRIORITY = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+
+@dataclass
+class Moves:
+    """What a case change leaves the routing engine to do once it is committed: tasks to take back (the case
+    left its rung's queue, or is finished) and tasks to route (it waits in a rung's queue now)."""
+
+    withdraw: list[int] = field(default_factory=list)
+    route: list[RoutingTask] = field(default_factory=list)
+
+    async def apply(self, routing: RoutingService) -> None:
+        for task_id in self.withdraw:
+            with contextlib.suppress(RoutingError):  # done already: nothing to take back
+                await routing.cancel(task_id, reason="withdrawn")
+        if self.route:
+            await routing.route(self.route)
+
+
+async def _queue_task(tx: Tx, case: Case, queue_id: int, moves: Moves) -> None:
+    task = RoutingTask(tenant_id=case.tenant_id, queue_id=queue_id, channel="case", skills={}, language=None,
+                       priority=TASK_PRIORITY.get(case.priority, 1), enqueued_at=utcnow(), state="waiting")  # fmt: skip
+    tx.session.add(task)
+    await tx.session.flush()
+    case.routing_task_id = task.id
+    moves.route.append(task)
+
+
+def _release_task(case: Case, moves: Moves) -> None:
+    if case.routing_task_id is not None:
+        moves.withdraw.append(case.routing_task_id)
+        case.routing_task_id = None
+
 
 #: what a timeline entry records
 ENTRY_KINDS = ("created", "note", "message", "updated", "assigned", "status", "escalated", "reopened", "linked",
@@ -72,7 +113,7 @@ def _check_category(policy: CasePolicy, category: str) -> None:
         )  # fmt: skip
 
 
-async def create_case(tx: Tx, tenant: Tenant, data: CaseIn) -> Case:
+async def create_case(tx: Tx, tenant: Tenant, data: CaseIn, moves: Moves | None = None) -> Case:
     policy = policy_of(tenant)
     _check_category(policy, data.category)
     await require_in_tenant(tx.session, tenant.id, {
@@ -95,6 +136,8 @@ async def create_case(tx: Tx, tenant: Tenant, data: CaseIn) -> Case:
     service_levels.start(case, tenant, policy, tier, utcnow())
     tx.session.add(case)
     await tx.session.flush()
+    if policy.ladder[0].queue_id is not None and data.assignee_id is None:
+        await _queue_task(tx, case, policy.ladder[0].queue_id, moves or Moves())
     _entry(tx, case, "created", data.description, subject=data.subject, category=data.category)
     if data.interaction_id is not None:
         tx.session.add(CaseLink(tenant_id=tenant.id, case_id=case.id, interaction_id=data.interaction_id,
@@ -108,10 +151,10 @@ async def create_case(tx: Tx, tenant: Tenant, data: CaseIn) -> Case:
 async def update_case(tx: Tx, tenant: Tenant, case: Case, data: CasePatch) -> Case:
     _not_merged(case)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("subject", "category", "priority"):
-        if field in changes and changes[field] is None:
-            raise Invalid(f"{field}: null is not a value here (leave the field out to keep it)",
-                          details={"field": field})  # fmt: skip
+    for name in ("subject", "category", "priority"):
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name}: null is not a value here (leave the field out to keep it)",
+                          details={"field": name})  # fmt: skip
     if "category" in changes:
         _check_category(policy_of(tenant), changes["category"])
     await require_in_tenant(tx.session, tenant.id, {
@@ -141,7 +184,9 @@ def _not_merged(case: Case) -> None:
                        details={"merged_into_id": case.merged_into_id})  # fmt: skip
 
 
-async def set_status(tx: Tx, tenant: Tenant, case: Case, status: str, note: str | None) -> Case:
+async def set_status(
+    tx: Tx, tenant: Tenant, case: Case, status: str, note: str | None, moves: Moves | None = None
+) -> Case:
     _not_merged(case)
     try:
         lifecycle.check_move(case.status, status)
@@ -156,6 +201,7 @@ async def set_status(tx: Tx, tenant: Tenant, case: Case, status: str, note: str 
         case.resolved_at = case.resolved_at or now
     if status in lifecycle.FINISHED:
         service_levels.finish(case, tenant, now)
+        _release_task(case, moves or Moves())
     elif status == "pending_customer":
         service_levels.pause(case, tenant, now)
     elif before == "pending_customer":
@@ -167,7 +213,7 @@ async def set_status(tx: Tx, tenant: Tenant, case: Case, status: str, note: str 
     return case
 
 
-async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
+async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str, moves: Moves | None = None) -> Case:
     """One rung up the tenant's ladder: to that rung's team, nobody assigned, status ``escalated``."""
     _not_merged(case)
     policy = policy_of(tenant)
@@ -180,6 +226,10 @@ async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
     if case.status == "pending_customer":
         service_levels.resume(case, tenant, utcnow())
     case.tier, case.status, case.team_id, case.assignee_id = tier, "escalated", rung.team_id, None
+    moves = moves if moves is not None else Moves()
+    _release_task(case, moves)
+    if rung.queue_id is not None:
+        await _queue_task(tx, case, rung.queue_id, moves)
     _entry(tx, case, "escalated", reason, before=before, after=tier, rung=rung.name, team_id=rung.team_id)
     await tx.session.flush()
     tx.audit(tenant.id, "case.escalated", "case", case.id, before=before, after=tier, rung=rung.name, reason=reason)
@@ -187,7 +237,7 @@ async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
     return case
 
 
-async def reopen(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
+async def reopen(tx: Tx, tenant: Tenant, case: Case, reason: str, moves: Moves | None = None) -> Case:
     try:
         lifecycle.check_reopen(case.status, case.merged_into_id is not None)
     except lifecycle.LifecycleError as exc:
@@ -196,6 +246,10 @@ async def reopen(tx: Tx, tenant: Tenant, case: Case, reason: str) -> Case:
     case.status, case.resolved_at, case.closed_at = "open", None, None
     case.reopened += 1
     service_levels.reopened(case, tenant, utcnow())
+    ladder = policy_of(tenant).ladder
+    queue = ladder[case.tier].queue_id if case.tier < len(ladder) else None
+    if queue is not None and case.assignee_id is None:
+        await _queue_task(tx, case, queue, moves if moves is not None else Moves())
     _entry(tx, case, "reopened", reason, before=before)
     await tx.session.flush()
     tx.audit(case.tenant_id, "case.reopened", "case", case.id, before=before, reason=reason)
@@ -239,7 +293,7 @@ async def link(tx: Tx, case: Case, interaction_id: int) -> Case:
     return case
 
 
-async def merge(tx: Tx, tenant: Tenant, duplicate: Case, into_id: int) -> Case:
+async def merge(tx: Tx, tenant: Tenant, duplicate: Case, into_id: int, moves: Moves | None = None) -> Case:
     """Merge ``duplicate`` into case ``into_id``: its timeline and contacts move there, it is closed and points
     to it; the case merged into, as it now is."""
     await require_in_tenant(tx.session, duplicate.tenant_id, {"into_case_id": (Case, into_id)})
@@ -269,6 +323,7 @@ async def merge(tx: Tx, tenant: Tenant, duplicate: Case, into_id: int) -> Case:
     duplicate.merged_into_id, duplicate.status = target.id, "closed"
     duplicate.closed_at = duplicate.closed_at or now
     service_levels.finish(duplicate, tenant, now)
+    _release_task(duplicate, moves if moves is not None else Moves())
     _entry(tx, target, "merged", f"case {duplicate.number} merged into this one", duplicate=duplicate.id,
            duplicate_number=duplicate.number)  # fmt: skip
     _entry(tx, duplicate, "merged", f"merged into case {target.number}", into=target.id, into_number=target.number)
@@ -279,7 +334,7 @@ async def merge(tx: Tx, tenant: Tenant, duplicate: Case, into_id: int) -> Case:
     return target
 
 
-async def check_service_levels(tx: Tx, now: datetime, limit: int = 500) -> int:
+async def check_service_levels(tx: Tx, now: datetime, limit: int = 500, moves: Moves | None = None) -> int:
     """Report the warnings and breaches that fell due by ``now`` (a timeline entry, an audit record and an event
     each) and escalate a breached case one rung when its rule says so; how many cases were looked at."""
     due = select(Case).where(Case.sla_check_at <= now, Case.status.in_(tuple(lifecycle.ACTIVE)))
@@ -300,17 +355,40 @@ async def check_service_levels(tx: Tx, now: datetime, limit: int = 500) -> int:
             _emit(tx, "case.sla_breached", case, metrics=breaches)
         if breaches and case.sla.get("escalate") and case.tier < policy_of(tenant).top:
             names = " and ".join(metric.replace("_", " ") for metric in breaches)
-            await escalate(tx, tenant, case, f"service level breached: {names}")
+            await escalate(tx, tenant, case, f"service level breached: {names}", moves)
     await tx.session.flush()
     return len(cases)
 
 
-async def watch_service_levels(db: Database, bus: EventBus | None, interval_s: float = 30.0) -> None:
-    """Forever: every ``interval_s``, ``check_service_levels`` (a database hiccup waits for the next round)."""
+async def watch_service_levels(
+    db: Database, bus: EventBus | None, routing: RoutingService | None = None, interval_s: float = 30.0
+) -> None:
+    """Forever: every ``interval_s``, ``check_service_levels`` (a database hiccup waits for the next round), then
+    the routing moves of the cases it escalated."""
     while True:
         try:
+            moves = Moves()
             async with write(db, bus, SYSTEM) as tx:
-                await check_service_levels(tx, utcnow())
+                await check_service_levels(tx, utcnow(), moves=moves)
+            if routing is not None:
+                await moves.apply(routing)
         except Exception:
             log.exception("checking case service levels failed")
         await asyncio.sleep(interval_s)
+
+
+async def assign_from_task(tx: Tx, task: RoutingTask, agent_id: int) -> Case | None:
+    """An agent accepted the routing task a case waited as: the case is theirs (None: no case waits as it)."""
+    case = await tx.session.scalar(
+        select(Case).where(Case.routing_task_id == task.id, Case.tenant_id == task.tenant_id)
+    )
+    if case is None or case.assignee_id == agent_id:
+        return case
+    before, case.assignee_id = case.assignee_id, agent_id
+    if case.status in ("new", "escalated"):
+        case.status = "open"
+    _entry(tx, case, "assigned", before=before, after=agent_id, task_id=task.id)
+    await tx.session.flush()
+    tx.audit(case.tenant_id, "case.updated", "case", case.id, fields=["assignee_id"], task_id=task.id)
+    _emit(tx, "case.updated", case, fields=["assignee_id"])
+    return case

@@ -3,11 +3,13 @@
 JSON form (``tenants.case_policy``; ``{}`` is the defaults)::
 
     {"categories": ["question", "order_problem", "billing", "complaint"],
-     "ladder": [{"name": "Front line"}, {"name": "Logistics", "team_id": 2}, {"name": "Duty manager", "team_id": 3}]}
+     "ladder": [{"name": "Front line"}, {"name": "Logistics", "team_id": 2, "queue_id": 5},
+                {"name": "Duty manager", "team_id": 3}]}
 
 A case starts on the ladder's first rung (tier 0, the front line) and each escalation moves it one rung up, to
-that rung's team (``team_id``; none: the case keeps no team), with a reason. The defaults are the categories a
-customer service office files under and three rungs without teams.
+that rung's team (``team_id``; none: the case keeps no team), with a reason; a rung with a ``queue_id`` puts
+the case in that queue as a routing task, so the routing engine offers it to the rung's agents. The defaults are
+the categories a customer service office files under and three rungs without teams.
 
 ``sla`` lists service-level rules; a new case takes the first whose ``category``, ``priority`` and
 ``customer_tier`` (each optional: any) match it, or none::
@@ -47,6 +49,7 @@ class CasePolicyError(ValueError):
 class Rung:
     name: str
     team_id: int | None = None
+    queue_id: int | None = None  # a case on this rung waits in this queue as a routing task (channel ``case``)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class CasePolicy:
     def to_json(self) -> dict[str, Any]:
         return {
             "categories": list(self.categories),
-            "ladder": [{"name": rung.name, "team_id": rung.team_id} for rung in self.ladder],
+            "ladder": [{"name": rung.name, "team_id": rung.team_id, "queue_id": rung.queue_id} for rung in self.ladder],
             "sla": [rule.to_json() for rule in self.sla],
         }
 
@@ -153,16 +156,19 @@ def _ladder(raw: object) -> tuple[Rung, ...]:
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
             raise CasePolicyError(f"ladder[{i}]: expected an object with name (and team_id)")
-        extra = sorted(str(key) for key in item if key not in ("name", "team_id"))
+        extra = sorted(str(key) for key in item if key not in ("name", "team_id", "queue_id"))
         if extra:
-            raise CasePolicyError(f"ladder[{i}]: unknown field {extra[0]!r} (known: name, team_id)")
+            raise CasePolicyError(f"ladder[{i}]: unknown field {extra[0]!r} (known: name, team_id, queue_id)")
         name = item.get("name")
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= 60:
             raise CasePolicyError(f"ladder[{i}].name: expected 1-60 characters")
-        team = item.get("team_id")
-        if team is not None and (isinstance(team, bool) or not isinstance(team, int) or not 1 <= team < 2**31):
-            raise CasePolicyError(f"ladder[{i}].team_id: expected a team id or null")
-        rungs.append(Rung(name.strip(), team))
+        ids = {}
+        for key in ("team_id", "queue_id"):
+            value = item.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31):
+                raise CasePolicyError(f"ladder[{i}].{key}: expected an id or null")
+            ids[key] = value
+        rungs.append(Rung(name.strip(), **ids))
     return tuple(rungs)
 
 

@@ -80,6 +80,7 @@ class CaseOut(Output):
     assignee_id: int | None
     created_by_id: int | None
     merged_into_id: int | None
+    routing_task_id: int | None  # the task it waits as in its rung's queue (``/tasks/{id}``)
     reopened: int
     first_response_at: datetime | None
     resolved_at: datetime | None

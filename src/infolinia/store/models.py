@@ -557,6 +557,7 @@ class Case(Base):
     #: its service levels (``cases.service_levels``): the rule it took, a clock per target, what was reported
     sla: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     sla_check_at: Mapped[datetime | None]  # when a warning or breach is due next (null: nothing running)
+    routing_task_id: Mapped[int | None]  # the task it waits as in its rung's queue (null: the rung has no queue)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from infolinia.errors import Conflict, Invalid
@@ -26,7 +28,10 @@ async def update_tenant(tx: Tx, tenant: Tenant, data: TenantPatch) -> Tenant:
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "case_policy" in changes:  # the ladder's teams must be the tenant's own
         rungs = changes["case_policy"]["ladder"]
-        refs = {f"case_policy.ladder[{i}].team_id": (Team, rung["team_id"]) for i, rung in enumerate(rungs)}
+        refs: dict[str, tuple[Any, int | None]] = {
+            f"case_policy.ladder[{i}].team_id": (Team, rung["team_id"]) for i, rung in enumerate(rungs)
+        }
+        refs |= {f"case_policy.ladder[{i}].queue_id": (Queue, rung["queue_id"]) for i, rung in enumerate(rungs)}
         await require_in_tenant(tx.session, tenant.id, refs)
     for key, value in changes.items():
         setattr(tenant, key, value)

@@ -50,13 +50,23 @@ async def _detail(a: Access, case: Case) -> CaseDetail:
     return out
 
 
+async def _after(a: Access, case: Case, moves: actions.Moves) -> CaseDetail:
+    """After the commit: the routing engine takes back the case's old task and routes its new one."""
+    out = await _detail(a, case)
+    if moves.withdraw or moves.route:
+        await a.session.close()  # the routing service writes through its own sessions
+        await moves.apply(a.routing)
+    return out
+
+
 @router.post("/cases", response_model=CaseDetail, status_code=201)
 async def create_case(body: CaseIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """File a case: numbered per tenant, on the ladder's first rung (its team), the customer's words first on its
     timeline, linked to the contact it was filed in (whose customer it takes when none is given)."""
+    moves = actions.Moves()
     async with a.write() as tx:
-        case = await actions.create_case(tx, a.tenant, body)
-    return await _detail(a, case)
+        case = await actions.create_case(tx, a.tenant, body, moves)
+    return await _after(a, case, moves)
 
 
 @router.get("/cases", response_model=Page[CaseOut])
@@ -105,25 +115,28 @@ async def update_case(body: CasePatch, a: Access = Depends(access("cases.write")
 @router.post("/cases/{case_id}/status", response_model=CaseDetail)
 async def set_status(body: CaseStatusIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """Move the case (409 ``case_state`` when its status does not allow the move; see docs/cases.md)."""
+    moves = actions.Moves()
     async with a.write() as tx:
-        case = await actions.set_status(tx, a.tenant, a.obj("case_id"), body.status, body.note)
-    return await _detail(a, case)
+        case = await actions.set_status(tx, a.tenant, a.obj("case_id"), body.status, body.note, moves)
+    return await _after(a, case, moves)
 
 
 @router.post("/cases/{case_id}/escalate", response_model=CaseDetail)
 async def escalate(body: CaseEscalateIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """One rung up the tenant's escalation ladder, with the reason."""
+    moves = actions.Moves()
     async with a.write() as tx:
-        case = await actions.escalate(tx, a.tenant, a.obj("case_id"), body.reason)
-    return await _detail(a, case)
+        case = await actions.escalate(tx, a.tenant, a.obj("case_id"), body.reason, moves)
+    return await _after(a, case, moves)
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseDetail)
 async def reopen(body: CaseReopenIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """A resolved or closed case back to open, with the reason."""
+    moves = actions.Moves()
     async with a.write() as tx:
-        case = await actions.reopen(tx, a.tenant, a.obj("case_id"), body.reason)
-    return await _detail(a, case)
+        case = await actions.reopen(tx, a.tenant, a.obj("case_id"), body.reason, moves)
+    return await _after(a, case, moves)
 
 
 @router.post("/cases/{case_id}/entries", response_model=CaseDetail, status_code=201)
@@ -145,6 +158,7 @@ async def link(body: CaseLinkIn, a: Access = Depends(access("cases.write"))) -> 
 @router.post("/cases/{case_id}/merge", response_model=CaseDetail)
 async def merge(body: CaseMergeIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
     """This case is a duplicate of ``into_case_id``: merged into it; the case merged into is returned."""
+    moves = actions.Moves()
     async with a.write() as tx:
-        case = await actions.merge(tx, a.tenant, a.obj("case_id"), body.into_case_id)
-    return await _detail(a, case)
+        case = await actions.merge(tx, a.tenant, a.obj("case_id"), body.into_case_id, moves)
+    return await _after(a, case, moves)

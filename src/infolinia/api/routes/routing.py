@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from infolinia.api.deps import Access, access
+from infolinia.cases.actions import assign_from_task
 from infolinia.errors import Conflict, Invalid
 from infolinia.routing.engine import RoutingError
 from infolinia.routing.model import Presence
@@ -108,7 +109,13 @@ async def _handle(a: Access, task_id: int, method: str, states: tuple[str, ...])
 
 @router.post("/tasks/{task_id}/accept", response_model=TaskOut)
 async def accept_task(task_id: int, a: Access = Depends(access("tasks.handle"))) -> TaskOut:
-    return await _handle(a, task_id, "accept", ("reserved",))
+    """Accept a task offered to oneself; a case's task makes the case one's own (``cases/``)."""
+    out = await _handle(a, task_id, "accept", ("reserved",))
+    row: RoutingTask = a.obj("task_id")
+    if row.channel == "case":
+        async with a.write() as tx:
+            await assign_from_task(tx, row, a.actor.user_id)
+    return out
 
 
 @router.post("/tasks/{task_id}/decline", response_model=TaskOut)
