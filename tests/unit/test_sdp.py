@@ -404,3 +404,17 @@ def test_an_answer_that_refuses_audio_or_picks_an_unoffered_codec_is_not_accepta
     assert isinstance(read_answer(parse_sdp(refused)), NotAcceptable)
     g729 = SIPP.replace(b"RTP/AVP 0", b"RTP/AVP 18").replace(b"a=rtpmap:0 PCMU/8000", b"a=rtpmap:18 G729/8000")
     assert isinstance(read_answer(parse_sdp(g729)), NotAcceptable)
+
+
+def test_an_offer_or_answer_naming_no_ip_address_or_the_other_family_is_not_acceptable() -> None:
+    """Found by the SIP fuzzer: ``c=IN IP4 127.0.::::0.1`` reads as SDP but names no address; the call must be
+    refused (488), not fail when its media is connected. Names are not resolved; media is of our family only."""
+    from infolinia.voice.sdp import read_answer
+
+    for bad in (b"127.0.::::0.1", b"pbx.example.com", b"2001:db8::7"):
+        offer = parse_sdp(SIPP.replace(b"c=IN IP4 127.0.0.1", b"c=IN IP4 " + bad))
+        refused = answer_offer(offer, LOCAL)
+        assert isinstance(refused, NotAcceptable) and refused.status == 488, bad
+        assert isinstance(read_answer(offer, local_address="203.0.113.5"), NotAcceptable), bad
+    v6 = answer_offer(parse_sdp(SIPP.replace(b"c=IN IP4 127.0.0.1", b"c=IN IP6 2001:db8::7")), LOCAL)
+    assert isinstance(v6, NotAcceptable) and "IPv6" in v6.reason

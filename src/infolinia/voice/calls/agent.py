@@ -151,7 +151,7 @@ class AgentLeg:
             self.hangup()
             return
         try:
-            accepted = read_answer(parse_sdp(response.body))
+            accepted = read_answer(parse_sdp(response.body), local_address=self.media.local_address[0])
         except SdpError:
             accepted = NotAcceptable("the phone's answer has no readable SDP")
         if isinstance(accepted, NotAcceptable):

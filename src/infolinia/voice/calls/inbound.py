@@ -248,7 +248,11 @@ class InboundCall:
         if self.answer is not None or self._offered is None or self.state is not CallState.IVR:
             return
         try:
-            accepted = read_answer(parse_sdp(body)) if body else NotAcceptable("the ACK carries no SDP answer")
+            local = self.leg.local_address[0]
+            accepted = (
+                read_answer(parse_sdp(body), local_address=local) if body
+                else NotAcceptable("the ACK carries no SDP answer")
+            )  # fmt: skip
         except SdpError as error:
             accepted = NotAcceptable(f"unreadable SDP answer: {error}")
         if isinstance(accepted, NotAcceptable):

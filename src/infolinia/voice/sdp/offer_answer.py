@@ -89,7 +89,22 @@ def answer_offer(offer: SessionDescription, local: Local) -> Answer | NotAccepta
         tuple(lines),
     )
     address = connection.address.partition("/")[0]
+    refused = _unusable(address, local.address)
+    if refused is not None:
+        return NotAcceptable(refused)
     return Answer(sdp, codec, payload_type, event, direction, address, media.port, media.ptime)
+
+
+def _unusable(address: str, local_address: str | None) -> str | None:
+    """Why media cannot go to ``address``: not an IP literal (names are not resolved), or not of our family."""
+    try:
+        remote = ipaddress.ip_address(address)
+    except ValueError:
+        return f"the connection address {address[:60]!r} is not an IP address (names are not resolved)"
+    if local_address is not None and remote.version != ipaddress.ip_address(local_address).version:
+        ours = 6 if remote.version == 4 else 4
+        return f"the connection address {address} is IPv{remote.version}; media here is IPv{ours}"
+    return None
 
 
 def _offered_direction(direction: str, connection: Connection) -> str:
@@ -188,9 +203,12 @@ class Accepted:
     remote_port: int
 
 
-def read_answer(answer: SessionDescription, offered: tuple[str, ...] = ("PCMU", "PCMA")) -> Accepted | NotAcceptable:
-    """The answer to ``make_offer``: its first audio stream must keep a port and pick one of ``offered``
-    (RFC 3264 §6: an answer only uses what was offered; anything else is a broken answer, 488)."""
+def read_answer(
+    answer: SessionDescription, offered: tuple[str, ...] = ("PCMU", "PCMA"), local_address: str | None = None
+) -> Accepted | NotAcceptable:
+    """The answer to ``make_offer``: its first audio stream must keep a port, pick one of ``offered`` (RFC 3264
+    §6: an answer only uses what was offered; anything else is a broken answer, 488) and name an IP address (of
+    ``local_address``'s family, when given) to send to."""
     audio = next((m for m in answer.media if m.media == "audio"), None)
     if audio is None or audio.port == 0:
         return NotAcceptable("the answer refused the audio stream")
@@ -199,4 +217,7 @@ def read_answer(answer: SessionDescription, offered: tuple[str, ...] = ("PCMU", 
     if picked is None or connection is None:
         return NotAcceptable("the answer has no offered codec or no connection address")
     address = connection.address.partition("/")[0]
+    refused = _unusable(address, local_address)
+    if refused is not None:
+        return NotAcceptable(refused)
     return Accepted(picked[0], picked[1], _telephone_event(audio), address, audio.port)
