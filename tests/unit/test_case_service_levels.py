@@ -153,3 +153,18 @@ def test_rules_are_validated_with_the_field_named() -> None:
         with pytest.raises(CasePolicyError, match=field.replace("[", r"\[").replace("]", r"\]")):
             CasePolicy.from_json(bad)
     assert CasePolicy.from_json(RULES).to_json()["sla"][1]["around_the_clock"] is True
+
+
+def test_a_reading_before_the_clock_started_does_not_fail() -> None:
+    """Another process's clock, or the wall clock set back: reading, pausing or stopping a little before the
+    clock's start reads as at its start."""
+    t = tenant()
+    case = new_case(t, local("2026-06-01 09:00"), priority="urgent")
+    early = local("2026-06-01 08:59:58")
+    view = levels.view(case, t, early)
+    assert view is not None and view["first_response"]["elapsed_s"] == 0
+    assert levels.check(case, t, early) == ([], [])
+    levels.pause(case, t, early)
+    levels.finish(case, t, early)
+    view = levels.view(case, t, local("2026-06-01 10:00"))
+    assert view is not None and view["first_response"]["state"] == "met"

@@ -65,6 +65,13 @@ def _hours(mode: str, tenant: Tenant) -> Hours:
     return calendar_of(tenant) if mode == "business" else None
 
 
+def _not_before(now: datetime, clock: SlaClock) -> datetime:
+    """``now``, or the clock's last start when that is later (another process's clock, or the wall clock set back,
+    must not make a reading fail)."""
+    since = clock.running_since
+    return since if since is not None and now < since else now
+
+
 def _clocks(case: Case) -> dict[str, tuple[str, SlaClock]]:
     raw = (case.sla or {}).get("clocks", {})
     return {metric: (entry["mode"], SlaClock.from_json(entry["clock"])) for metric, entry in raw.items()}
@@ -81,13 +88,16 @@ def answered(case: Case, tenant: Tenant, now: datetime) -> None:
     if "first_response" in clocks:
         mode, clock = clocks["first_response"]
         if not clock.stopped:
-            clocks["first_response"] = (mode, clock.stop(now, _hours(mode, tenant), tenant.timezone))
+            clocks["first_response"] = (
+                mode,
+                clock.stop(_not_before(now, clock), _hours(mode, tenant), tenant.timezone),
+            )
             _store(case, tenant, clocks)
 
 
 def pause(case: Case, tenant: Tenant, now: datetime) -> None:
     """Pending the customer: every clock but a statutory one stops running."""
-    clocks = {m: (mode, clock.pause(now, _hours(mode, tenant), tenant.timezone)
+    clocks = {m: (mode, clock.pause(_not_before(now, clock), _hours(mode, tenant), tenant.timezone)
                   if mode != "statutory" and clock.running else clock)
               for m, (mode, clock) in _clocks(case).items()}  # fmt: skip
     if clocks:
@@ -102,7 +112,7 @@ def resume(case: Case, tenant: Tenant, now: datetime) -> None:
 
 def finish(case: Case, tenant: Tenant, now: datetime) -> None:
     """Resolved or closed: every clock stops (met or missed as it stands)."""
-    clocks = {m: (mode, clock.stop(now, _hours(mode, tenant), tenant.timezone))
+    clocks = {m: (mode, clock.stop(_not_before(now, clock), _hours(mode, tenant), tenant.timezone))
               for m, (mode, clock) in _clocks(case).items()}  # fmt: skip
     if clocks:
         _store(case, tenant, clocks)
@@ -126,7 +136,7 @@ def check(case: Case, tenant: Tenant, now: datetime) -> tuple[list[str], list[st
     warned, breached = list(case.sla.get("warned", [])), list(case.sla.get("breached", []))
     new_warnings, new_breaches = [], []
     for metric, (mode, clock) in _clocks(case).items():
-        state = clock.state(now, _hours(mode, tenant), tenant.timezone, case.sla["warn_fraction"])
+        state = clock.state(_not_before(now, clock), _hours(mode, tenant), tenant.timezone, case.sla["warn_fraction"])
         if state in ("breached", "missed") and metric not in breached:
             breached.append(metric)
             new_breaches.append(metric)
@@ -159,11 +169,12 @@ def view(case: Case, tenant: Tenant, now: datetime) -> dict[str, Any] | None:
     out: dict[str, Any] = {"rule": case.sla["rule"]}
     for metric, (mode, clock) in _clocks(case).items():
         hours = _hours(mode, tenant)
-        state: SlaState = clock.state(now, hours, tenant.timezone, case.sla["warn_fraction"])
+        at = _not_before(now, clock)
+        state: SlaState = clock.state(at, hours, tenant.timezone, case.sla["warn_fraction"])
         out[metric] = {
             "mode": mode, "state": state, "due_at": clock.due_at(hours, tenant.timezone),
             "warn_at": clock.warn_at(hours, tenant.timezone, case.sla["warn_fraction"]),
-            "elapsed_s": round(clock.elapsed(now, hours, tenant.timezone).total_seconds()),
+            "elapsed_s": round(clock.elapsed(at, hours, tenant.timezone).total_seconds()),
             "target_s": round(clock.target.total_seconds()),
         }  # fmt: skip
     return out
