@@ -78,10 +78,6 @@ def policy_of(tenant: Tenant) -> CasePolicy:
         return CasePolicy()
 
 
-def _lifecycle(exc: lifecycle.LifecycleError) -> Conflict:
-    return Conflict(str(exc), code="case_state")
-
-
 def _entry(tx: Tx, case: Case, kind: str, body: str | None = None, internal: bool = True, **data: Any) -> None:
     tx.session.add(CaseEntry(tenant_id=case.tenant_id, case_id=case.id, kind=kind, internal=internal, body=body,
                              data=data, author_id=tx.who.user_id))  # fmt: skip
@@ -188,10 +184,7 @@ async def set_status(
     tx: Tx, tenant: Tenant, case: Case, status: str, note: str | None, moves: Moves | None = None
 ) -> Case:
     _not_merged(case)
-    try:
-        lifecycle.check_move(case.status, status)
-    except lifecycle.LifecycleError as exc:
-        raise _lifecycle(exc) from None
+    lifecycle.check_move(case.status, status)
     before, now = case.status, utcnow()
     case.status = status
     if status == "resolved":
@@ -217,10 +210,7 @@ async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str, moves: Moves
     """One rung up the tenant's ladder: to that rung's team, nobody assigned, status ``escalated``."""
     _not_merged(case)
     policy = policy_of(tenant)
-    try:
-        tier = lifecycle.check_escalate(case.status, case.tier, policy.top)
-    except lifecycle.LifecycleError as exc:
-        raise _lifecycle(exc) from None
+    tier = lifecycle.check_escalate(case.status, case.tier, policy.top)
     before = case.tier
     rung = policy.ladder[tier]
     if case.status == "pending_customer":
@@ -238,10 +228,7 @@ async def escalate(tx: Tx, tenant: Tenant, case: Case, reason: str, moves: Moves
 
 
 async def reopen(tx: Tx, tenant: Tenant, case: Case, reason: str, moves: Moves | None = None) -> Case:
-    try:
-        lifecycle.check_reopen(case.status, case.merged_into_id is not None)
-    except lifecycle.LifecycleError as exc:
-        raise _lifecycle(exc) from None
+    lifecycle.check_reopen(case.status, case.merged_into_id is not None)
     before = case.status
     case.status, case.resolved_at, case.closed_at = "open", None, None
     case.reopened += 1
@@ -339,12 +326,14 @@ async def check_service_levels(tx: Tx, now: datetime, limit: int = 500, moves: M
     each) and escalate a breached case one rung when its rule says so; how many cases were looked at."""
     due = select(Case).where(Case.sla_check_at <= now, Case.status.in_(tuple(lifecycle.ACTIVE)))
     cases = list(await tx.session.scalars(due.order_by(Case.sla_check_at).limit(limit)))
-    tenants: dict[int, Tenant] = {}
+    tenants: dict[int, tuple[Tenant, service_levels.Calendar]] = {}
     for case in cases:
-        tenant = tenants.get(case.tenant_id) or await tx.session.get(Tenant, case.tenant_id)
-        assert tenant is not None
-        tenants[tenant.id] = tenant
-        warnings, breaches = service_levels.check(case, tenant, now)
+        if case.tenant_id not in tenants:
+            row = await tx.session.get(Tenant, case.tenant_id)
+            assert row is not None
+            tenants[row.id] = (row, service_levels.Calendar(row))
+        tenant, calendar = tenants[case.tenant_id]
+        warnings, breaches = service_levels.check(case, calendar, now)
         if warnings:
             _entry(tx, case, "sla_warning", metrics=warnings)
             tx.audit(case.tenant_id, "case.sla_warning", "case", case.id, metrics=warnings)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from infolinia.errors import Conflict
+
 STATUSES: Final = ("new", "open", "pending_customer", "escalated", "resolved", "closed")
 ACTIVE: Final = frozenset({"new", "open", "pending_customer", "escalated"})
 FINISHED: Final = frozenset({"resolved", "closed"})
@@ -26,8 +28,10 @@ MOVES: Final[dict[str, frozenset[str]]] = {
 }
 
 
-class LifecycleError(ValueError):
-    """A move the case's status does not allow; the message says which are allowed."""
+class LifecycleError(Conflict):
+    """A move the case's status does not allow; the message says which are allowed (409 ``case_state``)."""
+
+    code = "case_state"
 
 
 def check_move(current: str, to: str) -> None:

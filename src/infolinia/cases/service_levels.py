@@ -25,6 +25,7 @@ from infolinia.tenants.calendar import BusinessHours, CalendarError
 
 METRICS = ("first_response", "resolution")
 Hours = BusinessHours | None
+Clocks = dict[str, tuple[str, SlaClock]]  # target -> (mode, clock)
 
 
 def calendar_of(tenant: Tenant) -> Hours:
@@ -43,26 +44,34 @@ def start(case: Case, tenant: Tenant, policy: CasePolicy, customer_tier: str | N
         case.sla, case.sla_check_at = {}, None
         return
     index, rule = found
-    clocks: dict[str, Any] = {}
+    clocks: Clocks = {}
     mode = "calendar" if rule.around_the_clock else "business"
     if rule.first_response_minutes:
-        clocks["first_response"] = _clock(mode, SlaClock.start(now, timedelta(minutes=rule.first_response_minutes)))
+        clocks["first_response"] = (mode, SlaClock.start(now, timedelta(minutes=rule.first_response_minutes)))
     if rule.resolution_minutes:
-        clocks["resolution"] = _clock(mode, SlaClock.start(now, timedelta(minutes=rule.resolution_minutes)))
+        clocks["resolution"] = (mode, SlaClock.start(now, timedelta(minutes=rule.resolution_minutes)))
     elif rule.resolution_days:
         due = calendar_deadline(now, rule.resolution_days, tenant.timezone)
-        clocks["resolution"] = _clock("statutory", SlaClock.start(now, due - now))
+        clocks["resolution"] = ("statutory", SlaClock.start(now, due - now))
     case.sla = {"rule": index, "warn_fraction": rule.warn_percent / 100, "escalate": rule.escalate_on_breach,
-                "clocks": clocks, "warned": [], "breached": []}  # fmt: skip
-    _refresh(case, tenant)
+                "warned": [], "breached": []}  # fmt: skip
+    _store(case, Calendar(tenant), clocks)
 
 
-def _clock(mode: str, clock: SlaClock) -> dict[str, Any]:
-    return {"mode": mode, "clock": clock.to_json()}
+class Calendar:
+    """How each clock mode counts for one tenant: its business hours read once, and its time zone."""
+
+    __slots__ = ("business", "tz")
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.business, self.tz = calendar_of(tenant), tenant.timezone
+
+    def hours(self, mode: str) -> Hours:
+        return self.business if mode == "business" else None
 
 
-def _hours(mode: str, tenant: Tenant) -> Hours:
-    return calendar_of(tenant) if mode == "business" else None
+def _calendar(tenant: Tenant | Calendar) -> Calendar:
+    return tenant if isinstance(tenant, Calendar) else Calendar(tenant)
 
 
 def _not_before(now: datetime, clock: SlaClock) -> datetime:
@@ -72,14 +81,15 @@ def _not_before(now: datetime, clock: SlaClock) -> datetime:
     return since if since is not None and now < since else now
 
 
-def _clocks(case: Case) -> dict[str, tuple[str, SlaClock]]:
+def _clocks(case: Case) -> Clocks:
     raw = (case.sla or {}).get("clocks", {})
     return {metric: (entry["mode"], SlaClock.from_json(entry["clock"])) for metric, entry in raw.items()}
 
 
-def _store(case: Case, tenant: Tenant, clocks: dict[str, tuple[str, SlaClock]]) -> None:
-    case.sla = {**case.sla, "clocks": {metric: _clock(mode, clock) for metric, (mode, clock) in clocks.items()}}
-    _refresh(case, tenant)
+def _store(case: Case, cal: Calendar, clocks: Clocks) -> None:
+    clocks_json = {metric: {"mode": mode, "clock": clock.to_json()} for metric, (mode, clock) in clocks.items()}
+    case.sla = {**case.sla, "clocks": clocks_json}
+    _refresh(case, cal, clocks)
 
 
 def answered(case: Case, tenant: Tenant, now: datetime) -> None:
@@ -88,34 +98,34 @@ def answered(case: Case, tenant: Tenant, now: datetime) -> None:
     if "first_response" in clocks:
         mode, clock = clocks["first_response"]
         if not clock.stopped:
-            clocks["first_response"] = (
-                mode,
-                clock.stop(_not_before(now, clock), _hours(mode, tenant), tenant.timezone),
-            )
-            _store(case, tenant, clocks)
+            cal = Calendar(tenant)
+            clocks["first_response"] = (mode, clock.stop(_not_before(now, clock), cal.hours(mode), cal.tz))
+            _store(case, cal, clocks)
 
 
 def pause(case: Case, tenant: Tenant, now: datetime) -> None:
     """Pending the customer: every clock but a statutory one stops running."""
-    clocks = {m: (mode, clock.pause(_not_before(now, clock), _hours(mode, tenant), tenant.timezone)
+    cal = Calendar(tenant)
+    clocks = {m: (mode, clock.pause(_not_before(now, clock), cal.hours(mode), cal.tz)
                   if mode != "statutory" and clock.running else clock)
               for m, (mode, clock) in _clocks(case).items()}  # fmt: skip
     if clocks:
-        _store(case, tenant, clocks)
+        _store(case, cal, clocks)
 
 
 def resume(case: Case, tenant: Tenant, now: datetime) -> None:
     clocks = {m: (mode, clock if clock.stopped else clock.resume(now)) for m, (mode, clock) in _clocks(case).items()}
     if clocks:
-        _store(case, tenant, clocks)
+        _store(case, Calendar(tenant), clocks)
 
 
 def finish(case: Case, tenant: Tenant, now: datetime) -> None:
     """Resolved or closed: every clock stops (met or missed as it stands)."""
-    clocks = {m: (mode, clock.stop(_not_before(now, clock), _hours(mode, tenant), tenant.timezone))
+    cal = Calendar(tenant)
+    clocks = {m: (mode, clock.stop(_not_before(now, clock), cal.hours(mode), cal.tz))
               for m, (mode, clock) in _clocks(case).items()}  # fmt: skip
     if clocks:
-        _store(case, tenant, clocks)
+        _store(case, cal, clocks)
 
 
 def reopened(case: Case, tenant: Tenant, now: datetime) -> None:
@@ -126,17 +136,18 @@ def reopened(case: Case, tenant: Tenant, now: datetime) -> None:
     mode, clock = clocks["resolution"]
     consumed = now - case.created_at if mode == "statutory" else clock.consumed
     clocks["resolution"] = (mode, SlaClock(target=clock.target, consumed=consumed, running_since=now))
-    _store(case, tenant, clocks)
+    _store(case, Calendar(tenant), clocks)
 
 
-def check(case: Case, tenant: Tenant, now: datetime) -> tuple[list[str], list[str]]:
+def check(case: Case, tenant: Tenant | Calendar, now: datetime) -> tuple[list[str], list[str]]:
     """The warnings and breaches that fell due by ``now`` and were not reported yet (now marked reported)."""
     if not case.sla:
         return [], []
+    cal, clocks = _calendar(tenant), _clocks(case)
     warned, breached = list(case.sla.get("warned", [])), list(case.sla.get("breached", []))
     new_warnings, new_breaches = [], []
-    for metric, (mode, clock) in _clocks(case).items():
-        state = clock.state(_not_before(now, clock), _hours(mode, tenant), tenant.timezone, case.sla["warn_fraction"])
+    for metric, (mode, clock) in clocks.items():
+        state = clock.state(_not_before(now, clock), cal.hours(mode), cal.tz, case.sla["warn_fraction"])
         if state in ("breached", "missed") and metric not in breached:
             breached.append(metric)
             new_breaches.append(metric)
@@ -144,37 +155,39 @@ def check(case: Case, tenant: Tenant, now: datetime) -> tuple[list[str], list[st
             warned.append(metric)
             new_warnings.append(metric)
     case.sla = {**case.sla, "warned": warned, "breached": breached}
-    _refresh(case, tenant)
+    _refresh(case, cal, clocks)
     return new_warnings, new_breaches
 
 
-def _refresh(case: Case, tenant: Tenant) -> None:
+def _refresh(case: Case, cal: Calendar, clocks: Clocks) -> None:
     """``sla_check_at``: the soonest warning or breach still to report of a running clock."""
     warned, breached = case.sla.get("warned", []), case.sla.get("breached", [])
     times: list[datetime | None] = []
-    for metric, (mode, clock) in _clocks(case).items():
+    for metric, (mode, clock) in clocks.items():
         if not clock.running or metric in breached:
             continue
-        hours = _hours(mode, tenant)
+        hours = cal.hours(mode)
         if metric not in warned:
-            times.append(clock.warn_at(hours, tenant.timezone, case.sla["warn_fraction"]))
-        times.append(clock.due_at(hours, tenant.timezone))
+            times.append(clock.warn_at(hours, cal.tz, case.sla["warn_fraction"]))
+        times.append(clock.due_at(hours, cal.tz))
     case.sla_check_at = min((t for t in times if t is not None), default=None)
 
 
-def view(case: Case, tenant: Tenant, now: datetime) -> dict[str, Any] | None:
-    """For the API: per target, its state now, when it falls due and when the warning does."""
+def view(case: Case, tenant: Tenant | Calendar, now: datetime) -> dict[str, Any] | None:
+    """For the API: per target, its state now, when it falls due and when the warning does (``tenant``: or its
+    ``Calendar``, read once for many cases)."""
     if not case.sla:
         return None
+    cal = _calendar(tenant)
     out: dict[str, Any] = {"rule": case.sla["rule"]}
     for metric, (mode, clock) in _clocks(case).items():
-        hours = _hours(mode, tenant)
+        hours = cal.hours(mode)
         at = _not_before(now, clock)
-        state: SlaState = clock.state(at, hours, tenant.timezone, case.sla["warn_fraction"])
+        state: SlaState = clock.state(at, hours, cal.tz, case.sla["warn_fraction"])
         out[metric] = {
-            "mode": mode, "state": state, "due_at": clock.due_at(hours, tenant.timezone),
-            "warn_at": clock.warn_at(hours, tenant.timezone, case.sla["warn_fraction"]),
-            "elapsed_s": round(clock.elapsed(at, hours, tenant.timezone).total_seconds()),
+            "mode": mode, "state": state, "due_at": clock.due_at(hours, cal.tz),
+            "warn_at": clock.warn_at(hours, cal.tz, case.sla["warn_fraction"]),
+            "elapsed_s": round(clock.elapsed(at, hours, cal.tz).total_seconds()),
             "target_s": round(clock.target.total_seconds()),
         }  # fmt: skip
     return out

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from infolinia.api.deps import Access, access, case_scope
 from infolinia.cases import actions, service_levels
+from infolinia.cases.policy import Rung
 from infolinia.cases.schemas import (
     CaseDetail,
     CaseEntryIn,
@@ -33,11 +34,14 @@ router = APIRouter(tags=["cases"])
 Status = Literal["new", "open", "pending_customer", "escalated", "resolved", "closed"]
 
 
-def _out(a: Access, case: Case) -> CaseOut:
+def _out(
+    a: Access, case: Case, ladder: tuple[Rung, ...] | None = None, cal: service_levels.Calendar | None = None
+) -> CaseOut:
+    """The case as the API shows it (``ladder`` and ``cal``: the tenant's, when the caller read them for many)."""
     out = CaseOut.model_validate(case)
-    ladder = actions.policy_of(a.tenant).ladder
+    ladder = ladder if ladder is not None else actions.policy_of(a.tenant).ladder
     out.tier_name = ladder[case.tier].name if case.tier < len(ladder) else f"tier {case.tier}"
-    out.sla = service_levels.view(case, a.tenant, utcnow())
+    out.sla = service_levels.view(case, cal or service_levels.Calendar(a.tenant), utcnow())
     return out
 
 
@@ -94,7 +98,8 @@ async def list_cases(
     if after is not None:
         query = query.where(Case.id > after)
     rows = list(await a.session.scalars(query.order_by(Case.id).limit(limit + 1)))
-    items = [_out(a, row) for row in rows[:limit]]
+    ladder, cal = actions.policy_of(a.tenant).ladder, service_levels.Calendar(a.tenant)
+    items = [_out(a, row, ladder, cal) for row in rows[:limit]]
     return Page[CaseOut](items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
 

@@ -10,12 +10,11 @@ framed any more is closed (after the 400, when one is due). Responses go back to
 TCP (RFC 3261 §18): ``SipStream`` is one accepted connection, framed by Content-Length (``Framer``). A peer is
 still a (host, port) pair: the transport sends to a peer that has a connection open over it, with its top Via
 saying TCP, our Contact asking for TCP, and without retransmits (``reliable`` transactions), and to others over
-UDP. A peer whose connection
-has closed stays known as a TCP peer (the last ``TCP_GONE_KEEP`` of them): a request to it fails at once (503, as
-a transport error) instead of going to a UDP port nobody listens on; the phone registers again over a new
-connection. The server opens no connections itself. Limits: ``MAX_STREAMS`` connections, ``MAX_STREAMS_PER_HOST``
-from one address, a partial message held at most ``PARTIAL_S`` seconds, a silent connection closed after
-``IDLE_S``.
+UDP. A peer whose connection has closed stays known as a TCP peer (the last ``TCP_GONE_KEEP`` of them): a request
+to it fails at once (503, as a transport error) instead of going to a UDP port nobody listens on; the phone
+registers again over a new connection. The server opens no connections itself. Limits: ``MAX_STREAMS``
+connections, ``MAX_STREAMS_PER_HOST`` from one address, a partial message held at most ``PARTIAL_S`` seconds, a
+silent connection closed after ``IDLE_S``.
 Requests the transaction layer delivers go to a handler per method; OPTIONS is answered here, other methods 405
 (known to SIP) or 501.
 
@@ -221,16 +220,15 @@ class SipTransport(asyncio.DatagramProtocol):
             return
         self._message(message, peer, reliable=False)
 
-    def _message(self, message: Request | Response, peer: Peer, reliable: bool) -> bool:
-        """A parsed message from ``peer``; False when it was malformed (and answered 400)."""
+    def _message(self, message: Request | Response, peer: Peer, reliable: bool) -> None:
+        """A parsed message from ``peer`` (one whose Via cannot be read is answered 400)."""
         if isinstance(message, Request):
             try:
                 stamp_via(message, peer)
             except SipError as error:
                 self._malformed(SipError(error.reason, status=400, request=message), peer)
-                return False
+                return
         self._process(self.layer.receive(message, self._now(), peer, reliable), peer)
-        return True
 
     # --- TCP connections ---------------------------------------------------------------------------------------
 
