@@ -26,6 +26,7 @@ from infolinia.api.routes import (
     cases,
     customers,
     interactions,
+    kb,
     live,
     people,
     prompts,
@@ -52,7 +53,7 @@ from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
 from infolinia.voice.sip.transport import Peer, SipTransport, tcp_socket, udp_socket
 from infolinia.voice.telephony import TelephonyDirectory
-from infolinia.web import forms
+from infolinia.web import forms, help
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ ROUTERS = (
     callbacks.router,
     campaigns.router,
     cases.router,
+    kb.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [
@@ -100,6 +102,7 @@ class Infolinia:
         self.login_limiter = SlidingWindowLimiter(settings.login_attempts, settings.login_window_s)
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
         self.form_limits = forms.FormLimits()  # the public forms' requests per address and per number
+        self.help_limits = help.HelpLimits()  # the public help pages' searches per address
         self.routing = RoutingService(self.db, self.bus, always_open=settings.always_open)
         self.prompts = PromptLibrary(self.db, settings.data_dir)
         self._timers: asyncio.Task[None] | None = None
@@ -226,6 +229,7 @@ class Infolinia:
         for router in ROUTERS:
             app.include_router(router, prefix=API)
         app.include_router(forms.router)  # public pages, outside the API and its access gate
+        app.include_router(help.router)
 
         @app.get("/healthz", tags=["health"])
         async def healthz() -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The ``infolinia`` command: serve, db, admin."""
+"""The ``infolinia`` command: serve, db, admin, kb."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="Tenants and users, from the shell.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $INFOLINIA_DATABASE_URL or ./infolinia.db)")
@@ -116,6 +118,39 @@ def db_current(db: DbOption = None) -> None:
 
     with _errors():
         typer.echo(store.current_revision(database_url_from_env(db)) or "empty")
+
+
+@kb_app.command("reindex")
+def kb_reindex(
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: every tenant).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Stem and index every article again (after an upgrade of the stemmer)."""
+    from sqlalchemy import select
+
+    from infolinia.kb.actions import reindex
+    from infolinia.store import db as store
+    from infolinia.store.models import Tenant
+    from infolinia.store.uow import Who, write
+
+    url = database_url_from_env(db)
+
+    async def go() -> int:
+        database = store.Database(url)
+        try:
+            async with write(database, None, Who(None, f"cli:{getpass.getuser()}")) as tx:
+                tenant_id = None
+                if tenant is not None:
+                    tenant_id = await tx.session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
+                    if tenant_id is None:
+                        raise DomainError(f"no tenant {tenant!r}")
+                return await reindex(tx, tenant_id)
+        finally:
+            await database.dispose()
+
+    with _errors():
+        store.upgrade(url)
+        typer.echo(f"indexed {asyncio.run(go())} article(s)")
 
 
 @admin_app.command("create-tenant")

@@ -16,6 +16,7 @@ from infolinia.agents.actions import set_profile
 from infolinia.auth.actions import create_user
 from infolinia.customers.actions import create_customer, record_consent, set_restriction
 from infolinia.interactions.actions import create_interaction
+from infolinia.kb.demo import seed_demo_kb
 from infolinia.schemas import (
     AgentProfileIn,
     ConsentIn,
@@ -222,6 +223,7 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
     for (language, name), samples in sorted(prompts.items()):  # before the flow, which names them
         await save_prompt(tx, tenant.id, name, language, samples)
     await _phone_line(tx, tenant)
+    await seed_demo_kb(tx, tenant.id)
 
     rng = random.Random(20261123)
     prefixes = ["50", "51", "53", "57", "60", "66", "69", "72", "78", "79", "88"]

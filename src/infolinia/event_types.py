@@ -38,6 +38,18 @@ class ObjectChanged(Data):
     fields: list[str]
 
 
+class KbArticleChanged(Data):
+    """An article as it is after the change (``fields``: what an update changed)."""
+
+    id: int
+    language: str
+    slug: str
+    version: int
+    status: str
+    visibility: str
+    fields: list[str] | None = None
+
+
 class AbandonFigures(Data):
     answered: int
     abandoned: int
@@ -247,6 +259,12 @@ SCHEMAS: dict[str, type[Data]] = {
     "case.merged": CaseChanged,
     "case.sla_warning": CaseChanged,
     "case.sla_breached": CaseChanged,
+    "kb_article.created": KbArticleChanged,
+    "kb_article.updated": KbArticleChanged,
+    "kb_article.deleted": KbArticleChanged,
+    "kb_category.created": ObjectId,
+    "kb_category.updated": ObjectChanged,
+    "kb_category.deleted": ObjectId,
     "campaign.created": ObjectId,
     "campaign.updated": ObjectChanged,
     "campaign.abandon_rate": CampaignAbandonRate,

@@ -16,6 +16,8 @@ from infolinia.api.deps import NAMED, RESOLVERS, route_permission
 from infolinia.app import PUBLIC_ROUTES, Infolinia, api_routes
 from infolinia.cases.actions import create_case
 from infolinia.cases.schemas import CaseIn
+from infolinia.kb import actions as kb
+from infolinia.kb.schemas import ArticleIn, CategoryIn
 from infolinia.outbound import campaigns
 from infolinia.outbound.actions import request_callback
 from infolinia.schemas import CallbackIn, CampaignIn, DoNotCallIn, UserIn
@@ -30,6 +32,8 @@ from infolinia.store.models import (
     DoNotCall,
     Interaction,
     IvrFlow,
+    KbArticle,
+    KbCategory,
     PhoneNumber,
     Queue,
     Role,
@@ -119,6 +123,27 @@ async def _telephony_probes(center: Infolinia, tenant_id: int) -> dict[str, int]
     return {"flow_id": flow, "number_id": number, "trunk_id": trunk}
 
 
+async def _kb_probes(center: Infolinia, tenant_id: int) -> dict[str, int]:
+    """A published article and a category of the tenant's own (made again when an allowed call deleted them), so
+    that no call changes or deletes the demo's knowledge base, which other tests search."""
+    async with write(center.db, None, SYSTEM) as tx:
+        s = tx.session
+        category = await s.scalar(
+            select(KbCategory.id).where(KbCategory.tenant_id == tenant_id, KbCategory.slug == "matrix-probe")
+        )
+        if category is None:
+            category = (
+                await kb.create_category(tx, tenant_id, CategoryIn(slug="matrix-probe", names={"en": PROBE}))
+            ).id
+        article = await s.scalar(
+            select(KbArticle.id).where(KbArticle.tenant_id == tenant_id, KbArticle.slug == "matrix-probe")
+        )
+        if article is None:
+            body = ArticleIn(language="en", slug="matrix-probe", title=PROBE, body=PROBE, status="published")
+            article = (await kb.create_article(tx, tenant_id, body)).id
+    return {"article_id": article, "category_id": category}
+
+
 async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
     """One object of every resolvable kind in tenant ``slug`` (the token belongs to ``owner_email``), and a name of
     every named kind."""
@@ -182,6 +207,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             "case_id": await first(Case),
         }
     ids |= await _telephony_probes(center, t)
+    ids |= await _kb_probes(center, t)
     assert set(ids) == set(RESOLVERS) | set(NAMED), "every resolvable path parameter needs an object here"
     return ids
 

@@ -38,6 +38,8 @@ from infolinia.store.models import (
     DoNotCall,
     Interaction,
     IvrFlow,
+    KbArticle,
+    KbCategory,
     PhoneNumber,
     Queue,
     RoutingTask,
@@ -100,6 +102,8 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "contact_id": (CampaignContact, _tenant_rows(CampaignContact), "contact", True),
     "dnc_id": (DoNotCall, _tenant_rows(DoNotCall), "do-not-call entry", True),
     "case_id": (Case, lambda a, t: case_scope(a, t.id) if t else true(), "case", True),
+    "article_id": (KbArticle, _tenant_rows(KbArticle), "article", True),
+    "category_id": (KbCategory, _tenant_rows(KbCategory), "category", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

@@ -699,6 +699,81 @@ class Prompt(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class KbCategory(Base):
+    """A section of a tenant's knowledge base (e.g. "Billing"), shown on its help page in ``position`` order."""
+
+    __tablename__ = "kb_categories"
+    __table_args__ = (UniqueConstraint("id", "tenant_id"), UniqueConstraint("tenant_id", "slug"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    slug: Mapped[str] = mapped_column(String(80))
+    #: the name per language code, e.g. {"en": "Billing", "pl": "Rozliczenia"}
+    names: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class KbArticle(Base):
+    """A knowledge-base article in one language, as it is now (its ``version``); every earlier state is a
+    ``KbArticleVersion``. Translations share the slug. ``search_title`` and ``search_body`` are the stemmed words
+    the full-text index holds (``kb.text``)."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (
+        UniqueConstraint("id", "tenant_id"),
+        UniqueConstraint("tenant_id", "language", "slug"),
+        ForeignKeyConstraint(["category_id", "tenant_id"], ["kb_categories.id", "kb_categories.tenant_id"]),
+        Index("ix_kb_articles_tenant_status", "tenant_id", "status", "visibility"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    language: Mapped[str] = mapped_column(String(10))
+    slug: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # Markdown (no raw HTML)
+    category_id: Mapped[int | None]
+    visibility: Mapped[str] = mapped_column(String(10), default="internal")  # internal | public
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft | published | archived
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_body: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None]
+    updated_by_id: Mapped[int | None]
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class KbArticleVersion(Base):
+    """An article as it was saved, each save a new number (append-only)."""
+
+    __tablename__ = "kb_article_versions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["article_id", "tenant_id"], ["kb_articles.id", "kb_articles.tenant_id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("article_id", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    article_id: Mapped[int]
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    category_id: Mapped[int | None]
+    visibility: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    note: Mapped[str | None] = mapped_column(String(500))  # what changed, in the editor's words
+    author_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(Base):
     """Append-only record of sensitive actions. ``data`` never holds personal values, only field names."""
 

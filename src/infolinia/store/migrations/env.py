@@ -8,7 +8,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from infolinia.store.db import create_engine
+from infolinia.store.db import create_engine, described_by_models
 from infolinia.store.models import Base
 from infolinia.store.types import UTCDateTime
 
@@ -46,6 +46,7 @@ def _migrate(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=described_by_models,
     )
     with context.begin_transaction():
         context.run_migrations()
