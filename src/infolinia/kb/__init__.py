@@ -1,0 +1,1 @@
+"""The knowledge base: articles, their versions and search (docs/knowledge-base.md)."""
