@@ -113,3 +113,39 @@ async def test_answering_in_time_and_waiting_for_the_customer_keep_the_case_wher
     assert not any(e["kind"].startswith("sla_") for e in r.json()["entries"])
     r = await client.post(f"{API}/cases/{case['id']}/status", json={"status": "resolved"}, headers=agent)
     assert r.json()["sla"]["resolution"]["state"] == "met"
+
+
+async def test_the_customers_messages_start_next_response_rounds(
+    client: httpx.AsyncClient, login: Login, center: Infolinia, acme: int
+) -> None:
+    admin = await login("admin@acme.test")
+    policy = {"sla": [{"first_response_minutes": 10, "next_response_minutes": 30, "around_the_clock": True}]}
+    r = await client.patch(f"{API}/tenants/{acme}", json={"case_policy": policy}, headers=admin)
+    assert r.status_code == 200, r.text
+    agent = await login("agent1@acme.test")
+    case = await urgent_case(client, agent, "Refund")
+    entries = f"{API}/cases/{case['id']}/entries"
+
+    async def add(**body: Any) -> dict[str, Any]:
+        r = await client.post(entries, json=body, headers=agent)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    after = await add(body="The refund is late again.", from_customer=True)  # before the first response
+    assert "next_response" not in after["sla"] and after["entries"][-1]["kind"] == "customer_message"
+    assert after["entries"][-1]["internal"] is False
+    after = await add(body="We are on it.", internal=False)
+    assert after["sla"]["first_response"]["state"] == "met"
+    r = await client.post(f"{API}/cases/{case['id']}/status", json={"status": "pending_customer"}, headers=agent)
+    assert r.status_code == 200
+    after = await add(body="Here is my account number.", from_customer=True)
+    assert after["status"] == "open"  # the customer answered: no longer pending them
+    assert after["sla"]["next_response"]["state"] == "running" and after["sla"]["next_response"]["target_s"] == 1800
+    with center.bus.subscribe(100, lambda e: e.type == "case.sla_breached" and e.data["id"] == case["id"]) as sub:
+        await check(center, datetime.fromisoformat(after["updated_at"]) + timedelta(minutes=31))
+        assert (await asyncio.wait_for(sub.get(), 1)).data["metrics"] == ["next_response"]
+    after = await add(body="Refund sent.", internal=False)  # the round reported breached counts as missed
+    assert after["sla"]["next_response_rounds"] == {"met": 0, "missed": 1}
+    assert after["sla"]["next_response"]["due_at"] is None  # stopped
+    r = await client.post(entries, json={"body": "x", "from_customer": True, "internal": True}, headers=agent)
+    assert r.status_code == 422

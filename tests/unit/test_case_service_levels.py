@@ -168,3 +168,48 @@ def test_a_reading_before_the_clock_started_does_not_fail() -> None:
     levels.finish(case, t, early)
     view = levels.view(case, t, local("2026-06-01 10:00"))
     assert view is not None and view["first_response"]["state"] == "met"
+
+
+def test_next_response_rounds_start_when_the_customer_writes_after_the_first_response() -> None:
+    rules = {"sla": [{"first_response_minutes": 60, "next_response_minutes": 120, "resolution_days": 30}]}
+    t = Tenant(id=1, timezone="Europe/Warsaw", business_hours=OFFICE, case_policy=rules)
+    at = local("2026-06-05 15:00")  # a Friday
+    case = Case(tenant_id=1, category="billing", priority="normal", created_at=at, sla={})
+    levels.start(case, t, CasePolicy.from_json(rules), None, at)
+    assert not levels.customer_wrote(case, t, local("2026-06-05 15:10"))  # the first response is owed anyway
+    case.first_response_at = local("2026-06-05 15:30")
+    levels.answered(case, t, case.first_response_at)
+    assert levels.customer_wrote(case, t, local("2026-06-05 15:40"))  # round 1: 2 business hours
+    assert not levels.customer_wrote(case, t, local("2026-06-05 15:50"))  # a reply is owed already
+    assert due(case, "next_response", t, local("2026-06-05 15:50")) == local("2026-06-08 09:40")  # over the weekend
+    levels.answered(case, t, local("2026-06-08 09:00"))
+    view = levels.view(case, t, local("2026-06-08 09:00"))
+    assert view is not None and view["next_response"]["state"] == "met"
+    assert view["next_response_rounds"] == {"met": 1, "missed": 0}
+
+    assert levels.customer_wrote(case, t, local("2026-06-08 10:00"))  # round 2, missed: warned and breached again
+    assert levels.check(case, t, local("2026-06-08 11:40")) == (["next_response"], [])
+    assert levels.check(case, t, local("2026-06-08 12:01")) == ([], ["next_response"])
+    levels.pause(case, t, local("2026-06-08 12:30"))  # pending the customer: the round pauses, still breached
+    levels.resume(case, t, local("2026-06-09 08:00"))
+    levels.answered(case, t, local("2026-06-09 09:00"))
+    view = levels.view(case, t, local("2026-06-09 09:00"))
+    assert view is not None and view["next_response_rounds"] == {"met": 1, "missed": 1}
+
+    assert levels.customer_wrote(case, t, local("2026-06-09 10:00"))  # round 3: warned afresh
+    assert case.sla["warned"].count("next_response") == 0 and "next_response" not in case.sla["breached"]
+    assert levels.check(case, t, local("2026-06-09 11:40")) == (["next_response"], [])
+    levels.finish(case, t, local("2026-06-09 11:50"))  # resolved with a reply owed, in time: counted met
+    view = levels.view(case, t, local("2026-06-09 12:00"))
+    assert view is not None and view["next_response_rounds"] == {"met": 2, "missed": 1}
+    assert view["resolution"]["state"] == "met"
+
+
+def test_without_a_next_response_target_the_customers_messages_start_nothing() -> None:
+    t = tenant()
+    case = new_case(t, local("2026-06-01 09:00"))
+    case.first_response_at = local("2026-06-01 09:30")
+    levels.answered(case, t, case.first_response_at)
+    assert not levels.customer_wrote(case, t, local("2026-06-01 10:00"))
+    view = levels.view(case, t, local("2026-06-01 10:00"))
+    assert view is not None and "next_response" not in view and "next_response_rounds" not in view

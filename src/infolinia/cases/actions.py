@@ -66,8 +66,8 @@ def _release_task(case: Case, moves: Moves) -> None:
 
 
 #: what a timeline entry records
-ENTRY_KINDS = ("created", "note", "message", "updated", "assigned", "status", "escalated", "reopened", "linked",
-               "merged", "sla_warning", "sla_breached")  # fmt: skip
+ENTRY_KINDS = ("created", "note", "message", "customer_message", "updated", "assigned", "status", "escalated",
+               "reopened", "linked", "merged", "sla_warning", "sla_breached")  # fmt: skip
 
 
 def policy_of(tenant: Tenant) -> CasePolicy:
@@ -244,14 +244,24 @@ async def reopen(tx: Tx, tenant: Tenant, case: Case, reason: str, moves: Moves |
     return case
 
 
-async def add_entry(tx: Tx, tenant: Tenant, case: Case, body: str, internal: bool) -> Case:
-    """An internal note, or a message to the customer (the first one is the case's first response)."""
+async def add_entry(tx: Tx, tenant: Tenant, case: Case, body: str, internal: bool, from_customer: bool = False) -> Case:
+    """An internal note, a message to the customer (the first one is the case's first response; each one answers
+    the customer's messages before it), or the customer's own message (after the first response it starts a
+    next-response round; a case pending the customer is open again)."""
     _not_merged(case)
-    kind = "note" if internal else "message"
-    if not internal and case.first_response_at is None:
-        case.first_response_at = utcnow()
-        service_levels.answered(case, tenant, case.first_response_at)
-    _entry(tx, case, kind, body, internal=internal)
+    now = utcnow()
+    if from_customer:
+        kind = "customer_message"
+        if case.status == "pending_customer":
+            await set_status(tx, tenant, case, "open", "the customer wrote")
+        service_levels.customer_wrote(case, tenant, now)
+    elif internal:
+        kind = "note"
+    else:
+        kind = "message"
+        case.first_response_at = case.first_response_at or now
+        service_levels.answered(case, tenant, now)
+    _entry(tx, case, kind, body, internal=internal and not from_customer)
     case.updated_at = utcnow()
     await tx.session.flush()
     tx.audit(case.tenant_id, "case.entry_added", "case", case.id, kind=kind)

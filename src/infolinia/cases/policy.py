@@ -58,6 +58,8 @@ class SlaRule:
     priority: str | None = None
     customer_tier: str | None = None
     first_response_minutes: int | None = None
+    #: after the first response, each time the customer writes: until the next message to them
+    next_response_minutes: int | None = None
     resolution_minutes: int | None = None
     resolution_days: int | None = None
     around_the_clock: bool = False
@@ -76,8 +78,8 @@ class SlaRule:
 
 
 _RULE_FIELDS = (
-    "category", "priority", "customer_tier", "first_response_minutes", "resolution_minutes", "resolution_days",
-    "around_the_clock", "warn_percent", "escalate_on_breach",
+    "category", "priority", "customer_tier", "first_response_minutes", "next_response_minutes", "resolution_minutes",
+    "resolution_days", "around_the_clock", "warn_percent", "escalate_on_breach",
 )  # fmt: skip
 MAX_RULES = 100
 MAX_MINUTES = 365 * 24 * 60
@@ -195,8 +197,9 @@ def _rule(item: object, where: str, categories: Sequence[str]) -> SlaRule:
     if tier is not None and (not isinstance(tier, str) or not 1 <= len(tier) <= 40):
         raise CasePolicyError(f"{where}.customer_tier: expected a tier name (1-40 characters)")
     values |= {"category": category, "priority": priority, "customer_tier": tier}
-    for key, most in (("first_response_minutes", MAX_MINUTES), ("resolution_minutes", MAX_MINUTES),
-                      ("resolution_days", MAX_DAYS), ("warn_percent", 99)):  # fmt: skip
+    for key, most in (("first_response_minutes", MAX_MINUTES), ("next_response_minutes", MAX_MINUTES),
+                      ("resolution_minutes", MAX_MINUTES), ("resolution_days", MAX_DAYS),
+                      ("warn_percent", 99)):  # fmt: skip
         value = item.get(key)
         if value is None:
             continue
@@ -205,8 +208,9 @@ def _rule(item: object, where: str, categories: Sequence[str]) -> SlaRule:
         values[key] = value
     if values.get("resolution_minutes") and values.get("resolution_days"):
         raise CasePolicyError(f"{where}: resolution_minutes or resolution_days, not both")
-    if not any(values.get(key) for key in ("first_response_minutes", "resolution_minutes", "resolution_days")):
-        raise CasePolicyError(f"{where}: sets no target (first_response_minutes, resolution_minutes or _days)")
+    targets = ("first_response_minutes", "next_response_minutes", "resolution_minutes", "resolution_days")
+    if not any(values.get(key) for key in targets):
+        raise CasePolicyError(f"{where}: sets no target ({', '.join(targets)})")
     for key in ("around_the_clock", "escalate_on_breach"):
         if key in item:
             if not isinstance(item[key], bool):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from infolinia.schemas import Id, Input, Output
 
@@ -55,6 +55,17 @@ class CaseEntryIn(Input):
     body: Body
     #: true: an internal note; false: a message to the customer (the first one is the case's first response)
     internal: bool = True
+    #: the customer's own words (a letter, a message taken down on the phone): not internal, and after the first
+    #: response it starts a next-response round; a case pending the customer is open again
+    from_customer: bool = False
+
+    @model_validator(mode="after")
+    def _customer_words_are_not_internal(self) -> CaseEntryIn:
+        if self.from_customer:
+            if "internal" in self.model_fields_set and self.internal:
+                raise ValueError("a message from the customer is not internal")
+            self.internal = False
+        return self
 
 
 class CaseLinkIn(Input):

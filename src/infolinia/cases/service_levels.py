@@ -4,13 +4,15 @@ case's ``sla`` JSON; pure (the caller passes ``now``).
 ``{"rule": 0, "warn_fraction": 0.8, "escalate": true, "warned": ["first_response"], "breached": [],
   "clocks": {"first_response": {"mode": "business", "clock": {...}}, "resolution": {"mode": "statutory", ...}}}``
 
-Targets: ``first_response`` (until the first message to the customer) and ``resolution`` (until resolved or
-closed). A clock's ``mode`` says how it counts: ``business`` (the tenant's business hours; an empty calendar is
-around the clock), ``calendar`` (around the clock) or ``statutory`` (calendar days to the end of a local day:
-nothing pauses it). While the case is pending the customer the other clocks pause; resolving or closing it stops
-every clock; reopening it starts the resolution clock again where it stood (a statutory one where the calendar
-stands). ``sla_check_at`` on the case is the next instant a warning or a breach falls due, for the watcher
-(``actions.check_service_levels``).
+Targets: ``first_response`` (until the first message to the customer), ``next_response`` (after the first response,
+each time the customer writes while no reply is owed yet: until the next message to them; every round is counted as
+met or missed in ``next``, ``{"mode", "target_s", "met", "missed"}``, and a new round may warn and breach again) and
+``resolution`` (until resolved or closed). A clock's ``mode`` says how it counts: ``business`` (the tenant's
+business hours; an empty calendar is around the clock), ``calendar`` (around the clock) or ``statutory`` (calendar
+days to the end of a local day: nothing pauses it). While the case is pending the customer the other clocks pause;
+resolving or closing it stops every clock; reopening it starts the resolution clock again where it stood (a
+statutory one where the calendar stands). ``sla_check_at`` on the case is the next instant a warning or a breach
+falls due, for the watcher (``actions.check_service_levels``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from infolinia.cases.sla import SlaClock, SlaState, calendar_deadline
 from infolinia.store.models import Case, Tenant
 from infolinia.tenants.calendar import BusinessHours, CalendarError
 
-METRICS = ("first_response", "resolution")
+METRICS = ("first_response", "next_response", "resolution")
 Hours = BusinessHours | None
 Clocks = dict[str, tuple[str, SlaClock]]  # target -> (mode, clock)
 
@@ -55,6 +57,8 @@ def start(case: Case, tenant: Tenant, policy: CasePolicy, customer_tier: str | N
         clocks["resolution"] = ("statutory", SlaClock.start(now, due - now))
     case.sla = {"rule": index, "warn_fraction": rule.warn_percent / 100, "escalate": rule.escalate_on_breach,
                 "warned": [], "breached": []}  # fmt: skip
+    if rule.next_response_minutes:
+        case.sla["next"] = {"mode": mode, "target_s": rule.next_response_minutes * 60, "met": 0, "missed": 0}
     _store(case, Calendar(tenant), clocks)
 
 
@@ -93,14 +97,45 @@ def _store(case: Case, cal: Calendar, clocks: Clocks) -> None:
 
 
 def answered(case: Case, tenant: Tenant, now: datetime) -> None:
-    """The first message to the customer: the first-response clock stops."""
+    """A message to the customer: the first-response clock stops, and the next-response clock of the round the
+    customer's last message started (counted met or missed)."""
     clocks = _clocks(case)
-    if "first_response" in clocks:
-        mode, clock = clocks["first_response"]
-        if not clock.stopped:
-            cal = Calendar(tenant)
-            clocks["first_response"] = (mode, clock.stop(_not_before(now, clock), cal.hours(mode), cal.tz))
-            _store(case, cal, clocks)
+    cal, changed = Calendar(tenant), False
+    for metric in ("first_response", "next_response"):
+        if metric in clocks and not clocks[metric][1].stopped:
+            mode, clock = clocks[metric]
+            clocks[metric] = (mode, clock.stop(_not_before(now, clock), cal.hours(mode), cal.tz))
+            changed = True
+            if metric == "next_response":
+                _count_round(case, clocks[metric][1], cal, mode)
+    if changed:
+        _store(case, cal, clocks)
+
+
+def customer_wrote(case: Case, tenant: Tenant, now: datetime) -> bool:
+    """The customer wrote: after the first response, a next-response round starts unless one is already open (a
+    reply is owed anyway). True when it started."""
+    nxt = (case.sla or {}).get("next")
+    if not nxt or case.first_response_at is None:
+        return False
+    clocks = _clocks(case)
+    if "next_response" in clocks and not clocks["next_response"][1].stopped:
+        return False
+    clocks["next_response"] = (nxt["mode"], SlaClock.start(now, timedelta(seconds=nxt["target_s"])))
+    case.sla = {**case.sla, "warned": [m for m in case.sla.get("warned", []) if m != "next_response"],
+                "breached": [m for m in case.sla.get("breached", []) if m != "next_response"]}  # fmt: skip
+    _store(case, Calendar(tenant), clocks)
+    return True
+
+
+def _count_round(case: Case, stopped: SlaClock, cal: Calendar, mode: str) -> None:
+    assert stopped.stopped_at is not None
+    state = stopped.state(stopped.stopped_at, cal.hours(mode), cal.tz, case.sla["warn_fraction"])
+    nxt = dict(case.sla.get("next") or {"mode": mode, "target_s": round(stopped.target.total_seconds())})
+    reported = "next_response" in case.sla.get("breached", [])  # a breach once reported stays a miss
+    key = "met" if state == "met" and not reported else "missed"
+    nxt[key] = int(nxt.get(key, 0)) + 1
+    case.sla = {**case.sla, "next": nxt}
 
 
 def pause(case: Case, tenant: Tenant, now: datetime) -> None:
@@ -120,10 +155,12 @@ def resume(case: Case, tenant: Tenant, now: datetime) -> None:
 
 
 def finish(case: Case, tenant: Tenant, now: datetime) -> None:
-    """Resolved or closed: every clock stops (met or missed as it stands)."""
-    cal = Calendar(tenant)
+    """Resolved or closed: every clock stops (met or missed as it stands; an open next-response round counts)."""
+    cal, before = Calendar(tenant), _clocks(case)
     clocks = {m: (mode, clock.stop(_not_before(now, clock), cal.hours(mode), cal.tz))
-              for m, (mode, clock) in _clocks(case).items()}  # fmt: skip
+              for m, (mode, clock) in before.items()}  # fmt: skip
+    if "next_response" in before and not before["next_response"][1].stopped:
+        _count_round(case, clocks["next_response"][1], cal, clocks["next_response"][0])
     if clocks:
         _store(case, cal, clocks)
 
@@ -190,4 +227,7 @@ def view(case: Case, tenant: Tenant | Calendar, now: datetime) -> dict[str, Any]
             "elapsed_s": round(clock.elapsed(at, hours, cal.tz).total_seconds()),
             "target_s": round(clock.target.total_seconds()),
         }  # fmt: skip
+    if "next" in case.sla:
+        rounds = case.sla["next"]
+        out["next_response_rounds"] = {"met": rounds.get("met", 0), "missed": rounds.get("missed", 0)}
     return out

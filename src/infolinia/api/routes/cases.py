@@ -146,9 +146,10 @@ async def reopen(body: CaseReopenIn, a: Access = Depends(access("cases.write")))
 
 @router.post("/cases/{case_id}/entries", response_model=CaseDetail, status_code=201)
 async def add_entry(body: CaseEntryIn, a: Access = Depends(access("cases.write"))) -> CaseDetail:
-    """An internal note, or (``internal: false``) a message to the customer."""
+    """An internal note, (``internal: false``) a message to the customer, or (``from_customer: true``) the
+    customer's own message, which starts a next-response round when the case's service levels have one."""
     async with a.write() as tx:
-        case = await actions.add_entry(tx, a.tenant, a.obj("case_id"), body.body, body.internal)
+        case = await actions.add_entry(tx, a.tenant, a.obj("case_id"), body.body, body.internal, body.from_customer)
     return await _detail(a, case)
 
 
