@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "prompts.manage": _SUPERVISORS,  # upload, replace and delete the tenant's own recordings
     "cases.read": ALL_TENANT_ROLES,  # back office: its teams' cases and its own (api/deps.case_scope)
     "cases.write": ALL_TENANT_ROLES,  # file, change, escalate, note, link and merge cases
+    "scripts.read": ALL_TENANT_ROLES,  # agent scripts: read, filled in for a contact, suggested for one
+    "scripts.manage": _SUPERVISORS,  # write, change and delete agent scripts
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

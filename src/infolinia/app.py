@@ -30,6 +30,7 @@ from infolinia.api.routes import (
     people,
     prompts,
     routing,
+    scripts,
     telephony,
     tenants,
 )
@@ -67,6 +68,7 @@ ROUTERS = (
     callbacks.router,
     campaigns.router,
     cases.router,
+    scripts.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [

@@ -28,6 +28,7 @@ from infolinia.errors import DomainError, Forbidden, Invalid, NotFound, Unauthor
 from infolinia.routing.service import RoutingService
 from infolinia.schemas import MAX_ID, has_nul
 from infolinia.store.models import (
+    AgentScript,
     AuthToken,
     Callback,
     Campaign,
@@ -100,6 +101,7 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "contact_id": (CampaignContact, _tenant_rows(CampaignContact), "contact", True),
     "dnc_id": (DoNotCall, _tenant_rows(DoNotCall), "do-not-call entry", True),
     "case_id": (Case, lambda a, t: case_scope(a, t.id) if t else true(), "case", True),
+    "script_id": (AgentScript, _tenant_rows(AgentScript), "script", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when
