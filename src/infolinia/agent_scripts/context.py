@@ -135,9 +135,7 @@ async def contact_of(
     """What suggestions go by for these contacts and routing tasks: the IVR path of each call and the flow its
     number enters, their queues, the categories of the cases linked to them (or waiting as the task), and the
     customer's language (else the task's)."""
-    flows = dict(
-        (await session.execute(select(IvrFlow.id, IvrFlow.name).where(IvrFlow.tenant_id == tenant_id))).tuples().all()
-    )
+    flow_rows = await session.execute(select(IvrFlow.id, IvrFlow.name).where(IvrFlow.tenant_id == tenant_id))
     path: list[str] = []
     flow_ids: set[int] | None = set()
     for interaction in interactions:
@@ -151,15 +149,8 @@ async def contact_of(
         else:
             flow_ids.add(flow)
     queue_ids = {i.queue_id for i in interactions if i.queue_id is not None} | {t.queue_id for t in tasks}
-    names = (
-        (
-            await session.execute(
-                select(Queue.id, Queue.name).where(Queue.tenant_id == tenant_id, Queue.id.in_(queue_ids))
-            )
-        )
-        .tuples()
-        .all()
-    )
+    queue_rows = await session.execute(select(Queue.id, Queue.name).where(Queue.tenant_id == tenant_id,
+                                                                          Queue.id.in_(queue_ids)))  # fmt: skip
     linked = select(CaseLink.case_id).where(CaseLink.interaction_id.in_([i.id for i in interactions]))
     cases = select(Case.category, Case.number).where(
         Case.tenant_id == tenant_id, Case.merged_into_id.is_(None), case_where,
@@ -173,8 +164,8 @@ async def contact_of(
     return Contact(
         flow_ids=None if flow_ids is None else frozenset(flow_ids),
         ivr_path=tuple(path),
-        queues=dict(names),
-        cases=tuple((await session.execute(cases)).tuples().all()),
+        queues={queue_id: name for queue_id, name in queue_rows},
+        cases=tuple((category, number) for category, number in await session.execute(cases)),
         language=language,
-        flow_names=flows,
+        flow_names={flow_id: name for flow_id, name in flow_rows},
     )

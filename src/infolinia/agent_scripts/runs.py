@@ -58,7 +58,8 @@ def check_run(
             continue
         entry: dict[str, Any] = {"step": step.id, "type": step.type}
         following = path[i + 1] if i + 1 < len(path) else None
-        if following is not None and following not in {target for _, target in targets(step)}:
+        leads = {target for _, target in targets(step)}
+        if following is not None and following in by_id and following not in leads:
             problem(f"path[{i + 1}]", f"{step.id!r} does not lead to {following!r}", following)
         if isinstance(step, QuestionStep) and following is not None:
             entry["option"] = next((o.label for o in step.options if o.next == following), None)
