@@ -338,3 +338,30 @@ async def test_another_tenants_contact_takes_no_runs(
     async with center.db.session() as s:
         runs = select(func.count()).select_from(AgentScriptRun).where(AgentScriptRun.interaction_id == call.id)
         assert await s.scalar(runs) == 0
+
+
+async def test_runs_show_on_the_customers_timeline_are_exported_and_erased_with_the_customer(
+    client: httpx.AsyncClient,
+    login: Login,
+    center: Infolinia,
+    demo_admin: TenantApi,  # noqa: F811
+) -> None:
+    ids = await demo_ids(center)
+    made = await demo_admin.call("POST", "/scripts", script_body(), 201)
+    customer = await demo_admin.call("POST", "/customers", {"name": "Runa Skryptowa"}, 201)
+    call = await contact(center, ids["tenant"], customer_id=customer["id"], queue_id=ids["billing"])
+    agent = TenantApi(client, await login("agent1@demo.test"))
+    run = {"script_id": made["id"], "version": 1, "path": ["hi", "ask", "number", "bye"],
+           "answers": {"invoice": "FV/2026/12/001"}}  # fmt: skip
+    kept = await agent.call("POST", f"/interactions/{call.id}/script-runs", run, 201)
+    timeline = await agent.call("GET", f"/customers/{customer['id']}/timeline")
+    [item] = [i for i in timeline["items"] if i["kind"] == "script_run"]
+    assert item["id"] == kept["id"] and item["script_name"] == made["name"] and item["outcome"] == "resolved"
+    assert item["answers"] == {"invoice": "FV/2026/12/001"} and item["interaction_id"] == call.id
+    exported = await demo_admin.call("GET", f"/customers/{customer['id']}/export")
+    assert [r["answers"] for r in exported["script_runs"]] == [{"invoice": "FV/2026/12/001"}]
+    await demo_admin.call("POST", f"/customers/{customer['id']}/erase", {"reason": "asked to"})
+    [after] = await agent.call("GET", f"/interactions/{call.id}/script-runs")
+    assert after["answers"] == {} and all("answer" not in step for step in after["steps"])
+    assert after["completed"] is True and after["steps"][1]["option"] == "Tak"
+    await agent.refused("POST", f"/interactions/{call.id}/script-runs", run, 409, "customer_erased")

@@ -18,7 +18,7 @@ from infolinia.agent_scripts.script import Script
 from infolinia.agent_scripts.validate import ScriptProblem, check_script
 from infolinia.cases.actions import policy_of
 from infolinia.errors import Conflict, Invalid
-from infolinia.store.models import AgentScript, AgentScriptRun, Interaction, IvrFlow, Queue, Tenant
+from infolinia.store.models import AgentScript, AgentScriptRun, Customer, Interaction, IvrFlow, Queue, Tenant
 from infolinia.store.uow import Tx
 
 __all__ = ["attachments_of", "create_script", "definition_of", "delete_script", "record_run", "update_script"]
@@ -104,8 +104,9 @@ async def update_script(tx: Tx, tenant: Tenant, row: AgentScript, data: ScriptIn
         return row
     for name in fields:
         setattr(row, name, new[name])
-    row.version += 1
+    row.version = AgentScript.version + 1  # in the database: two changes at once make two versions
     await _flush(tx.session)
+    await tx.session.refresh(row, ["version"])
     tx.audit(tenant.id, "script.updated", "agent_script", row.id, version=row.version, fields=fields)
     tx.emit("script.updated", tenant.id, id=row.id, version=row.version, fields=fields)
     return row
@@ -130,7 +131,12 @@ def attachments_of(row: AgentScript) -> Attachments:
 
 async def record_run(tx: Tx, interaction: Interaction, data: RunIn) -> AgentScriptRun:
     """The way the agent went through a script on ``interaction``: checked against the script's current version
-    (409 ``script_changed`` when the agent followed another), then stored with the steps and answers."""
+    (409 ``script_changed`` when the agent followed another), then stored with the steps and answers. Nothing new
+    is written about a customer whose data was erased (409 ``customer_erased``)."""
+    if interaction.customer_id is not None:
+        erased = await tx.session.scalar(select(Customer.erased_at).where(Customer.id == interaction.customer_id))
+        if erased is not None:
+            raise Conflict("this customer's data was erased", code="customer_erased")
     script = await tx.session.scalar(
         select(AgentScript).where(AgentScript.id == data.script_id, AgentScript.tenant_id == interaction.tenant_id)
     )
