@@ -101,6 +101,14 @@ async def test_a_script_is_created_changed_with_a_new_version_audited_and_delete
     assert actions == ["script.created", "script.updated", "script.deleted"]
 
 
+async def test_changes_made_at_once_each_make_a_version(demo_admin: TenantApi) -> None:  # noqa: F811
+    made = await demo_admin.call("POST", "/scripts", script_body(), 201)
+    bodies = [script_body(name=made["name"], description=f"change {i}") for i in range(5)]
+    changed = await asyncio.gather(*(demo_admin.call("PUT", f"/scripts/{made['id']}", body) for body in bodies))
+    assert sorted(c["version"] for c in changed) == [2, 3, 4, 5, 6]
+    assert (await demo_admin.call("GET", f"/scripts/{made['id']}"))["version"] == 6
+
+
 async def test_names_are_unique_per_tenant(demo_admin: TenantApi, acme_admin: TenantApi) -> None:  # noqa: F811
     body = script_body()
     first = await demo_admin.call("POST", "/scripts", body, 201)

@@ -4,9 +4,11 @@ record and its event. A script is checked as a whole on every save (``validate``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +24,8 @@ from infolinia.store.models import AgentScript, AgentScriptRun, Customer, Intera
 from infolinia.store.uow import Tx
 
 __all__ = ["attachments_of", "create_script", "definition_of", "delete_script", "record_run", "update_script"]
+
+log = logging.getLogger(__name__)
 
 #: problems quoted in the message of an ``invalid_script`` error (``details.problems`` has them all)
 QUOTED_PROBLEMS = 5
@@ -126,7 +130,13 @@ def definition_of(row: AgentScript) -> Script:
 
 
 def attachments_of(row: AgentScript) -> Attachments:
-    return Attachments.model_validate(row.attachments or {})
+    """The stored attachments (validated on save; a row edited by hand into another shape: none, so the script is
+    suggested for nothing rather than failing every suggestion)."""
+    try:
+        return Attachments.model_validate(row.attachments or {})
+    except ValidationError:
+        log.warning("agent script %s: invalid attachments, suggesting it for nothing", row.id)
+        return Attachments()
 
 
 async def record_run(tx: Tx, interaction: Interaction, data: RunIn) -> AgentScriptRun:
