@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "cases.write": ALL_TENANT_ROLES,  # file, change, escalate, note, link and merge cases
     "kb.read": ALL_TENANT_ROLES,  # read and search published knowledge-base articles, internal and public
     "kb.manage": _SUPERVISORS,  # write, publish, archive and restore articles; drafts; categories
+    "scripts.read": ALL_TENANT_ROLES,  # agent scripts: read, filled in for a contact, suggested for one
+    "scripts.manage": _SUPERVISORS,  # write, change and delete agent scripts
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

@@ -31,6 +31,7 @@ from infolinia.api.routes import (
     people,
     prompts,
     routing,
+    scripts,
     telephony,
     tenants,
 )
@@ -69,6 +70,7 @@ ROUTERS = (
     campaigns.router,
     cases.router,
     kb.router,
+    scripts.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [

@@ -1,5 +1,6 @@
-"""The demo tenants (``infolinia serve --demo``): Demo Telecom (with its phone line) and Acme Shop, with people and
-customers, and Demo Telecom's own voice prompts (its IVR flow's, spoken by espeak-ng in Polish and English).
+"""The demo tenants (``infolinia serve --demo``): Demo Telecom (with its phone line and its agent scripts) and Acme
+Shop, with people and customers, and Demo Telecom's own voice prompts (its IVR flow's, spoken by espeak-ng in Polish
+and English).
 
 Deterministic: the same names, numbers and consents on every fresh database, so other tools can rely on them.
 """
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from infolinia.agent_scripts.demo import seed_scripts
 from infolinia.agents.actions import set_profile
 from infolinia.auth.actions import create_user
 from infolinia.customers.actions import create_customer, record_consent, set_restriction
@@ -30,7 +32,7 @@ from infolinia.schemas import (
     UserIn,
 )
 from infolinia.store.db import Database
-from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, Role, Tenant
+from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, IvrFlow, Role, Tenant
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, write
 from infolinia.tenants.actions import create_queue, create_team, create_tenant
@@ -222,8 +224,9 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
     await _people(tx, tenant, DEMO_PEOPLE, team_of)
     for (language, name), samples in sorted(prompts.items()):  # before the flow, which names them
         await save_prompt(tx, tenant.id, name, language, samples)
-    await _phone_line(tx, tenant)
+    flow = await _phone_line(tx, tenant)
     await seed_demo_kb(tx, tenant.id)
+    await seed_scripts(tx, tenant, queues["Billing"].id, flow.id)
 
     rng = random.Random(20261123)
     prefixes = ["50", "51", "53", "57", "60", "66", "69", "72", "78", "79", "88"]
@@ -292,13 +295,14 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
             )
 
 
-async def _phone_line(tx: Tx, tenant: Tenant) -> None:
+async def _phone_line(tx: Tx, tenant: Tenant) -> IvrFlow:
     """The demo number enters the main menu (whose queues Billing, Technical and Sales exist by now); calls come in
     over the trunk "local": from this machine (a softphone, SIPp), without credentials."""
     main_menu = FlowIn(name="Main menu", definition=demo_flow().model_dump(mode="json"))
     flow = await create_flow(tx, tenant.id, main_menu, await known_prompts(tx.session, tenant.id))
     await create_number(tx, tenant, NumberIn(number=DEMO_NUMBER, label="Main line", flow_id=flow.id))
     await create_trunk(tx, tenant, TrunkIn(name="local", allowed_sources=["127.0.0.1/32", "::1/128"]))
+    return flow
 
 
 async def _acme(tx: Tx) -> None:

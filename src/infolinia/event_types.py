@@ -83,6 +83,25 @@ class CampaignAbandonRate(Data):
     last_30_days: AbandonFigures
 
 
+class ScriptSaved(Data):
+    id: int
+    version: int
+
+
+class ScriptChanged(ScriptSaved):
+    fields: list[str]
+
+
+class ScriptRunRecorded(Data):
+    """An agent recorded a script run on a contact: ``user_id`` is that agent."""
+
+    id: int
+    script_id: int
+    interaction_id: int
+    user_id: int | None
+    completed: bool
+
+
 class UserCreated(Data):
     id: int
     role: str
@@ -265,6 +284,10 @@ SCHEMAS: dict[str, type[Data]] = {
     "kb_category.created": ObjectId,
     "kb_category.updated": ObjectChanged,
     "kb_category.deleted": ObjectId,
+    "script.created": ScriptSaved,
+    "script.updated": ScriptChanged,
+    "script.deleted": ObjectId,
+    "script.run_recorded": ScriptRunRecorded,
     "campaign.created": ObjectId,
     "campaign.updated": ObjectChanged,
     "campaign.abandon_rate": CampaignAbandonRate,

@@ -28,6 +28,7 @@ from infolinia.errors import DomainError, Forbidden, Invalid, NotFound, Unauthor
 from infolinia.routing.service import RoutingService
 from infolinia.schemas import MAX_ID, has_nul
 from infolinia.store.models import (
+    AgentScript,
     AuthToken,
     Callback,
     Campaign,
@@ -104,6 +105,7 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "case_id": (Case, lambda a, t: case_scope(a, t.id) if t else true(), "case", True),
     "article_id": (KbArticle, _tenant_rows(KbArticle), "article", True),
     "category_id": (KbCategory, _tenant_rows(KbCategory), "category", True),
+    "script_id": (AgentScript, _tenant_rows(AgentScript), "script", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

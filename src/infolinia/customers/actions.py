@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infolinia.agent_scripts.personal import erase_answers, export_runs
 from infolinia.customers.identities import InvalidIdentity, normalize_identity, normalize_phone
 from infolinia.errors import Conflict, Invalid
 from infolinia.schemas import (
@@ -407,6 +408,7 @@ async def export(session: AsyncSession, customer: Customer) -> dict[str, Any]:
             }
             for c in cases
         ],
+        "script_runs": await export_runs(session, customer),
         "audit": [
             {"action": a.action, "actor": a.actor_label, "at": a.created_at.isoformat(), "data": a.data} for a in audit
         ],
@@ -426,6 +428,7 @@ async def erase(tx: Tx, customer: Customer, reason: str) -> Customer:
         select(Interaction).where(Interaction.tenant_id == customer.tenant_id, Interaction.customer_id == customer.id)
     ):
         inter.from_address = inter.to_address = inter.subject = inter.notes = None
+    await erase_answers(tx.session, customer)
     own_cases = select(Case.id).where(Case.tenant_id == customer.tenant_id, Case.customer_id == customer.id)
     for case in await tx.session.scalars(select(Case).where(Case.id.in_(own_cases))):
         case.subject = ERASED_NAME  # what the customer said and was told goes; the case's course stays

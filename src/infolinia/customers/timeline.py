@@ -1,6 +1,7 @@
 """One customer's history across every channel, newest first: contacts (calls, callbacks' calls, e-mails, chats,
 forms: interactions), promised callbacks, cases and what happened on them that concerns the customer (messages
-to the customer, status changes, escalations, reopening, merges), and consent changes.
+to the customer, status changes, escalations, reopening, merges), consent changes, and the script runs agents
+recorded on the customer's contacts.
 
 Each source is read with the same keyset condition and merged: items are ordered by (``at``, source rank, id),
 descending, and a page ends with a cursor ``<at>~<rank>~<id>`` from which the next page goes on, so items that
@@ -19,11 +20,27 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.errors import Invalid
-from infolinia.store.models import Callback, Case, CaseEntry, CaseLink, ConsentEvent, Customer, Interaction
+from infolinia.store.models import (
+    AgentScriptRun,
+    Callback,
+    Case,
+    CaseEntry,
+    CaseLink,
+    ConsentEvent,
+    Customer,
+    Interaction,
+)
 
 #: what a case's timeline entry of these kinds tells about the customer (notes stay on the case)
 CASE_ENTRY_KINDS = ("message", "status", "escalated", "reopened", "merged")
-SOURCES = ("interaction", "callback", "case", "case_entry", "consent")  # the rank of each is its place here
+SOURCES = (
+    "interaction",
+    "callback",
+    "case",
+    "case_entry",
+    "consent",
+    "script_run",
+)  # the rank of each is its place here
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,10 @@ async def timeline(
     )
     await read(4, ConsentEvent, ConsentEvent.created_at,
                [ConsentEvent.tenant_id == tenant, ConsentEvent.customer_id == who], _consent)  # fmt: skip
+    own_contacts = select(Interaction.id).where(Interaction.tenant_id == tenant, Interaction.customer_id == who,
+                                                interactions_seen)  # fmt: skip
+    await read(5, AgentScriptRun, AgentScriptRun.created_at,
+               [AgentScriptRun.tenant_id == tenant, AgentScriptRun.interaction_id.in_(own_contacts)], _run)  # fmt: skip
     items.sort(key=lambda item: item[:3], reverse=True)  # limit + 1 from each: whether more remain is known
     page = items[:limit]
     await _with_case_numbers(session, [item[3] for item in page])
@@ -130,6 +151,12 @@ def _case(row: Case) -> dict[str, Any]:
 def _case_entry(row: CaseEntry) -> dict[str, Any]:
     return {"case_id": row.case_id, "entry_kind": row.kind, "body": row.body if row.kind == "message" else None,
             "data": row.data}  # fmt: skip
+
+
+def _run(row: AgentScriptRun) -> dict[str, Any]:
+    return {"interaction_id": row.interaction_id, "script_id": row.script_id, "script_name": row.script_name,
+            "script_version": row.script_version, "completed": row.completed, "outcome": row.outcome,
+            "answers": row.answers}  # fmt: skip
 
 
 def _consent(row: ConsentEvent) -> dict[str, Any]:

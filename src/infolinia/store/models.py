@@ -774,6 +774,53 @@ class KbArticleVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AgentScript(Base):
+    """A step-by-step guide for agents (``agent_scripts``): ``definition`` is an ``agent_scripts.script.Script`` as
+    dumped, ``attachments`` an ``agent_scripts.attachments.Attachments`` (queues, IVR choices, case categories),
+    both validated when saved. ``version`` counts the changes, so a run can say which version it followed."""
+
+    __tablename__ = "agent_scripts"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), UniqueConstraint("id", "tenant_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    attachments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AgentScriptRun(Base):
+    """How an agent went through a script on a contact: the steps taken and the answers recorded (append-only).
+    It keeps the script's name and version, and outlives the script."""
+
+    __tablename__ = "agent_script_runs"
+    __table_args__ = (
+        ForeignKeyConstraint(["interaction_id", "tenant_id"], ["interactions.id", "interactions.tenant_id"]),
+        ForeignKeyConstraint(["agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        Index("ix_agent_script_runs_interaction", "interaction_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    interaction_id: Mapped[int]
+    script_id: Mapped[int | None]  # the script (it may have been deleted since)
+    script_name: Mapped[str] = mapped_column(String(100))
+    script_version: Mapped[int] = mapped_column(Integer)
+    agent_id: Mapped[int | None]  # who recorded it
+    #: the steps in the order taken: {"step", "type", "option" (a question's), "field" and "answer" (an input's)}
+    steps: Mapped[list[Any]] = mapped_column(default=list)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)  # it reached an end step
+    outcome: Mapped[str | None] = mapped_column(String(40))  # that end's suggested outcome
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(Base):
     """Append-only record of sensitive actions. ``data`` never holds personal values, only field names."""
 
