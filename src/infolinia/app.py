@@ -24,6 +24,7 @@ from infolinia.api.routes import (
     callbacks,
     campaigns,
     cases,
+    context,
     customers,
     interactions,
     kb,
@@ -70,6 +71,7 @@ ROUTERS = (
     campaigns.router,
     cases.router,
     kb.router,
+    context.router,
     scripts.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``

@@ -34,7 +34,7 @@ router = APIRouter(tags=["cases"])
 Status = Literal["new", "open", "pending_customer", "escalated", "resolved", "closed"]
 
 
-def _out(
+def case_out(
     a: Access, case: Case, ladder: tuple[Rung, ...] | None = None, cal: service_levels.Calendar | None = None
 ) -> CaseOut:
     """The case as the API shows it (``ladder`` and ``cal``: the tenant's, when the caller read them for many)."""
@@ -46,7 +46,7 @@ def _out(
 
 
 async def _detail(a: Access, case: Case) -> CaseDetail:
-    out = CaseDetail(**_out(a, case).model_dump())
+    out = CaseDetail(**case_out(a, case).model_dump())
     entries = await a.session.scalars(select(CaseEntry).where(CaseEntry.case_id == case.id).order_by(CaseEntry.id))
     out.entries = [CaseEntryOut.model_validate(entry) for entry in entries]
     links = select(CaseLink.interaction_id).where(CaseLink.case_id == case.id).order_by(CaseLink.id)
@@ -99,7 +99,7 @@ async def list_cases(
         query = query.where(Case.id > after)
     rows = list(await a.session.scalars(query.order_by(Case.id).limit(limit + 1)))
     ladder, cal = actions.policy_of(a.tenant).ladder, service_levels.Calendar(a.tenant)
-    items = [_out(a, row, ladder, cal) for row in rows[:limit]]
+    items = [case_out(a, row, ladder, cal) for row in rows[:limit]]
     return Page[CaseOut](items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
 

@@ -3,6 +3,7 @@ a contact (``/render``) and suggested for one (``/suggested``); the runs agents 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -71,15 +72,24 @@ async def suggested(
     interactions: list[Interaction] = []
     if interaction_id is not None:
         interactions.append(await _visible(a, "interaction_id", interaction_id))
-    tasks: list[RoutingTask] = []
-    if task_id is not None:
-        task = await _visible(a, "task_id", task_id)
-        tasks.append(task)
-        if task.interaction_id is not None and task.interaction_id != interaction_id:
+    tasks: list[RoutingTask] = [] if task_id is None else [await _visible(a, "task_id", task_id)]
+    return await suggest_for(a, interactions, tasks)
+
+
+async def suggest_for(
+    a: Access, interactions: list[Interaction], tasks: list[RoutingTask], language: str | None = None
+) -> list[SuggestedScript]:
+    """The active scripts that apply to these contacts and tasks (a task's own contact included when the caller
+    may see it), best first; ``language``: the customer's, when the contacts do not tell it."""
+    interactions = list(interactions)
+    for task in tasks:
+        if task.interaction_id is not None and task.interaction_id not in {i.id for i in interactions}:
             found = await a.session.scalar(select(Interaction).where(
                 Interaction.id == task.interaction_id, RESOLVERS["interaction_id"][1](a.actor, a.tenant)))  # fmt: skip
             interactions += [found] if found is not None else []
     contact = await context.contact_of(a.session, a.tenant.id, interactions, tasks, case_scope(a.actor, a.tenant.id))
+    if contact.language is None and language is not None:
+        contact = dataclasses.replace(contact, language=language)
     rows = {row.id: row for row in await a.session.scalars(
         select(AgentScript).where(AgentScript.tenant_id == a.tenant.id, AgentScript.active.is_(True)))}  # fmt: skip
     candidates = [
