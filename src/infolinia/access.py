@@ -57,6 +57,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "prompts.manage": _SUPERVISORS,  # upload, replace and delete the tenant's own recordings
     "cases.read": ALL_TENANT_ROLES,  # back office: its teams' cases and its own (api/deps.case_scope)
     "cases.write": ALL_TENANT_ROLES,  # file, change, escalate, note, link and merge cases
+    "wrapup.read": ALL_TENANT_ROLES,  # a queue's wrap-up codes (what an agent picks from)
+    "wrapup.manage": _SUPERVISORS,  # add, change, deactivate and delete them; require one per queue
+    "reports.fcr": _FRONT_LINE,  # first-contact resolution (agents: of their own contacts only)
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

@@ -32,6 +32,7 @@ from infolinia.api.routes import (
     routing,
     telephony,
     tenants,
+    wrapup,
 )
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.cases.actions import watch_service_levels
@@ -67,6 +68,7 @@ ROUTERS = (
     callbacks.router,
     campaigns.router,
     cases.router,
+    wrapup.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [

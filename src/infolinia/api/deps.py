@@ -45,6 +45,7 @@ from infolinia.store.models import (
     Tenant,
     Trunk,
     User,
+    WrapupCode,
 )
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, transaction
@@ -100,6 +101,7 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "contact_id": (CampaignContact, _tenant_rows(CampaignContact), "contact", True),
     "dnc_id": (DoNotCall, _tenant_rows(DoNotCall), "do-not-call entry", True),
     "case_id": (Case, lambda a, t: case_scope(a, t.id) if t else true(), "case", True),
+    "wrapup_code_id": (WrapupCode, _tenant_rows(WrapupCode), "wrap-up code", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when
