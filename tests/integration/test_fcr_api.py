@@ -212,6 +212,8 @@ async def test_filters_and_bad_periods(scenario: Scenario, demo_admin: TenantApi
     await demo_admin.refused("GET", "/first-contact-resolution?from=2024-01-01T00:00:00Z&to=2025-06-01T00:00:00Z",
                              None, 422, "validation_error")  # fmt: skip
     await demo_admin.refused("GET", "/first-contact-resolution?from=yesterday", None, 422, "validation_error")
+    for far in ("from=9999-12-31T00:00:00", "to=0001-01-01T00:00:00Z"):
+        await demo_admin.refused("GET", f"/first-contact-resolution/contacts?{far}", None, 422, "validation_error")
     await demo_admin.refused("GET", "/first-contact-resolution?channel=fax", None, 422, "validation_error")
     await demo_admin.refused("GET", "/first-contact-resolution/contacts?verdict=maybe", None, 422,
                              "validation_error")  # fmt: skip

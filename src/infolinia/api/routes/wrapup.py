@@ -100,8 +100,8 @@ def _filters(
             raise Forbidden("agents see first-contact resolution of their own contacts only",
                             details={"permission": "reports.fcr"})  # fmt: skip
         agent_id = a.actor.user_id
-    end = _aware(end) if end is not None else utcnow()
-    start = _aware(start) if start is not None else end - DEFAULT_PERIOD
+    end = _aware(end, "to") if end is not None else utcnow()
+    start = _aware(start, "from") if start is not None else end - DEFAULT_PERIOD
     if start >= end:
         raise Invalid("from must be before to", details={"field": "from"})
     if end - start > MAX_PERIOD:
@@ -109,7 +109,10 @@ def _filters(
     return report.Filters(a.tenant.id, start, end, a.tenant.fcr_window_days, queue_id, agent_id, channel)
 
 
-def _aware(value: datetime) -> datetime:
+def _aware(value: datetime, name: str) -> datetime:
+    """A report bound in UTC (naive: UTC already), within years 1970-9000."""
+    if not 1970 <= value.year <= 9000:
+        raise Invalid(f"{name}: expected a time in the years 1970-9000", details={"field": name})
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
