@@ -73,6 +73,8 @@ async def test_codes_are_validated(demo_admin: TenantApi, supervisor: TenantApi)
         await supervisor.refused("POST", path, body, 422, "validation_error")
     # the code itself is never renamed: history keeps it
     await supervisor.refused("PATCH", f"{path}/{made['id']}", {"code": "renamed"}, 422, "validation_error")
+    await supervisor.refused("PATCH", f"{path}/{made['id']}", {"active": None}, 422, "validation_error")
+    await supervisor.refused("PATCH", f"/queues/{queue}/wrapup", {"required": None}, 422, "validation_error")
     for i in range(49):
         await add(supervisor, queue, f"c{i}")
     await supervisor.refused("POST", path, {"code": "one-more", "label": "x", "outcome": "info"}, 422,

@@ -59,7 +59,7 @@ async def _active_others(session: AsyncSession, row: WrapupCode) -> int:
 
 
 async def update_code(tx: Tx, queue: Queue, row: WrapupCode, data: WrapupCodePatch) -> WrapupCode:
-    changes = {key: value for key, value in data.model_dump(exclude_unset=True).items() if value is not None}
+    changes = data.model_dump(exclude_unset=True)
     changed = sorted(key for key, value in changes.items() if getattr(row, key) != value)
     if not changed:
         return row

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
-from infolinia.schemas import Input, LongText, Output
+from infolinia.schemas import Input, LongText, Output, not_null
 from infolinia.wrapup.codes import CODE_PATTERN, Outcome
 from infolinia.wrapup.fcr import Verdict
 
@@ -36,10 +36,14 @@ class WrapupCodePatch(Input):
     active: bool | None = None
     position: Position | None = None
 
+    _no_null = field_validator("label", "outcome", "active", "position", mode="before")(not_null)
+
 
 class WrapupSettingsIn(Input):
     #: true: a contact's wrap-up is recorded as ended only with one of the queue's active codes
     required: bool | None = None
+
+    _no_null = field_validator("required", mode="before")(not_null)
 
 
 class WrapupCodeOut(Output):
