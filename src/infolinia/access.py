@@ -61,6 +61,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "kb.manage": _SUPERVISORS,  # write, publish, archive and restore articles; drafts; categories
     "scripts.read": ALL_TENANT_ROLES,  # agent scripts: read, filled in for a contact, suggested for one
     "scripts.manage": _SUPERVISORS,  # write, change and delete agent scripts
+    "wrapup.read": ALL_TENANT_ROLES,  # a queue's wrap-up codes (what an agent picks from)
+    "wrapup.manage": _SUPERVISORS,  # add, change, deactivate and delete them; require one per queue
+    "reports.fcr": _FRONT_LINE,  # first-contact resolution (agents: of their own contacts only)
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

@@ -35,6 +35,7 @@ from infolinia.api.routes import (
     scripts,
     telephony,
     tenants,
+    wrapup,
 )
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.cases.actions import watch_service_levels
@@ -73,6 +74,7 @@ ROUTERS = (
     kb.router,
     context.router,
     scripts.router,
+    wrapup.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [

@@ -32,7 +32,7 @@ from infolinia.schemas import (
     UserIn,
 )
 from infolinia.store.db import Database
-from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, IvrFlow, Role, Tenant
+from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, IvrFlow, Queue, Role, Tenant
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, write
 from infolinia.tenants.actions import create_queue, create_team, create_tenant
@@ -44,6 +44,8 @@ from infolinia.voice.prompts.generate import synthesise_many
 from infolinia.voice.telephony import known_prompts
 from infolinia.voice.telephony.actions import create_flow, create_number, create_trunk
 from infolinia.voice.telephony.schemas import FlowIn, NumberIn, TrunkIn
+from infolinia.wrapup.actions import create_code, set_required
+from infolinia.wrapup.schemas import WrapupCodeIn
 
 PASSWORD = "demo"
 SEEDER = Who(None, "demo-seed")
@@ -60,6 +62,49 @@ DEMO_HOURS = {
         "2027-03-29",
     ],
 }
+#: each demo queue's wrap-up codes: (code, label, outcome class, how often the generated history picks it)
+DEMO_WRAPUP = {
+    "Billing": [
+        ("resolved", "Resolved", "resolved", 30),
+        ("bill-explained", "Bill or payment explained", "resolved", 25),
+        ("payment-plan", "Payment plan agreed", "resolved", 8),
+        ("case-opened", "Case opened for the back office", "follow_up", 10),
+        ("callback-promised", "Callback promised", "follow_up", 6),
+        ("not-resolved", "Not resolved", "not_resolved", 6),
+        ("meter-reading", "Information taken (meter reading, address)", "info", 5),
+        ("wrong-number", "Wrong number", "wrong_number", 2),
+        ("no-contact", "No contact (silence, dropped)", "no_contact", 2),
+    ],
+    "Technical": [
+        ("fixed", "Fixed on the contact", "resolved", 30),
+        ("settings-guided", "Customer guided through the settings", "resolved", 20),
+        ("technician", "Technician visit booked", "follow_up", 10),
+        ("case-opened", "Case opened for the back office", "follow_up", 8),
+        ("outage", "Known outage explained", "not_resolved", 8),
+        ("wrong-number", "Wrong number", "wrong_number", 2),
+        ("no-contact", "No contact (silence, dropped)", "no_contact", 2),
+    ],
+    "Sales": [
+        ("order-placed", "Order placed", "resolved", 25),
+        ("offer-explained", "Offer explained", "resolved", 25),
+        ("offer-sent", "Offer sent, customer deciding", "follow_up", 12),
+        ("not-interested", "Not interested", "resolved", 10),
+        ("wrong-number", "Wrong number", "wrong_number", 2),
+    ],
+    "Billing back office": [
+        ("corrected", "Invoice corrected", "resolved", 0),
+        ("refunded", "Refund issued", "resolved", 0),
+        ("claim-rejected", "Claim rejected and explained", "resolved", 0),
+        ("returned", "Returned to the front line", "follow_up", 0),
+    ],
+}
+ACME_WRAPUP = [
+    ("resolved", "Resolved", "resolved"),
+    ("order-changed", "Order changed", "resolved"),
+    ("return-started", "Return started", "follow_up"),
+    ("not-resolved", "Not resolved", "not_resolved"),
+]
+
 ACME_HOURS = {
     "weekly": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
     "holidays": [],
@@ -156,7 +201,9 @@ async def _people(
     tenant: Tenant,
     people: list[tuple[str, str, Role, str | None, dict[str, int], list[str]]],
     team_of: dict[str, int],
-) -> None:
+) -> dict[str, int]:
+    """The users, by e-mail."""
+    ids = {}
     for email, name, role, ext, skills, langs in people:
         user = await create_user(
             tx,
@@ -171,6 +218,7 @@ async def _people(
             ),
             min_password_length=0,
         )
+        ids[email] = user.id
         if role in (Role.AGENT, Role.SUPERVISOR, Role.BACK_OFFICE):
             await set_profile(
                 tx,
@@ -178,6 +226,7 @@ async def _people(
                 tenant,
                 AgentProfileIn(extension=ext, sip_password=PASSWORD if ext else None, skills=skills, languages=langs),
             )
+    return ids
 
 
 def _consent(purpose: ConsentPurpose, granted: bool, source: str) -> ConsentIn:
@@ -213,6 +262,7 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
         ("Billing back office", billing_bo.id, False),
     ):
         queues[name] = await create_queue(tx, tenant.id, QueueIn(name=name, team_id=team, business_hours=hours))
+    await _wrapup_codes(tx, queues)
     # cases climb: the front line, the billing back office (offered to its agents in its queue), the duty manager
     # (a supervisor's call: no team)
     tenant.case_policy = {"ladder": [
@@ -221,7 +271,8 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
         {"name": "Duty manager", "team_id": None},
     ]}  # fmt: skip
     team_of = {p[0]: front.id for p in DEMO_PEOPLE if p[2] is Role.AGENT} | {"backoffice@demo.test": billing_bo.id}
-    await _people(tx, tenant, DEMO_PEOPLE, team_of)
+    users = await _people(tx, tenant, DEMO_PEOPLE, team_of)
+    agents = [users[p[0]] for p in DEMO_PEOPLE if p[2] is Role.AGENT]
     for (language, name), samples in sorted(prompts.items()):  # before the flow, which names them
         await save_prompt(tx, tenant.id, name, language, samples)
     flow = await _phone_line(tx, tenant)
@@ -229,6 +280,7 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
     await seed_scripts(tx, tenant, queues["Billing"].id, flow.id)
 
     rng = random.Random(20261123)
+    codes_rng = random.Random(20261207)  # a stream of its own: the rest of the history stays as it was
     prefixes = ["50", "51", "53", "57", "60", "66", "69", "72", "78", "79", "88"]
     now = utcnow()
     for i in range(1, 51):
@@ -283,16 +335,31 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
                     direction=Direction.INBOUND,
                     customer_id=customer.id,
                     queue_id=queue.id,
+                    agent_id=codes_rng.choice(agents),
                     created_at=start,
                     queued_at=start,
                     offered_at=start + timedelta(seconds=rng.randrange(5, 90)),
                     answered_at=start + timedelta(seconds=rng.randrange(90, 120)),
                     ended_at=start + timedelta(seconds=rng.randrange(200, 700)),
                     wrapup_ended_at=start + timedelta(seconds=rng.randrange(700, 800)),
-                    disposition_code=rng.choice(["resolved", "info-given", "case-created"]),
+                    disposition_code=_history_code(codes_rng, queue.name),
                     from_address=phone if k % 3 == 0 else None,
                 ),
             )
+
+
+async def _wrapup_codes(tx: Tx, queues: dict[str, Queue]) -> None:
+    """Each demo queue's wrap-up codes; the billing back office requires one at the end of wrap-up."""
+    for name, codes in DEMO_WRAPUP.items():
+        for code, label, outcome, _ in codes:
+            await create_code(tx, queues[name], WrapupCodeIn(code=code, label=label, outcome=outcome))
+    await set_required(tx, queues["Billing back office"], True)
+
+
+def _history_code(rng: random.Random, queue: str) -> str:
+    """A code of the queue for a generated contact, as often as its weight says."""
+    codes = DEMO_WRAPUP[queue]
+    return rng.choices([c[0] for c in codes], weights=[c[3] for c in codes])[0]
 
 
 async def _phone_line(tx: Tx, tenant: Tenant) -> IvrFlow:
@@ -317,7 +384,9 @@ async def _acme(tx: Tx) -> None:
             business_hours=ACME_HOURS,
         ),
     )
-    await create_queue(tx, tenant.id, QueueIn(name="Orders"))
+    orders = await create_queue(tx, tenant.id, QueueIn(name="Orders"))
+    for code, label, outcome in ACME_WRAPUP:
+        await create_code(tx, orders, WrapupCodeIn(code=code, label=label, outcome=outcome))
     await _people(tx, tenant, ACME_PEOPLE, {})
     for i, name in enumerate(ACME_NAMES, start=1):
         await create_customer(

@@ -102,6 +102,15 @@ class ScriptRunRecorded(Data):
     completed: bool
 
 
+class WrapupCodeChanged(Data):
+    """A queue's wrap-up code was added, changed (``fields``) or deleted."""
+
+    id: int
+    queue_id: int
+    code: str
+    fields: list[str] | None = None
+
+
 class UserCreated(Data):
     id: int
     role: str
@@ -292,6 +301,9 @@ SCHEMAS: dict[str, type[Data]] = {
     "campaign.updated": ObjectChanged,
     "campaign.abandon_rate": CampaignAbandonRate,
     "do_not_call.changed": ObjectId,
+    "wrapup_code.created": WrapupCodeChanged,
+    "wrapup_code.updated": WrapupCodeChanged,
+    "wrapup_code.deleted": WrapupCodeChanged,
     "interaction.created": InteractionCreated,
     "interaction.updated": InteractionUpdated,
     "ivr_flow.created": FlowSaved,

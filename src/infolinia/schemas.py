@@ -109,6 +109,7 @@ CallbackPolicyJson = Annotated[dict[str, Any], AfterValidator(_callback_policy)]
 CasePolicyJson = Annotated[dict[str, Any], AfterValidator(_case_policy)]
 ContactWindowJson = Annotated[str | dict[str, Any], AfterValidator(_contact_window)]
 PreferredChannel = Literal["voice", "email", "chat"]
+FcrWindowDays = Annotated[int, Field(ge=1, le=90)]
 
 
 def has_nul(value: object) -> bool:
@@ -169,6 +170,8 @@ class TenantPatch(Input):
     record_calls: bool | None = None
     callback_policy: CallbackPolicyJson | None = None
     case_policy: CasePolicyJson | None = None
+    #: first-contact resolution's repeat window: a further inbound contact within it makes a contact a repeat
+    fcr_window_days: FcrWindowDays | None = None
 
 
 class TenantOut(Output):
@@ -182,6 +185,7 @@ class TenantOut(Output):
     record_calls: bool
     callback_policy: dict[str, Any]
     case_policy: dict[str, Any]
+    fcr_window_days: int = 7
     created_at: datetime
 
 
@@ -353,6 +357,7 @@ class QueueOut(Output):
     closed_action: str
     overflow: list[OverflowStepOut]
     business_hours: bool
+    wrapup_code_required: bool = False  # set with PATCH /queues/{id}/wrapup
 
 
 ChannelCapacity = Annotated[int, Field(ge=0, le=20)]

@@ -46,6 +46,7 @@ from infolinia.store.models import (
     TokenKind,
     Trunk,
     User,
+    WrapupCode,
 )
 from infolinia.store.types import utcnow
 from infolinia.store.uow import SYSTEM, write
@@ -196,6 +197,10 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             async with write(center.db, None, SYSTEM) as tx:
                 await create_case(tx, tenant, CaseIn(subject=PROBE, category="question"))
         customer = await first(Customer)
+        queue = await first(Queue)
+        # a code of that queue that contacts carry: deleting it is refused (409), so no call removes a demo code
+        used = select(Interaction.disposition_code).where(Interaction.queue_id == queue)
+        code = await first(WrapupCode, WrapupCode.queue_id == queue, WrapupCode.code.in_(used))
         owner = await s.scalar(select(User).where(User.email == owner_email))
         assert owner is not None
         token = await s.scalar(
@@ -206,7 +211,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             "tenant_id": t,
             "user_id": await first(User, User.role == Role.AGENT),
             "team_id": await first(Team),
-            "queue_id": await first(Queue),
+            "queue_id": queue,
             "customer_id": customer,
             "identity_id": await first(CustomerIdentity, CustomerIdentity.customer_id == customer),
             "interaction_id": await first(Interaction),
@@ -217,6 +222,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
             "contact_id": await first(CampaignContact, CampaignContact.campaign_id == probe_campaign),
             "dnc_id": await first(DoNotCall),
             "case_id": await first(Case),
+            "wrapup_code_id": code,
         }
     ids |= await _telephony_probes(center, t)
     ids |= await _kb_probes(center, t)

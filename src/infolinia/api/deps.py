@@ -48,6 +48,7 @@ from infolinia.store.models import (
     Tenant,
     Trunk,
     User,
+    WrapupCode,
 )
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, transaction
@@ -106,6 +107,7 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "article_id": (KbArticle, _tenant_rows(KbArticle), "article", True),
     "category_id": (KbCategory, _tenant_rows(KbCategory), "category", True),
     "script_id": (AgentScript, _tenant_rows(AgentScript), "script", True),
+    "wrapup_code_id": (WrapupCode, _tenant_rows(WrapupCode), "wrap-up code", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

@@ -119,6 +119,9 @@ class Tenant(Base):
     case_policy: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     #: the number of the tenant's last case (numbers are per tenant: 1, 2, ...)
     case_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: first-contact resolution: days after a contact in which a further inbound contact of the same customer
+    #: makes it a repeat (``wrapup/fcr.py``)
+    fcr_window_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -224,6 +227,31 @@ class Queue(Base):
     #: follows the tenant's business hours (live channels are refused while closed). New queues do; queues that
     #: existed before migration 0003 keep being always open.
     business_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
+    #: a contact's wrap-up may be recorded as ended only with one of the queue's wrap-up codes
+    wrapup_code_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class WrapupCode(Base):
+    """One of a queue's wrap-up codes: what an agent picks as a contact's ``disposition_code``, with the outcome
+    class first-contact resolution reads (``wrapup/codes.py``). Never renamed; a code used in history is
+    deactivated rather than deleted."""
+
+    __tablename__ = "wrapup_codes"
+    __table_args__ = (
+        UniqueConstraint("queue_id", "code"),
+        ForeignKeyConstraint(["queue_id", "tenant_id"], ["queues.id", "queues.tenant_id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    queue_id: Mapped[int]
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))  # wrapup.codes.OUTCOMES
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # the order agents see them in
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Customer(Base):
@@ -294,7 +322,7 @@ class Interaction(Base):
         ForeignKeyConstraint(["queue_id", "tenant_id"], ["queues.id", "queues.tenant_id"]),
         ForeignKeyConstraint(["agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
         Index("ix_interactions_tenant_created", "tenant_id", "created_at"),
-        Index("ix_interactions_tenant_customer", "tenant_id", "customer_id"),
+        Index("ix_interactions_tenant_customer_created", "tenant_id", "customer_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
