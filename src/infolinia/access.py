@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "scripts.manage": _SUPERVISORS,  # write, change and delete agent scripts
     "wrapup.read": ALL_TENANT_ROLES,  # a queue's wrap-up codes (what an agent picks from)
     "wrapup.manage": _SUPERVISORS,  # add, change, deactivate and delete them; require one per queue
+    "reports.cases": _SUPERVISORS,  # service-level compliance of cases
     "reports.fcr": _FRONT_LINE,  # first-contact resolution (agents: of their own contacts only)
 }
 

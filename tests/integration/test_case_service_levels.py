@@ -149,3 +149,31 @@ async def test_the_customers_messages_start_next_response_rounds(
     assert after["sla"]["next_response"]["due_at"] is None  # stopped
     r = await client.post(entries, json={"body": "x", "from_customer": True, "internal": True}, headers=agent)
     assert r.status_code == 422
+
+
+async def test_compliance_of_the_cases_filed_in_a_period(
+    client: httpx.AsyncClient, login: Login, center: Infolinia, acme: int
+) -> None:
+    agent, admin = await login("agent1@acme.test"), await login("admin@acme.test")
+    answered = await urgent_case(client, agent, "Compliance one")
+    waiting = await urgent_case(client, agent, "Compliance two")
+    r = await client.post(f"{API}/cases/{answered['id']}/entries", json={"body": "On it", "internal": False},
+                          headers=agent)  # fmt: skip
+    assert r.status_code == 201
+    since = datetime.fromisoformat(answered["created_at"])  # only these two: other tests file cases too
+    until = datetime.fromisoformat(waiting["created_at"]) + timedelta(microseconds=1)
+    period = {"from": since.isoformat(), "to": until.isoformat()}
+    r = await client.get(f"{API}/cases/compliance", params=period, headers=admin)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["cases"] == 2 and out["with_targets"] == 2
+    assert out["targets"]["first_response"] == {"met": 1, "missed": 0, "breached": 0, "running": 1, "rate": 1.0}
+    assert out["targets"]["resolution"]["running"] == 2 and out["targets"]["resolution"]["rate"] is None
+    assert set(out["by_category"]) == {"question"}
+    r = await client.get(f"{API}/cases/compliance", params=period | {"category": "billing"}, headers=admin)
+    assert r.json()["cases"] == 0
+    r = await client.get(f"{API}/cases/compliance", params={"from": until.isoformat(), "to": since.isoformat()},
+                         headers=admin)  # fmt: skip
+    assert r.status_code == 422
+    assert (await client.get(f"{API}/cases/compliance", headers=agent)).status_code == 403
+    assert waiting["sla"]["first_response"]["state"] == "running"

@@ -115,3 +115,28 @@ class CaseEntryOut(Output):
 class CaseDetail(CaseOut):
     entries: list[CaseEntryOut] = Field(default_factory=list)
     interaction_ids: list[int] = Field(default_factory=list)
+
+
+class TargetFigures(Output):
+    met: int
+    missed: int
+    #: over the target and not yet answered or resolved (a miss already)
+    breached: int
+    #: within the target so far
+    running: int
+    #: met of the decided (met + missed + breached); null when none is decided
+    rate: float | None
+
+
+class ComplianceFigures(Output):
+    cases: int
+    #: cases a service-level rule applies to
+    with_targets: int
+    targets: dict[str, TargetFigures]
+
+
+class ComplianceOut(ComplianceFigures):
+    start: datetime
+    end: datetime
+    computed_at: datetime
+    by_category: dict[str, ComplianceFigures]

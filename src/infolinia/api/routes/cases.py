@@ -3,6 +3,7 @@ merge duplicates. Back-office users see their teams' cases and those assigned to
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from infolinia.api.deps import Access, access, case_scope
 from infolinia.cases import actions, service_levels
+from infolinia.cases.compliance import compliance
 from infolinia.cases.policy import Rung
 from infolinia.cases.schemas import (
     CaseDetail,
@@ -24,7 +26,9 @@ from infolinia.cases.schemas import (
     CaseReopenIn,
     CaseStatusIn,
     Category,
+    ComplianceOut,
 )
+from infolinia.errors import Invalid
 from infolinia.schemas import Cursor, Id, Page
 from infolinia.store.models import Case, CaseEntry, CaseLink
 from infolinia.store.types import utcnow
@@ -101,6 +105,39 @@ async def list_cases(
     ladder, cal = actions.policy_of(a.tenant).ladder, service_levels.Calendar(a.tenant)
     items = [case_out(a, row, ladder, cal) for row in rows[:limit]]
     return Page[CaseOut](items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+@router.get("/cases/compliance", response_model=ComplianceOut)
+async def case_compliance(
+    a: Access = Depends(access("reports.cases")),
+    start: datetime | None = Query(None, alias="from", description="cases filed at or after (default: 30 days ago)"),
+    end: datetime | None = Query(None, alias="to", description="cases filed before (default: now)"),
+    category: Category | None = None,
+    priority: Literal["low", "normal", "high", "urgent"] | None = None,
+    team_id: Id | None = None,
+) -> ComplianceOut:
+    """Service-level compliance of the cases filed in the period, as they stand now: per target (first response,
+    next response with its rounds, resolution) met, missed, breached while open and still running, and the rate
+    (met of the decided); also per category."""
+    end = _utc(end, "to") if end is not None else utcnow()
+    start = _utc(start, "from") if start is not None else end - timedelta(days=30)
+    if not start < end <= start + timedelta(days=366):
+        raise Invalid("from must be before to, at most 366 days apart", details={"field": "from"})
+    query = select(Case).where(Case.tenant_id == a.tenant.id, Case.created_at >= start, Case.created_at < end,
+                               Case.merged_into_id.is_(None))  # fmt: skip
+    for column, value in ((Case.category, category), (Case.priority, priority), (Case.team_id, team_id)):
+        if value is not None:
+            query = query.where(column == value)
+    cal, now = service_levels.Calendar(a.tenant), utcnow()
+    rows = await a.session.stream_scalars(query.order_by(Case.id).execution_options(yield_per=500))
+    figures = compliance([(case.category, service_levels.view(case, cal, now)) async for case in rows])
+    return ComplianceOut(start=start, end=end, computed_at=now, **figures)
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if not 1970 <= value.year <= 9000:
+        raise Invalid(f"{name}: expected a time in the years 1970-9000", details={"field": name})
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)
