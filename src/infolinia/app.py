@@ -56,7 +56,7 @@ from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
 from infolinia.voice.sip.transport import Peer, SipTransport, tcp_socket, udp_socket
 from infolinia.voice.telephony import TelephonyDirectory
-from infolinia.web import forms, help
+from infolinia.web import contact, forms, help
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ class Infolinia:
         self.ip_limiter = SlidingWindowLimiter(settings.login_attempts * 6, settings.login_window_s)
         self.form_limits = forms.FormLimits()  # the public forms' requests per address and per number
         self.help_limits = help.HelpLimits()  # the public help pages' searches per address
+        self.contact_limits = contact.ContactLimits()  # the public contact form's requests per address
         self.routing = RoutingService(self.db, self.bus, always_open=settings.always_open)
         self.prompts = PromptLibrary(self.db, settings.data_dir)
         self._timers: asyncio.Task[None] | None = None
@@ -236,6 +237,7 @@ class Infolinia:
             app.include_router(router, prefix=API)
         app.include_router(forms.router)  # public pages, outside the API and its access gate
         app.include_router(help.router)
+        app.include_router(contact.router)
 
         @app.get("/healthz", tags=["health"])
         async def healthz() -> JSONResponse:

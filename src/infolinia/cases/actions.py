@@ -59,6 +59,13 @@ async def _queue_task(tx: Tx, case: Case, queue_id: int, moves: Moves) -> None:
     moves.route.append(task)
 
 
+async def route_to_queue(tx: Tx, case: Case, queue_id: int, moves: Moves) -> None:
+    """Put a new case in a queue as a routing task (a request from the web waits there for an agent; accepting it
+    makes the case the agent's), routed once committed (``moves``)."""
+    _release_task(case, moves)
+    await _queue_task(tx, case, queue_id, moves)
+
+
 def _release_task(case: Case, moves: Moves) -> None:
     if case.routing_task_id is not None:
         moves.withdraw.append(case.routing_task_id)

@@ -62,6 +62,32 @@ async def customer_by_phone(session: AsyncSession, tenant_id: int, number: str) 
     )
 
 
+async def customer_by_identity(session: AsyncSession, tenant_id: int, kind: IdentityKind, value: str) -> int | None:
+    """The customer an identity (normalised) belongs to, if any."""
+    return await session.scalar(
+        select(CustomerIdentity.customer_id).where(
+            CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.kind == kind, CustomerIdentity.value == value
+        )
+    )
+
+
+async def find_or_create(tx: Tx, tenant: Tenant, name: str, identities: Sequence[IdentityIn]) -> Customer:
+    """The customer of the first identity that has one (its e-mail, then its phone: as given), else a new customer
+    with those identities. Nothing is added to a customer found: a contact from the web or a mailbox proves
+    nothing about who owns an address, so it may read as that customer's but never change their record. An
+    erased customer is never found (a new one is made)."""
+    normalized = [(ident, *_normalized(tenant, ident)) for ident in identities]
+    for _, kind, value in normalized:
+        found = await customer_by_identity(tx.session, tenant.id, kind, value)
+        if found is not None:
+            customer = await tx.session.get(Customer, found)
+            if customer is not None and customer.erased_at is None:
+                return customer
+    free = [ident for ident, kind, value in normalized
+            if await customer_by_identity(tx.session, tenant.id, kind, value) is None]  # fmt: skip
+    return await create_customer(tx, tenant, CustomerIn(name=name or "(unknown)", identities=free))
+
+
 async def current_consent(
     session: AsyncSession, tenant_id: int, customer_ids: Sequence[int]
 ) -> dict[int, dict[str, bool | None]]:

@@ -60,7 +60,9 @@ class _Form:
     queue_id: int
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """A public form's request turned away: the status, what to tell the visitor, and when to try again."""
+
     def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.retry_after = status, message, retry_after
@@ -70,8 +72,8 @@ class _Refused(Exception):
 async def callback_form(slug: str, request: Request) -> Response:
     form = await _form(request, slug)
     if form is None:
-        return _page("Not found", "<p>There is no such form.</p>", 404)
-    return _page(f"{form.tenant.name}: call me back", _form_html(form.tenant, {}, None))
+        return page("Not found", "<p>There is no such form.</p>", 404)
+    return page(f"{form.tenant.name}: call me back", _form_html(form.tenant, {}, None))
 
 
 @router.post("/forms/{slug}/callback")
@@ -79,14 +81,14 @@ async def callback_request(slug: str, request: Request) -> Response:
     wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
     form = await _form(request, slug)
     if form is None:
-        return _refusal(wants_json, None, {}, _Refused(404, "there is no such form"))
+        return _refusal(wants_json, None, {}, Refused(404, "there is no such form"))
     fields: dict[str, str] = {}
     try:
         fields = await _fields(request, wants_json)
         if fields.get("website"):  # the hidden field: a robot filled it in
             return _done(wants_json, form.tenant, None)
         callback = await _request(request, form, fields)
-    except _Refused as refused:
+    except Refused as refused:
         return _refusal(wants_json, form.tenant, fields, refused)
     return _done(wants_json, form.tenant, callback)
 
@@ -110,16 +112,21 @@ async def _form(request: Request, slug: str) -> _Form | None:
 async def _fields(request: Request, as_json: bool) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_BODY:
-        raise _Refused(413, f"the request is larger than {MAX_BODY} bytes")
+        raise Refused(413, f"the request is larger than {MAX_BODY} bytes")
     try:
-        if as_json:
-            raw = json.loads(body)
-            if not isinstance(raw, dict):
-                raise ValueError("not an object")
-            return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in raw.items() if v is not None}
-        return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=20).items()}
-    except (ValueError, UnicodeDecodeError) as error:
-        raise _Refused(400, f"unreadable request: {error}") from error
+        return read_fields(body, as_json)
+    except ValueError as error:
+        raise Refused(400, f"unreadable request: {error}") from error
+
+
+def read_fields(body: bytes, as_json: bool) -> dict[str, str]:
+    """A public form's fields, from a JSON object or a URL-encoded body (at most 20); ValueError if unreadable."""
+    if as_json:
+        raw = json.loads(body)
+        if not isinstance(raw, dict):
+            raise ValueError("not an object")
+        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in raw.items() if v is not None}
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=20).items()}
 
 
 async def _request(request: Request, form: _Form, fields: dict[str, str]) -> Any:
@@ -128,26 +135,26 @@ async def _request(request: Request, form: _Form, fields: dict[str, str]) -> Any
     ip = client_ip(request) or "?"
     wait = limits.by_ip.check(ip)
     if wait > 0:
-        raise _Refused(429, "too many requests from this address; please try again later", wait)
+        raise Refused(429, "too many requests from this address; please try again later", wait)
     number = fields.get("number", "").strip()
     name = " ".join(fields.get("name", "").split())[:200]
     reason = fields.get("reason", "").strip()
     if len(reason) > 500:
-        raise _Refused(422, "the reason is longer than 500 characters")
+        raise Refused(422, "the reason is longer than 500 characters")
     at = _local_time(fields.get("at", "").strip(), form.tenant.timezone)
     note = f"{name}: {reason}" if name and reason else name or reason
     try:
         body = CallbackIn(queue_id=form.queue_id, number=number, reason=note[:500] or None, at=at)
     except ValueError as error:
-        raise _Refused(422, "please give a phone number") from error
+        raise Refused(422, "please give a phone number") from error
     wait = limits.by_number.check(_number_key(form.tenant, number))
     if wait > 0:
-        raise _Refused(429, "this number has asked for calls too often today; please try again later", wait)
+        raise Refused(429, "this number has asked for calls too often today; please try again later", wait)
     try:
         async with write(ctx.db, ctx.bus, Who(None, "web form", ip)) as tx:
             written = await request_callback(tx, form.tenant, body, source="web")
     except DomainError as error:
-        raise _Refused(422, error.message) from error
+        raise Refused(422, error.message) from error
     if written.route is not None:
         await ctx.routing.route([written.route])
     limits.by_ip.record(ip)
@@ -169,7 +176,7 @@ def _local_time(text: str, timezone: str) -> datetime | None:
     try:
         at = datetime.fromisoformat(text)
     except ValueError as error:
-        raise _Refused(422, "the time is not a date and time (YYYY-MM-DDTHH:MM)") from error
+        raise Refused(422, "the time is not a date and time (YYYY-MM-DDTHH:MM)") from error
     return at if at.tzinfo is not None else at.replace(tzinfo=ZoneInfo(timezone))
 
 
@@ -188,17 +195,24 @@ def _done(as_json: bool, tenant: Tenant, callback: Any) -> Response:
         if keep_by is None or due is None or keep_by.astimezone(zone).date() != due.astimezone(zone).date()
         else f"by {keep_by.astimezone(zone):%H:%M} ({tenant.timezone})"
     )
-    return _page(f"{tenant.name}: call me back", f"<p role='status'>Thank you. We will call you {escape(when)}.</p>")
+    return page(f"{tenant.name}: call me back", f"<p role='status'>Thank you. We will call you {escape(when)}.</p>")
 
 
-def _refusal(as_json: bool, tenant: Tenant | None, fields: dict[str, str], refused: _Refused) -> Response:
+def _refusal(as_json: bool, tenant: Tenant | None, fields: dict[str, str], refused: Refused) -> Response:
+    if as_json or tenant is None:
+        return refusal(refused)
+    return refusal(refused, f"{tenant.name}: call me back", _form_html(tenant, fields, refused.message))
+
+
+def refusal(refused: Refused, title: str | None = None, form_html: str = "") -> Response:
+    """The answer to a refused request: JSON ``{"error": {"message"}}``, or (``title``) the form shown again with
+    the reason; ``Retry-After`` when it says when."""
     headers = dict(HEADERS)
     if refused.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(refused.retry_after)))
-    if as_json or tenant is None:
-        body = {"error": {"message": refused.message}}
-        return JSONResponse(body, status_code=refused.status, headers=headers)
-    return _page(f"{tenant.name}: call me back", _form_html(tenant, fields, refused.message), refused.status, headers)
+    if title is None:
+        return JSONResponse({"error": {"message": refused.message}}, status_code=refused.status, headers=headers)
+    return page(title, form_html, refused.status, headers)
 
 
 def _form_html(tenant: Tenant, fields: dict[str, str], error: str | None) -> str:
@@ -222,7 +236,8 @@ def _form_html(tenant: Tenant, fields: dict[str, str], error: str | None) -> str
 </form>"""
 
 
-def _page(title: str, body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A public form's page: self-contained, escaped title, the body as given (escape it first)."""
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title>
