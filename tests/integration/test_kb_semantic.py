@@ -8,7 +8,9 @@ it, and they fail instead of skipping."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
 import uuid
 from typing import Any
 
@@ -23,6 +25,7 @@ from infolinia.kb.actions import fill_embeddings
 from infolinia.kb.semantic import Embedder
 from infolinia.store.models import KbArticle
 from tests.conftest import Login
+from tests.live import EXE
 from tests.poll import until
 from tests.tenant_api import TenantApi, acme_admin, demo_admin
 
@@ -233,3 +236,36 @@ async def test_without_the_model_search_is_full_text_and_semantic_is_refused(
         assert report["subsystems"]["kb_semantic"]["state"] == "off"
     finally:
         center.semantic = kept
+
+
+async def reindex_acme(url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    command = [str(EXE), "kb", "reindex", "--tenant", "acme", "--db", url]
+    return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=300,
+                                   stdin=subprocess.DEVNULL, env={**os.environ, **env})  # fmt: skip
+
+
+async def test_kb_reindex_embeds_what_was_saved_without_the_model(
+    center: Infolinia, model: Embedder, acme_admin: TenantApi
+) -> None:
+    kept = center.semantic
+    center.semantic = Embedder("false")  # saved while the model is off
+    try:
+        made = await acme_admin.call("POST", "/kb/articles", {
+            "language": "en", "slug": f"opening-{uuid.uuid4().hex[:8]}", "title": "Opening hours",
+            "status": "published", "body": "We are open from 8 to 20 on working days.",
+        }, status=201)  # fmt: skip
+    finally:
+        center.semantic = kept
+    try:
+        assert await stored(center, made["id"]) == (None, None)
+        r = await reindex_acme(center.settings.database_url)
+        assert r.returncode == 0 and "embedded 1 article(s)" in r.stdout, (r.stdout, r.stderr)
+        blob, key = await stored(center, made["id"])
+        assert blob is not None and key is not None
+        assert made["id"] in {
+            h["id"] for h in (await search(acme_admin, "when are you open", mode="semantic"))["items"]
+        }
+        r = await reindex_acme(center.settings.database_url, INFOLINIA_KB_SEMANTIC="false")
+        assert r.returncode == 0 and "semantic search: off; no embeddings made" in r.stdout, (r.stdout, r.stderr)
+    finally:
+        await acme_admin.call("DELETE", f"/kb/articles/{made['id']}", status=204)
