@@ -179,7 +179,7 @@ class Infolinia:
         log.info("calls: RTP on %s ports %d-%d", self.settings.host, *self.settings.rtp_port_range)
 
     async def _start_semantic(self) -> None:
-        """Load the semantic model in a worker thread, then embed the articles saved without it (or stale)."""
+        """Load the semantic model (in its own process), then embed the articles saved without it (or stale)."""
         if not await self.semantic.load():
             if self.semantic.state in ("off", "not_installed"):
                 log.info("semantic search in the knowledge base: %s", self.semantic.state.replace("_", " "))

@@ -83,3 +83,10 @@ def test_only_the_models_language_is_embedded_and_the_key_follows_the_text() -> 
     assert source == "Router\n\nUnplug it for 30 s."
     assert semantic.embedding_key(source) != semantic.embedding_key(source + "!")
     assert len(semantic.embedding_key(source)) == 64
+
+
+def test_a_required_model_that_is_not_installed_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic, "installed", lambda: False)
+    with pytest.raises(SettingsError, match="INFOLINIA_KB_SEMANTIC=true"):
+        semantic.Embedder("true")
+    assert semantic.Embedder("auto").state == "not_installed"

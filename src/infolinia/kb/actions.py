@@ -1,10 +1,11 @@
 """Writing the knowledge base: every change goes through here, in the caller's transaction, with its audit record
 and its event. Each save of an article is a new version (``KbArticleVersion``, kept for ever) and re-indexes it:
-its stemmed words (``kb.text``) and, when the model is ready, its embedding (``kb.semantic``; computed in a worker
-thread). ``fill_embeddings`` makes the embeddings that are missing or stale."""
+its stemmed words (``kb.text``) and, when the model is ready, its embedding (``kb.semantic``; computed in the
+model's own process). ``fill_embeddings`` makes the embeddings that are missing or stale."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -211,18 +212,10 @@ async def reindex(tx: Tx, tenant_id: int | None = None) -> int:
     return count
 
 
-async def fill_embeddings(db: Database, embedder: semantic.Embedder, tenant_id: int | None = None) -> int:
-    """Make the embeddings that are missing or stale (made by another model or from another text) and drop those of
-    articles in languages the model does not understand; how many were made. Loads the model when there is work
-    for it (``Embedder.load``); a batch at a time, each computed in a worker thread outside any transaction, and
-    written only to articles that were not saved again meanwhile."""
-    query = select(KbArticle.id, KbArticle.version, KbArticle.language, KbArticle.title, KbArticle.body,
-                   KbArticle.embedding_key).order_by(KbArticle.id)  # fmt: skip
-    if tenant_id is not None:
-        query = query.where(KbArticle.tenant_id == tenant_id)
-    async with db.session() as session:
-        rows = (await session.execute(query)).all()
-    todo: list[tuple[int, int, str, str]] = []  # id, version, text, key
+def _stale(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[int, int, str, str]], list[int]]:
+    """Of (id, version, language, title, body, embedding key) rows: those to embed as (id, version, text, key),
+    and the ids whose embedding is to go (a language the model does not understand)."""
+    todo: list[tuple[int, int, str, str]] = []
     dropped: list[int] = []
     for id_, version, language, title, body, key in rows:
         if not semantic.embeds(language):
@@ -233,6 +226,21 @@ async def fill_embeddings(db: Database, embedder: semantic.Embedder, tenant_id: 
         wanted = semantic.embedding_key(source)
         if key != wanted:
             todo.append((id_, version, source, wanted))
+    return todo, dropped
+
+
+async def fill_embeddings(db: Database, embedder: semantic.Embedder, tenant_id: int | None = None) -> int:
+    """Make the embeddings that are missing or stale (made by another model or from another text) and drop those of
+    articles in languages the model does not understand; how many were made. Loads the model when there is work
+    for it (``Embedder.load``); a batch at a time, each computed in the model's process outside any transaction, and
+    written only to articles that were not saved again meanwhile."""
+    query = select(KbArticle.id, KbArticle.version, KbArticle.language, KbArticle.title, KbArticle.body,
+                   KbArticle.embedding_key).order_by(KbArticle.id)  # fmt: skip
+    if tenant_id is not None:
+        query = query.where(KbArticle.tenant_id == tenant_id)
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    todo, dropped = await asyncio.to_thread(_stale, [tuple(row) for row in rows])  # Markdown of every article
     made = 0
     if todo and not await embedder.load():
         todo = []
