@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 import time
@@ -64,8 +65,17 @@ def installed() -> bool:
 _LOADED: dict[str, Model] = {}
 
 
+def _exit_with_parent() -> None:
+    """End this process when the server's ends, however it ended (its pool's own shutdown may not run)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+
 def _model() -> Model:
     if "model" not in _LOADED:
+        threading.Thread(target=_exit_with_parent, name="exit-with-server", daemon=True).start()
         with contextlib.suppress(OSError, AttributeError):  # lower priority than the server (calls come first)
             os.nice(NICENESS)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in the package: never ask a hub
