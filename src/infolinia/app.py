@@ -41,6 +41,8 @@ from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.cases.actions import watch_service_levels
 from infolinia.config import Settings
 from infolinia.events import EventBus
+from infolinia.kb.actions import fill_embeddings
+from infolinia.kb.semantic import Embedder
 from infolinia.looplag import LoopWatch
 from infolinia.outbound.actions import close_settled_tasks, watch_promises
 from infolinia.outbound.attempts import recover as recover_predictive
@@ -112,6 +114,8 @@ class Infolinia:
         self.contact_limits = contact.ContactLimits()  # the public contact form's requests per address
         self.routing = RoutingService(self.db, self.bus, always_open=settings.always_open)
         self.prompts = PromptLibrary(self.db, settings.data_dir)
+        self.semantic = Embedder(settings.kb_semantic)  # the knowledge base's search by meaning, when installed
+        self._semantic_load: asyncio.Task[None] | None = None
         self._timers: asyncio.Task[None] | None = None
         self._promises: asyncio.Task[None] | None = None  # marks callbacks whose promise broke
         self._campaigns: asyncio.Task[None] | None = None
@@ -151,6 +155,7 @@ class Infolinia:
         """Load what must live in memory (the voice prompts, made on first start; the routing engine) and start the
         background loops."""
         self.loop_watch.start()
+        self._semantic_load = asyncio.create_task(self._start_semantic(), name="kb-semantic-load")
         await self.prompts.start()
         # before the engine could route their tasks again
         closed = await recover_predictive(self.db, self.bus)
@@ -178,6 +183,20 @@ class Infolinia:
         await self.calls.start(self.sip_address)
         log.info("calls: RTP on %s ports %d-%d", self.settings.host, *self.settings.rtp_port_range)
 
+    async def _start_semantic(self) -> None:
+        """Load the semantic model (in its own process), then embed the articles saved without it (or stale)."""
+        if not await self.semantic.load():
+            if self.semantic.state in ("off", "not_installed"):
+                log.info("semantic search in the knowledge base: %s", self.semantic.state.replace("_", " "))
+            return
+        try:
+            made = await fill_embeddings(self.db, self.semantic)
+        except Exception:
+            log.exception("semantic search: embedding the articles saved without the model failed; run kb reindex")
+            return
+        if made:
+            log.info("semantic search: embedded %d article(s) saved without the model", made)
+
     async def _listen_tcp(self, port: int) -> None:
         tcp, self._sip_tcp_socket = self._sip_tcp_socket, None
         if tcp is None:
@@ -198,7 +217,7 @@ class Infolinia:
         await self.calls.close()
         await self.media.close()
         await self.sip.close()
-        for task in (self._timers, self._promises, self._campaigns, self._case_levels):
+        for task in (self._timers, self._promises, self._campaigns, self._case_levels, self._semantic_load):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -208,6 +227,7 @@ class Infolinia:
     async def health(self) -> dict[str, Any]:
         parts: dict[str, dict[str, Any]] = {name: {"up": await check()} for name, check in self.health_checks.items()}
         parts["http"] = {"up": True}
+        parts["kb_semantic"] = self.semantic.status()
         parts["sip"] |= {"counters": self.sip.stats(), "calls": self.calls.stats(), "media": self.media.stats()}
         ok = all(p["up"] for p in parts.values())
         return {

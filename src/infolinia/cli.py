@@ -125,17 +125,19 @@ def kb_reindex(
     tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: every tenant).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Stem and index every article again (after an upgrade of the stemmer)."""
+    """Stem and index every article again (after an upgrade of the stemmer), and make the semantic search's
+    embeddings that are missing or stale (when INFOLINIA_KB_SEMANTIC allows and the model is installed)."""
     from sqlalchemy import select
 
-    from infolinia.kb.actions import reindex
+    from infolinia.kb.actions import fill_embeddings, reindex
+    from infolinia.kb.semantic import Embedder
     from infolinia.store import db as store
     from infolinia.store.models import Tenant
     from infolinia.store.uow import Who, write
 
     url = database_url_from_env(db)
 
-    async def go() -> int:
+    async def go(embedder: Embedder) -> tuple[int, int]:
         database = store.Database(url)
         try:
             async with write(database, None, Who(None, f"cli:{getpass.getuser()}")) as tx:
@@ -144,13 +146,20 @@ def kb_reindex(
                     tenant_id = await tx.session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
                     if tenant_id is None:
                         raise DomainError(f"no tenant {tenant!r}")
-                return await reindex(tx, tenant_id)
+                indexed = await reindex(tx, tenant_id)
+            return indexed, await fill_embeddings(database, embedder, tenant_id)
         finally:
             await database.dispose()
 
     with _errors():
+        embedder = Embedder(Settings.from_env().kb_semantic)
         store.upgrade(url)
-        typer.echo(f"indexed {asyncio.run(go())} article(s)")
+        indexed, embedded = asyncio.run(go(embedder))
+        typer.echo(f"indexed {indexed} article(s)")
+        if embedder.state in ("idle", "ready"):
+            typer.echo(f"embedded {embedded} article(s)")
+        else:
+            typer.echo(f"semantic search: {embedder.error or embedder.state.replace('_', ' ')}; no embeddings made")
 
 
 @admin_app.command("create-tenant")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///infolinia.db"
+KB_SEMANTIC = ("auto", "true", "false")
 ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -58,6 +59,9 @@ class Settings:
     validate_events: bool = False
     #: log the event loop's stack when it is held this many milliseconds (0: off; see docs/operations.md)
     trace_stalls_ms: float = 0.0
+    #: semantic search in the knowledge base: ``auto`` (on when the ``semantic`` extra is installed), ``true``
+    #: (it must be: start fails without it), ``false``
+    kb_semantic: str = "auto"
 
     def __post_init__(self) -> None:
         if not 1 <= self.http_port <= 65535:
@@ -77,6 +81,8 @@ class Settings:
         low, high = self.rtp_port_range
         if not (1024 <= low < high <= 65535 and high - low >= 3):
             raise SettingsError(f"rtp_ports must be LOW-HIGH in 1024-65535, 4 ports at least, not {self.rtp_ports!r}")
+        if self.kb_semantic not in KB_SEMANTIC:
+            raise SettingsError(f"kb_semantic must be one of {', '.join(KB_SEMANTIC)}, not {self.kb_semantic!r}")
         if not self.data_dir.strip():
             raise SettingsError("data_dir must name a folder")
         if not 1 <= self.min_password_length <= 256:

@@ -22,7 +22,8 @@ __all__ = ["acme_admin", "demo_admin"]
 
 
 async def search(api: TenantApi, q: str, **params: Any) -> list[dict[str, Any]]:
-    r = await api.client.get("/api/v1/kb/search", params={"q": q, **params}, headers=api.headers)
+    # full text only: semantic search (tests/integration/test_kb_semantic.py) would add articles close in meaning
+    r = await api.client.get("/api/v1/kb/search", params={"q": q, "mode": "text", **params}, headers=api.headers)
     assert r.status_code == 200, r.text
     return list(r.json()["items"])
 

@@ -1,17 +1,20 @@
 """Writing the knowledge base: every change goes through here, in the caller's transaction, with its audit record
 and its event. Each save of an article is a new version (``KbArticleVersion``, kept for ever) and re-indexes it:
-its stemmed words (``kb.text``)."""
+its stemmed words (``kb.text``) and, when the model is ready, its embedding (``kb.semantic``; computed in the
+model's own process). ``fill_embeddings`` makes the embeddings that are missing or stale."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infolinia.errors import Conflict, Invalid, NotFound
-from infolinia.kb import markup, text
+from infolinia.kb import markup, ranking, semantic, text
 from infolinia.kb.schemas import ArticleIn, ArticlePatch, ArticleRestoreIn, CategoryIn, CategoryPatch
+from infolinia.store.db import Database
 from infolinia.store.models import KbArticle, KbArticleVersion, KbCategory
 from infolinia.store.refs import require_in_tenant
 from infolinia.store.types import utcnow
@@ -24,6 +27,18 @@ VERSIONED = ("title", "body", "category_id", "visibility", "status", "tags")
 def _index(article: KbArticle) -> None:
     article.search_title = text.index_terms(article.title, article.language)
     article.search_body = text.index_terms(markup.to_text(article.body), article.language)
+
+
+async def _embed(article: KbArticle, embedder: semantic.Embedder | None) -> None:
+    """The embedding of the article's title and text; none while the model is not ready, or for a language it does
+    not understand (``fill_embeddings`` makes it later)."""
+    article.embedding, article.embedding_key = None, None
+    if embedder is None or not semantic.embeds(article.language):
+        return
+    source = semantic.article_text(article.title, article.body)
+    vectors = await embedder.embed([source])
+    if vectors is not None:
+        article.embedding, article.embedding_key = ranking.to_bytes(vectors[0]), semantic.embedding_key(source)
 
 
 def _version(tx: Tx, article: KbArticle, note: str | None) -> None:
@@ -47,7 +62,9 @@ async def _slug_free(tx: Tx, tenant_id: int, language: str, slug: str, article_i
                        details={"field": "slug", "article_id": found})  # fmt: skip
 
 
-async def create_article(tx: Tx, tenant_id: int, data: ArticleIn) -> KbArticle:
+async def create_article(
+    tx: Tx, tenant_id: int, data: ArticleIn, embedder: semantic.Embedder | None = None
+) -> KbArticle:
     await require_in_tenant(tx.session, tenant_id, {"category_id": (KbCategory, data.category_id)})
     await _slug_free(tx, tenant_id, data.language, data.slug)
     article = KbArticle(tenant_id=tenant_id, language=data.language, slug=data.slug, title=data.title,
@@ -56,6 +73,7 @@ async def create_article(tx: Tx, tenant_id: int, data: ArticleIn) -> KbArticle:
                         created_by_id=tx.who.user_id, updated_by_id=tx.who.user_id,
                         published_at=utcnow() if data.status == "published" else None)  # fmt: skip
     _index(article)
+    await _embed(article, embedder)
     tx.session.add(article)
     await tx.session.flush()
     _version(tx, article, None)
@@ -65,7 +83,14 @@ async def create_article(tx: Tx, tenant_id: int, data: ArticleIn) -> KbArticle:
     return article
 
 
-async def _apply(tx: Tx, article: KbArticle, changes: dict[str, Any], note: str | None, action: str) -> KbArticle:
+async def _apply(
+    tx: Tx,
+    article: KbArticle,
+    changes: dict[str, Any],
+    note: str | None,
+    action: str,
+    embedder: semantic.Embedder | None,
+) -> KbArticle:
     changed = [f for f, v in changes.items() if getattr(article, f) != v]
     if not changed:
         return article
@@ -81,13 +106,16 @@ async def _apply(tx: Tx, article: KbArticle, changes: dict[str, Any], note: str 
     article.updated_by_id = tx.who.user_id
     if {"title", "body"} & set(changed):
         _index(article)
+        await _embed(article, embedder)
     _version(tx, article, note)
     tx.audit(article.tenant_id, action, "kb_article", article.id, fields=changed, version=article.version)
     _emit(tx, "kb_article.updated", article, fields=changed)
     return article
 
 
-async def update_article(tx: Tx, article: KbArticle, data: ArticlePatch) -> KbArticle:
+async def update_article(
+    tx: Tx, article: KbArticle, data: ArticlePatch, embedder: semantic.Embedder | None = None
+) -> KbArticle:
     if data.base_version is not None and data.base_version != article.version:
         raise Conflict(f"version {article.version} was saved after version {data.base_version}: reload and edit it",
                        code="stale_version", details={"version": article.version})  # fmt: skip
@@ -97,10 +125,12 @@ async def update_article(tx: Tx, article: KbArticle, data: ArticlePatch) -> KbAr
             raise Invalid(f"{required} cannot be empty", code="required", details={"field": required})
     if "tags" in fields:
         fields["tags"] = list(dict.fromkeys(fields["tags"]))
-    return await _apply(tx, article, fields, data.note, "kb_article.update")
+    return await _apply(tx, article, fields, data.note, "kb_article.update", embedder)
 
 
-async def restore_article(tx: Tx, article: KbArticle, data: ArticleRestoreIn) -> KbArticle:
+async def restore_article(
+    tx: Tx, article: KbArticle, data: ArticleRestoreIn, embedder: semantic.Embedder | None = None
+) -> KbArticle:
     """Make an earlier version the current one (as a new version: history is never rewritten)."""
     old = await tx.session.scalar(
         select(KbArticleVersion).where(
@@ -114,7 +144,8 @@ async def restore_article(tx: Tx, article: KbArticle, data: ArticleRestoreIn) ->
     else:
         old_category = old.category_id
     changes = {f: getattr(old, f) for f in VERSIONED} | {"category_id": old_category}
-    return await _apply(tx, article, changes, data.note or f"restored version {data.version}", "kb_article.restore")
+    note = data.note or f"restored version {data.version}"
+    return await _apply(tx, article, changes, note, "kb_article.restore", embedder)
 
 
 async def delete_article(tx: Tx, article: KbArticle) -> None:
@@ -170,7 +201,7 @@ async def delete_category(tx: Tx, category: KbCategory) -> None:
 
 
 async def reindex(tx: Tx, tenant_id: int | None = None) -> int:
-    """Index every article again (after the stemmer or the semantic model changed); how many."""
+    """Index every article's words again (after the stemmer changed); how many. Embeddings: ``fill_embeddings``."""
     query = select(KbArticle)
     if tenant_id is not None:
         query = query.where(KbArticle.tenant_id == tenant_id)
@@ -179,3 +210,55 @@ async def reindex(tx: Tx, tenant_id: int | None = None) -> int:
         _index(article)
         count += 1
     return count
+
+
+def _stale(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[int, int, str, str]], list[int]]:
+    """Of (id, version, language, title, body, embedding key) rows: those to embed as (id, version, text, key),
+    and the ids whose embedding is to go (a language the model does not understand)."""
+    todo: list[tuple[int, int, str, str]] = []
+    dropped: list[int] = []
+    for id_, version, language, title, body, key in rows:
+        if not semantic.embeds(language):
+            if key is not None:
+                dropped.append(id_)
+            continue
+        source = semantic.article_text(title, body)
+        wanted = semantic.embedding_key(source)
+        if key != wanted:
+            todo.append((id_, version, source, wanted))
+    return todo, dropped
+
+
+async def fill_embeddings(db: Database, embedder: semantic.Embedder, tenant_id: int | None = None) -> int:
+    """Make the embeddings that are missing or stale (made by another model or from another text) and drop those of
+    articles in languages the model does not understand; how many were made. Loads the model when there is work
+    for it (``Embedder.load``); a batch at a time, each computed in the model's process outside any transaction, and
+    written only to articles that were not saved again meanwhile."""
+    query = select(KbArticle.id, KbArticle.version, KbArticle.language, KbArticle.title, KbArticle.body,
+                   KbArticle.embedding_key).order_by(KbArticle.id)  # fmt: skip
+    if tenant_id is not None:
+        query = query.where(KbArticle.tenant_id == tenant_id)
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    todo, dropped = await asyncio.to_thread(_stale, [tuple(row) for row in rows])  # Markdown of every article
+    made = 0
+    if todo and not await embedder.load():
+        todo = []
+    async with db.session() as session:
+        if dropped:
+            cleared = update(KbArticle).where(KbArticle.id.in_(dropped))
+            await session.execute(cleared.values(embedding=None, embedding_key=None, updated_at=KbArticle.updated_at))
+            await session.commit()
+        for start in range(0, len(todo), semantic.BATCH):
+            batch = todo[start : start + semantic.BATCH]
+            vectors = await embedder.embed([source for _, _, source, _ in batch])
+            if vectors is None:
+                break
+            for (id_, version, _, key), vector in zip(batch, vectors, strict=True):
+                result = await session.execute(
+                    update(KbArticle).where(KbArticle.id == id_, KbArticle.version == version)
+                    .values(embedding=ranking.to_bytes(vector), embedding_key=key, updated_at=KbArticle.updated_at)
+                )  # fmt: skip
+                made += getattr(result, "rowcount", 0) or 0
+            await session.commit()
+    return made

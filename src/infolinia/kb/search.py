@@ -6,19 +6,25 @@
   setweight(to_tsvector('simple', search_body), 'B')``, ranked by ``ts_rank`` of the same expression.
 
 Scores are "higher is better" on both (BM25's sign turned), comparable within one search only.
+
+Semantic search (``semantic``) reads the stored embeddings of the articles the filters allow, in one query, and
+ranks them by cosine similarity to the query's (``kb.ranking``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import Float, Integer, Select, column, func, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from infolinia.kb import ranking
 from infolinia.kb import text as kbtext
+from infolinia.kb.ranking import Vector
 from infolinia.store.models import KbArticle
 
 #: the PostgreSQL index expression (migration 0017 creates the index on exactly this)
@@ -28,6 +34,7 @@ PG_VECTOR = (
 )
 FTS_TABLE = "kb_search"
 _FTS = table(FTS_TABLE, column("rowid", Integer))
+Query = TypeVar("Query", Select[KbArticle, float], Select[int, bytes | None])
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class Filters:
     category_id: int | None = None
 
 
-def _where(query: Select[KbArticle, float], f: Filters) -> Select[KbArticle, float]:
+def _where(query: Query, f: Filters) -> Query:
     conditions: list[ColumnElement[bool]] = [KbArticle.tenant_id == f.tenant_id, KbArticle.status.in_(f.statuses)]
     if f.languages:
         conditions.append(KbArticle.language.in_(f.languages))
@@ -78,3 +85,26 @@ async def full_text(
     query = _where(query, f).order_by(literal_column("score").desc(), KbArticle.id).limit(limit)
     rows = (await session.execute(query)).all()
     return [(article, float(score)) for article, score in rows]
+
+
+async def semantic(
+    session: AsyncSession, f: Filters, query: Vector, limit: int, minimum: float
+) -> list[tuple[KbArticle, float]]:
+    """The ``limit`` articles with an embedding most similar in meaning to ``query`` (a unit vector), at least
+    ``minimum`` (cosine similarity), most similar first."""
+    dimensions = query.shape[0]
+    rows = (await session.execute(
+        _where(select(KbArticle.id, KbArticle.embedding), f).where(KbArticle.embedding.is_not(None))
+    )).all()  # fmt: skip
+    ids: list[int] = []
+    blobs: list[bytes] = []
+    for id_, blob in rows:
+        if blob is not None and ranking.from_bytes(blob, dimensions) is not None:
+            ids.append(id_)
+            blobs.append(blob)
+    matrix = np.frombuffer(b"".join(blobs), dtype=ranking.DTYPE).reshape(len(ids), dimensions)
+    best = ranking.nearest(ids, matrix, query, minimum, limit)
+    if not best:
+        return []
+    articles = {a.id: a for a in await session.scalars(select(KbArticle).where(KbArticle.id.in_([i for i, _ in best])))}
+    return [(articles[id_], score) for id_, score in best if id_ in articles]

@@ -746,7 +746,7 @@ class KbCategory(Base):
 class KbArticle(Base):
     """A knowledge-base article in one language, as it is now (its ``version``); every earlier state is a
     ``KbArticleVersion``. Translations share the slug. ``search_title`` and ``search_body`` are the stemmed words
-    the full-text index holds (``kb.text``)."""
+    the full-text index holds (``kb.text``); ``embedding`` what semantic search compares (``kb.semantic``)."""
 
     __tablename__ = "kb_articles"
     __table_args__ = (
@@ -769,6 +769,10 @@ class KbArticle(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     search_title: Mapped[str] = mapped_column(Text, default="")
     search_body: Mapped[str] = mapped_column(Text, default="")
+    #: the title and text's sentence embedding (``kb.semantic``: 384 little-endian float32, unit length), or None
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    #: which model and text ``embedding`` was made from (``kb.semantic.embedding_key``): another is stale
+    embedding_key: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None]
     updated_by_id: Mapped[int | None]
     published_at: Mapped[datetime | None]

@@ -1,5 +1,6 @@
 """A tenant's public help page, ``/help/<slug>``: its public, published knowledge-base articles by category, in each
-of its languages, with search (the same stemmed full-text search agents use, ``kb/search.py``).
+of its languages, with search (the same search agents use, ``kb/finder.py``: hybrid, full text and meaning, when
+the semantic model is ready; else full text).
 
 - ``/help/<slug>?lang=pl``: the categories and their articles (the tenant's first language unless asked).
 - ``/help/<slug>/<lang>/<article>``: one article, with links to its translations.
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.api.deps import client_ip
 from infolinia.auth.ratelimit import SlidingWindowLimiter
-from infolinia.kb import markup, search, text
+from infolinia.kb import finder, markup, search, text
 from infolinia.store.models import KbArticle, KbCategory, Tenant
 from infolinia.web.forms import HEADERS  # the same: nothing loaded from anywhere
 
@@ -183,8 +184,9 @@ async def _search(request: Request, slug: str) -> tuple[Tenant, str, str, list[t
         lang = _language(request, languages)
         terms = text.query_terms(query, [lang])
         f = search.Filters(tenant.id, (lang,), "public")
-        found = await search.full_text(s, f, terms, 20) if terms else []
-    hits = [(a, text.snippet(markup.to_text(a.body), terms, a.language)) for a, _ in found]
+        found = await finder.find(s, request.app.state.ctx.semantic, f, query, terms, None, 20) if query else None
+    hits = [(h.article, text.snippet(markup.to_text(h.article.body), terms, h.article.language))
+            for h in (found.hits if found else [])]  # fmt: skip
     return tenant, lang, query, hits
 
 

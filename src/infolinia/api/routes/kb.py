@@ -1,6 +1,6 @@
 """The knowledge base (``kb/``): categories, articles with their versions, and search. Everyone in the tenant reads
 and searches published articles (internal and public); supervisors and admins (``kb.manage``) also see drafts and
-archived ones, and write."""
+archived ones, and write. Saving an article embeds it (``kb.semantic``) when the model is ready."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from infolinia.access import can
 from infolinia.api.deps import Access, access
 from infolinia.errors import Forbidden, NotFound
-from infolinia.kb import actions, markup, search, text
+from infolinia.kb import actions, finder, markup, search, text
 from infolinia.kb.schemas import (
     ArticleDetail,
     ArticleIn,
@@ -28,6 +28,7 @@ from infolinia.kb.schemas import (
     VersionOut,
     Visibility,
 )
+from infolinia.kb.semantic import Embedder
 from infolinia.schemas import Cursor, Id, Language, Page
 from infolinia.store.models import KbArticle, KbArticleVersion, KbCategory
 
@@ -37,6 +38,11 @@ router = APIRouter(tags=["knowledge base"])
 def _detail(article: KbArticle) -> ArticleDetail:
     return ArticleDetail(**ArticleOut.model_validate(article).model_dump(), body=article.body,
                          html=markup.to_html(article.body))  # fmt: skip
+
+
+def _embedder(a: Access) -> Embedder:
+    embedder: Embedder = a.request.app.state.ctx.semantic
+    return embedder
 
 
 def _readable(a: Access, article: KbArticle) -> KbArticle:
@@ -116,7 +122,7 @@ async def list_articles(
 async def create_article(body: ArticleIn, a: Access = Depends(access("kb.manage"))) -> ArticleDetail:
     """Write an article (version 1). Translations of one article share its ``slug``."""
     async with a.write() as tx:
-        article = await actions.create_article(tx, a.tenant.id, body)
+        article = await actions.create_article(tx, a.tenant.id, body, _embedder(a))
     return _detail(article)
 
 
@@ -131,7 +137,7 @@ async def update_article(body: ArticlePatch, a: Access = Depends(access("kb.mana
     """Change the article: a new version when anything changed. With ``base_version``, refused (409
     ``stale_version``) when another version was saved since the editor opened it."""
     async with a.write() as tx:
-        article = await actions.update_article(tx, a.obj("article_id"), body)
+        article = await actions.update_article(tx, a.obj("article_id"), body, _embedder(a))
     return _detail(article)
 
 
@@ -139,7 +145,7 @@ async def update_article(body: ArticlePatch, a: Access = Depends(access("kb.mana
 async def restore_article(body: ArticleRestoreIn, a: Access = Depends(access("kb.manage"))) -> ArticleDetail:
     """Make an earlier version current again (saved as a new version)."""
     async with a.write() as tx:
-        article = await actions.restore_article(tx, a.obj("article_id"), body)
+        article = await actions.restore_article(tx, a.obj("article_id"), body, _embedder(a))
     return _detail(article)
 
 
@@ -175,21 +181,27 @@ async def search_articles(
     visibility: Visibility | None = None,
     status: Literal["published", "draft", "archived"] = Query("published", description="others: editors only"),
     limit: int = Query(20, ge=1, le=200),
+    mode: finder.Mode | None = Query(
+        None, description="text, semantic (by meaning) or hybrid (both); default: hybrid when the model is ready"
+    ),
 ) -> SearchOut:
-    """Published articles (internal and public) in which every word of ``q`` occurs in some form, best first, each
-    with a plain-text snippet. A word is stemmed in each language searched (all the tenant's, when none is
-    given), so "reklamacji" finds "reklamacja" and "invoices" finds "invoice"; the last word may be unfinished.
-    Without words: the latest changed articles."""
+    """Published articles (internal and public) for ``q``, best first, each with a plain-text snippet and how it
+    was found (``match``). Full text (``mode=text``): every word of ``q`` occurs in some form; a word is stemmed in
+    each language searched (all the tenant's, when none is given), so "reklamacji" finds "reklamacja" and
+    "invoices" finds "invoice"; the last word may be unfinished. Semantic (``mode=semantic``): English articles
+    close in meaning to ``q``. Hybrid: both rankings fused. ``semantic`` or ``hybrid`` without the model: 409
+    ``semantic_unavailable``. Without words: the latest changed articles."""
     if status != "published" and not can(a.actor, "kb.manage"):
         raise Forbidden("only editors (kb.manage) search drafts and archived articles")
     languages = language or list(a.tenant.languages or ["en"])
     terms = text.query_terms(q, languages)
     f = search.Filters(a.tenant.id, language, visibility, (status,), category_id)
-    found = await search.full_text(a.session, f, terms, limit) if terms or not q.strip() else []
+    found = await finder.find(a.session, _embedder(a), f, q, terms, mode, limit)
     items = [
-        SearchHit(id=article.id, language=article.language, slug=article.slug, title=article.title,
-                  category_id=article.category_id, visibility=article.visibility, status=article.status,
-                  snippet=text.snippet(markup.to_text(article.body), terms, article.language), score=score)
-        for article, score in found
+        SearchHit(id=hit.article.id, language=hit.article.language, slug=hit.article.slug, title=hit.article.title,
+                  category_id=hit.article.category_id, visibility=hit.article.visibility, status=hit.article.status,
+                  snippet=text.snippet(markup.to_text(hit.article.body), terms, hit.article.language),
+                  score=hit.score, match=hit.match)
+        for hit in found.hits
     ]  # fmt: skip
-    return SearchOut(query=q, terms=terms, semantic=False, items=items)
+    return SearchOut(query=q, terms=terms, semantic=found.semantic, items=items)
