@@ -168,7 +168,8 @@ async def test_categories(demo_admin: TenantApi) -> None:
     assert renamed["names"] == {"en": "Renamed"}
     await demo_admin.call("DELETE", f"/kb/categories/{cat['id']}", status=204)
     listed = await demo_admin.call("GET", "/kb/categories")
-    assert [c["slug"] for c in listed][:3] == ["billing", "complaints", "technical"]
+    demo = ["billing", "complaints", "technical"]  # in their order (other tests add categories of their own)
+    assert [c["slug"] for c in listed if c["slug"] in demo] == demo
 
 
 async def test_other_tenants_find_nothing_of_ours(acme_admin: TenantApi) -> None:
