@@ -61,11 +61,11 @@ class Ingest:
         self, mail_from: str, tenants: dict[int, str], raw: bytes, parsed: mime.Parsed, key: str
     ) -> Stored:
         async with self.db.session() as s, s.begin():
-            existing = dict(
+            existing: dict[int, int] = dict(
                 (await s.execute(
                     select(EmailMessage.tenant_id, EmailMessage.id)
                     .where(EmailMessage.message_id == key, EmailMessage.tenant_id.in_(tenants))
-                )).tuples().all()
+                )).all()
             )  # fmt: skip
             rows: list[tuple[int, bool]] = []
             fresh: list[EmailMessage] = []

@@ -95,7 +95,7 @@ class Outbox:
                     EmailMessage.direction == "out", EmailMessage.status == "pending",
                     EmailMessage.next_attempt_at <= now,
                 ).order_by(EmailMessage.next_attempt_at, EmailMessage.id).limit(limit)
-            )).tuples())  # fmt: skip
+            )).all())  # fmt: skip
         tried = 0
         for row_id, attempts in due:
             if await self._claim(row_id, attempts, now):

@@ -155,7 +155,7 @@ async def _existing_case(tx: Tx, tenant: Tenant, parsed: mime.Parsed, customer_i
                 EmailMessage.tenant_id == tenant.id, EmailMessage.message_id.in_(ids),
                 EmailMessage.case_id.is_not(None),
             )
-        )).tuples().all()  # fmt: skip
+        )).all()  # fmt: skip
         by_id = dict(rows)
         for message_id in ids:
             if message_id in by_id:
