@@ -451,3 +451,25 @@ async def test_a_reply_needs_a_relay_and_a_recipient(center: Infolinia, login: L
     case = await acme.call("POST", "/cases", {"subject": "No mail here", "category": "question"}, status=201)
     await acme.refused("POST", f"/cases/{case['id']}/replies", {"body": "Hi"}, 409, "no_recipient")
     await acme.refused("POST", f"/cases/{case['id']}/replies", {"body": ""}, 422, "validation_error")
+
+
+async def test_export_shows_and_erasure_removes_the_customers_mail(center: Infolinia, mailbox: Mailbox) -> None:
+    msg = message(sender(), mailbox.address, "Personal details", "My PESEL is 00000000000.")
+    msg.add_attachment(b"%PDF-1.4 id card", maintype="application", subtype="pdf", filename="id.pdf")
+    await send(mailbox.smtp, msg, mailbox.address)
+    row = await processed(center, mailbox.tenant_id, mid(msg))
+    out = await mailbox.api.call("POST", f"/cases/{row.case_id}/replies", {"body": "Noted."}, status=201)
+    got = await mailbox.api.call("GET", f"/emails/{row.id}")
+    path = center.email.files.path(f"email/{mailbox.tenant_id}/{row.id}/1")
+    assert got["attachments"][0]["kept"] and path.is_file()
+    exported = await mailbox.api.call("GET", f"/customers/{row.customer_id}/export")
+    bodies = [e["body"] for e in exported["emails"]]
+    assert "My PESEL is 00000000000." in bodies and exported["emails"][0]["attachments"][0]["filename"] == "id.pdf"
+    await mailbox.api.call("POST", f"/customers/{row.customer_id}/erase", {"reason": "asked"})
+    erased = await mailbox.api.call("GET", f"/emails/{row.id}")
+    assert erased["body"] is None and erased["subject"] is None and erased["from_address"] is None
+    assert erased["attachments"] == [] and not path.exists()
+    reply = await mailbox.api.call("GET", f"/emails/{out['id']}")
+    assert reply["to_address"] is None and reply["body"] is None
+    async with center.db.session() as s:
+        assert (await s.get(EmailRow, row.id)).raw is None  # type: ignore[union-attr]
