@@ -225,6 +225,8 @@ class Infolinia:
         parts: dict[str, dict[str, Any]] = {name: {"up": await check()} for name, check in self.health_checks.items()}
         parts["http"] = {"up": True}
         parts["sip"] |= {"counters": self.sip.stats(), "calls": self.calls.stats(), "media": self.media.stats()}
+        if "smtp" in parts:
+            parts["smtp"] |= {"counters": self.email.handler.stats(), "processed": self.email.processed}
         ok = all(p["up"] for p in parts.values())
         return {
             "status": "ok" if ok else "degraded", "version": __version__, "subsystems": parts,

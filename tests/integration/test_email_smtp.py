@@ -142,13 +142,16 @@ async def test_a_message_without_message_id_is_known_by_its_bytes(center: Infoli
     assert row.case_id is not None
 
 
-async def test_unknown_recipients_are_refused_at_rcpt(mailbox: Mailbox) -> None:
+async def test_unknown_recipients_are_refused_at_rcpt(mailbox: Mailbox, client: httpx.AsyncClient) -> None:
     import smtplib
 
+    before = (await client.get("/healthz")).json()["subsystems"]["smtp"]
     msg = message(sender(), "nobody@nowhere.test", "Lost")
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
         await send(mailbox.smtp, msg, "nobody@nowhere.test")
     assert refused.value.recipients["nobody@nowhere.test"][0] == 550
+    after = (await client.get("/healthz")).json()["subsystems"]["smtp"]
+    assert after["up"] and after["counters"]["refused_recipients"] == before["counters"]["refused_recipients"] + 1
 
 
 async def test_oversized_messages_get_552(center: Infolinia, mailbox: Mailbox) -> None:
