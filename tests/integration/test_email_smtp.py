@@ -3,6 +3,7 @@ relay. Each test works in a tenant of this module's own (its address, queue, rel
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from email import policy
@@ -21,6 +22,7 @@ from infolinia.store.models import (
     CaseLink,
     Customer,
     CustomerIdentity,
+    EmailAddress,
     EmailAttachment,
     Interaction,
     Role,
@@ -32,7 +34,7 @@ from infolinia.store.models import (
 from infolinia.store.uow import SYSTEM, write
 from infolinia.tenants.actions import create_queue, create_tenant
 from tests.conftest import Login
-from tests.email_helpers import Sink, eventually, message, send, start_sink
+from tests.email_helpers import Sink, eventually, message, send, send_raw, start_sink
 from tests.live import free_port
 from tests.tenant_api import TenantApi
 
@@ -476,3 +478,25 @@ async def test_export_shows_and_erasure_removes_the_customers_mail(center: Infol
     assert reply["to_address"] is None and reply["body"] is None
     async with center.db.session() as s:
         assert (await s.get(EmailRow, row.id)).raw is None  # type: ignore[union-attr]
+
+
+async def test_one_message_to_two_tenants_is_stored_once_for_each(center: Infolinia, mailbox: Mailbox) -> None:
+    slug = f"mail{uuid.uuid4().hex[:8]}"
+    other_address = f"office@{slug}.test"
+    async with write(center.db, None, SYSTEM) as tx:
+        other = await create_tenant(tx, TenantIn(slug=slug, name="Other Mail Test"))
+        tx.session.add(EmailAddress(tenant_id=other.id, address=other_address))
+    msg = message(sender(), f"{mailbox.address}, {other_address}", "To both of you")
+    await asyncio.to_thread(send_raw, mailbox.smtp, "x@customer.example", [mailbox.address, other_address],
+                            msg.as_bytes(policy=policy.SMTP))  # fmt: skip
+    mine = await processed(center, mailbox.tenant_id, mid(msg))
+    theirs = await processed(center, other.id, mid(msg))
+    assert mine.id != theirs.id and mine.to_address == mailbox.address and theirs.to_address == other_address
+    async with center.db.session() as s:
+        case = await s.get(Case, theirs.case_id)
+        customer = await s.get(Customer, theirs.customer_id)
+    assert case is not None and case.tenant_id == other.id and customer is not None and customer.tenant_id == other.id
+    assert mine.customer_id != theirs.customer_id
+    listed = await mailbox.api.call("GET", "/emails?limit=200&direction=in")
+    assert theirs.id not in [e["id"] for e in listed["items"]]
+    await mailbox.api.refused("GET", f"/emails/{theirs.id}", None, 404, "not_found")
