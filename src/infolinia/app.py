@@ -97,10 +97,11 @@ def api_websocket_routes() -> list[tuple[str, APIWebSocketRoute]]:
 
 
 class Infolinia:
-    """One contact center process: database, event bus, login limiter, voice prompts, SIP registrar, HTTP app (SMTP
-    and schedulers join). ``sip_socket``: a UDP socket already bound (``serve`` binds it first to report a port in use);
-    without one, ``start`` binds ``settings.host``:``settings.sip_port``. ``sip_tcp_socket``: likewise the listening
-    TCP socket on the same port (with ``settings.sip_tcp``); without one, ``start`` binds it."""
+    """One contact center process: database, event bus, login limiter, voice prompts, SIP registrar, HTTP app, the
+    e-mail channel (SMTP listener, processing, outbox) and the schedulers. ``sip_socket``: a UDP socket already bound
+    (``serve`` binds it first to report a port in use); without one, ``start`` binds
+    ``settings.host``:``settings.sip_port``. ``sip_tcp_socket``: likewise the listening TCP socket on the same port
+    (with ``settings.sip_tcp``); without one, ``start`` binds it. ``smtp_socket``: likewise the SMTP listener's."""
 
     def __init__(
         self,

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from infolinia.agents.actions import set_profile
 from infolinia.app import Infolinia
 from infolinia.auth.actions import create_user
-from infolinia.schemas import QueueIn, TenantIn, UserIn
+from infolinia.schemas import AgentProfileIn, QueueIn, TenantIn, UserIn
 from infolinia.store.models import (
     Case,
     CaseLink,
@@ -500,3 +501,40 @@ async def test_one_message_to_two_tenants_is_stored_once_for_each(center: Infoli
     listed = await mailbox.api.call("GET", "/emails?limit=200&direction=in")
     assert theirs.id not in [e["id"] for e in listed["items"]]
     await mailbox.api.refused("GET", f"/emails/{theirs.id}", None, 404, "not_found")
+
+
+async def test_the_agent_who_accepts_an_emails_task_gets_its_case(
+    center: Infolinia, client: httpx.AsyncClient, login: Login
+) -> None:
+    slug = f"mail{uuid.uuid4().hex[:8]}"
+    address, agent_email = f"desk@{slug}.test", f"agent@{slug}.test"
+    async with write(center.db, None, SYSTEM) as tx:
+        tenant = await create_tenant(tx, TenantIn(slug=slug, name="Desk Mail Test"))
+        queue = await create_queue(tx, tenant.id, QueueIn(name="E-mail", business_hours=False))
+        tx.session.add(EmailAddress(tenant_id=tenant.id, address=address))
+        tenant.email_settings = {"queue_id": queue.id}
+        agent = await create_user(tx, tenant.id, UserIn(email=agent_email, display_name="Agent", role=Role.AGENT,
+                                                        password="demo"), min_password_length=0)  # fmt: skip
+        await set_profile(tx, agent, tenant, AgentProfileIn())
+    await center.routing.reload_queues([queue.id])
+    await center.routing.reload_agents([agent.id])
+    assert center.email.address is not None
+    msg = message(sender(), address, "Please call me back")
+    await send(center.email.address, msg, address)
+    row = await processed(center, tenant.id, mid(msg))
+    desk = TenantApi(client, await login(agent_email))
+    await desk.call("PUT", "/me/presence", {"presence": "ready"})
+    try:
+        async with center.db.session() as s:
+            task_id = await s.scalar(select(Case.routing_task_id).where(Case.id == row.case_id))
+
+        async def offered() -> bool:
+            return bool((await desk.call("GET", f"/tasks/{task_id}"))["state"] == "reserved")
+
+        await eventually(offered)
+        await desk.call("POST", f"/tasks/{task_id}/accept")
+        case = await desk.call("GET", f"/cases/{row.case_id}")
+        assert case["assignee_id"] == agent.id and case["status"] == "open"
+        await desk.call("POST", f"/tasks/{task_id}/complete")
+    finally:
+        await desk.call("PUT", "/me/presence", {"presence": "offline"})
