@@ -67,8 +67,8 @@ def sip_server(
 async def center(fresh_db_url: Callable[[], Awaitable[str]]) -> AsyncIterator[Infolinia]:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    # every event is held to its schema; SIP on a free port
-    instance = Infolinia(Settings(database_url=url, sip_port=0, validate_events=True))
+    # every event is held to its schema; SIP and SMTP on free ports
+    instance = Infolinia(Settings(database_url=url, sip_port=0, smtp_port=0, validate_events=True))
     assert await demo.seed(instance.db)
     await instance.start()
     yield instance

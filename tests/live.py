@@ -64,6 +64,8 @@ def running_server(
                 str(port),
                 "--sip-port",
                 str(free_port()),
+                "--smtp-port",
+                str(free_port()),
                 "--db",
                 db_url,
                 *extra,

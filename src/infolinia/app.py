@@ -26,6 +26,7 @@ from infolinia.api.routes import (
     cases,
     context,
     customers,
+    email,
     interactions,
     kb,
     live,
@@ -39,6 +40,7 @@ from infolinia.api.routes import (
 )
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.cases.actions import watch_service_levels
+from infolinia.channels.email.service import EmailService
 from infolinia.config import Settings
 from infolinia.events import EventBus
 from infolinia.kb.actions import fill_embeddings
@@ -77,6 +79,7 @@ ROUTERS = (
     context.router,
     scripts.router,
     wrapup.router,
+    email.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [
@@ -96,13 +99,18 @@ def api_websocket_routes() -> list[tuple[str, APIWebSocketRoute]]:
 
 
 class Infolinia:
-    """One contact center process: database, event bus, login limiter, voice prompts, SIP registrar, HTTP app (SMTP
-    and schedulers join). ``sip_socket``: a UDP socket already bound (``serve`` binds it first to report a port in use);
-    without one, ``start`` binds ``settings.host``:``settings.sip_port``. ``sip_tcp_socket``: likewise the listening
-    TCP socket on the same port (with ``settings.sip_tcp``); without one, ``start`` binds it."""
+    """One contact center process: database, event bus, login limiter, voice prompts, SIP registrar, HTTP app, the
+    e-mail channel (SMTP listener, processing, outbox) and the schedulers. ``sip_socket``: a UDP socket already bound
+    (``serve`` binds it first to report a port in use); without one, ``start`` binds
+    ``settings.host``:``settings.sip_port``. ``sip_tcp_socket``: likewise the listening TCP socket on the same port
+    (with ``settings.sip_tcp``); without one, ``start`` binds it. ``smtp_socket``: likewise the SMTP listener's."""
 
     def __init__(
-        self, settings: Settings, sip_socket: socket.socket | None = None, sip_tcp_socket: socket.socket | None = None
+        self,
+        settings: Settings,
+        sip_socket: socket.socket | None = None,
+        sip_tcp_socket: socket.socket | None = None,
+        smtp_socket: socket.socket | None = None,
     ) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
@@ -131,6 +139,8 @@ class Infolinia:
             prompts=self.prompts, routing=self.routing, records=CallRecords(self.db, self.bus),
         )  # fmt: skip
         self.campaigns.predictive = self.calls.predictive
+        self.email = EmailService(settings, self.db, self.bus, self.routing)  # SMTP in, processing, the outbox
+        self._smtp_socket = smtp_socket
         self._sip_socket = sip_socket
         self._sip_tcp_socket = sip_tcp_socket
         self._sip_tcp: asyncio.AbstractServer | None = None
@@ -138,12 +148,17 @@ class Infolinia:
         self.health_checks: dict[str, HealthCheck] = {
             "database": self.db.ping, "routing": self._routing_up, "sip": self._sip_up, "prompts": self._prompts_up,
         }  # fmt: skip
+        if settings.smtp:
+            self.health_checks["smtp"] = self._smtp_up
 
     async def _register(self, request: Request, source: Peer) -> Response:
         return await self.registrar.handle(request, source, time.time())
 
     async def _sip_up(self) -> bool:
         return self.sip.is_open
+
+    async def _smtp_up(self) -> bool:
+        return self.email.listening
 
     async def _prompts_up(self) -> bool:
         return self.prompts.started
@@ -172,6 +187,8 @@ class Infolinia:
         self._case_levels = asyncio.create_task(
             watch_service_levels(self.db, self.bus, self.routing), name="case-service-levels"
         )
+        smtp, self._smtp_socket = self._smtp_socket, None
+        await self.email.start(smtp)
         sock = self._sip_socket or udp_socket(self.settings.host, self.settings.sip_port)
         self._sip_socket = None
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
@@ -217,6 +234,7 @@ class Infolinia:
         await self.calls.close()
         await self.media.close()
         await self.sip.close()
+        await self.email.stop()
         for task in (self._timers, self._promises, self._campaigns, self._case_levels, self._semantic_load):
             if task is not None:
                 task.cancel()
@@ -229,6 +247,8 @@ class Infolinia:
         parts["http"] = {"up": True}
         parts["kb_semantic"] = self.semantic.status()
         parts["sip"] |= {"counters": self.sip.stats(), "calls": self.calls.stats(), "media": self.media.stats()}
+        if "smtp" in parts:
+            parts["smtp"] |= {"counters": self.email.handler.stats(), "processed": self.email.processed}
         ok = all(p["up"] for p in parts.values())
         return {
             "status": "ok" if ok else "degraded", "version": __version__, "subsystems": parts,

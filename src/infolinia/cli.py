@@ -65,6 +65,9 @@ def serve(
         int | None,
         typer.Option(help="SIP port, UDP and TCP [$INFOLINIA_SIP_PORT or 5060] (agents' softphones register here)."),
     ] = None,
+    smtp_port: Annotated[
+        int | None, typer.Option(help="SMTP port for inbound e-mail [$INFOLINIA_SMTP_PORT or 2525].")
+    ] = None,
     rtp_ports: Annotated[
         str | None, typer.Option(help="UDP ports for call audio, LOW-HIGH [$INFOLINIA_RTP_PORTS or 10000-20000].")
     ] = None,
@@ -77,14 +80,14 @@ def serve(
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
-    """Run the contact center in one process: migrations, then HTTP (API and health) and SIP/RTP."""
+    """Run the contact center in one process: migrations, then HTTP (API and health), SIP/RTP and SMTP."""
     from infolinia import server
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with _errors():
         settings = Settings.from_env(
-            database_url=db, host=host, http_port=http_port, sip_port=sip_port, rtp_ports=rtp_ports,
-            data_dir=data_dir, always_open=demo_always_open or None,
+            database_url=db, host=host, http_port=http_port, sip_port=sip_port, smtp_port=smtp_port,
+            rtp_ports=rtp_ports, data_dir=data_dir, always_open=demo_always_open or None,
         )  # fmt: skip
         server.run(settings, demo_data=demo, log_level=log_level)
 

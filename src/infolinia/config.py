@@ -32,6 +32,14 @@ class Settings:
     sip_port: int = 5060
     #: also take SIP over TCP on the same port (RFC 3261 §18)
     sip_tcp: bool = True
+    #: take e-mail over SMTP (``channels/email``)
+    smtp: bool = True
+    #: SMTP port of the listener; 0 picks a free one (tests)
+    smtp_port: int = 2525
+    #: the largest message the listener takes (announced in EHLO SIZE; larger ones get 552)
+    smtp_max_bytes: int = 10_485_760
+    #: the largest attachment of an inbound e-mail that is kept as a file
+    email_attachment_max_bytes: int = 10_485_760
     #: UDP ports for call audio (RTP on the even port, RTCP on the odd one above it), ``LOW-HIGH``
     rtp_ports: str = "10000-20000"
     #: folder for generated prompts, recordings and voicemail (created on start)
@@ -68,7 +76,10 @@ class Settings:
             raise SettingsError(f"http_port must be a port number (1-65535), not {self.http_port}")
         if not 0 <= self.sip_port <= 65535:
             raise SettingsError(f"sip_port must be a port number (0-65535, 0: any free one), not {self.sip_port}")
+        if not 0 <= self.smtp_port <= 65535:
+            raise SettingsError(f"smtp_port must be a port number (0-65535, 0: any free one), not {self.smtp_port}")
         positive = (
+            "smtp_max_bytes", "email_attachment_max_bytes",
             "session_hours", "max_body_bytes", "login_attempts", "login_window_s", "events_keepalive_s",
             "events_buffer",
         )  # fmt: skip

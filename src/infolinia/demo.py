@@ -32,7 +32,17 @@ from infolinia.schemas import (
     UserIn,
 )
 from infolinia.store.db import Database
-from infolinia.store.models import Channel, ConsentPurpose, Direction, IdentityKind, IvrFlow, Queue, Role, Tenant
+from infolinia.store.models import (
+    Channel,
+    ConsentPurpose,
+    Direction,
+    EmailAddress,
+    IdentityKind,
+    IvrFlow,
+    Queue,
+    Role,
+    Tenant,
+)
 from infolinia.store.types import utcnow
 from infolinia.store.uow import Tx, Who, write
 from infolinia.tenants.actions import create_queue, create_team, create_tenant
@@ -50,6 +60,8 @@ from infolinia.wrapup.schemas import WrapupCodeIn
 PASSWORD = "demo"
 SEEDER = Who(None, "demo-seed")
 
+#: the address the demo tenant takes e-mail at (docs/email.md)
+DEMO_SUPPORT_ADDRESS = "support@demo.test"
 DEMO_HOURS = {
     "weekly": {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [["09:00", "14:00"]]},
     "holidays": [
@@ -278,6 +290,7 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
     flow = await _phone_line(tx, tenant)
     await seed_demo_kb(tx, tenant.id)
     await seed_scripts(tx, tenant, queues["Billing"].id, flow.id)
+    await _email_channel(tx, tenant, front.id)
 
     rng = random.Random(20261123)
     codes_rng = random.Random(20261207)  # a stream of its own: the rest of the history stays as it was
@@ -407,6 +420,14 @@ async def _acme(tx: Tx) -> None:
                 ],
             ),
         )
+
+
+async def _email_channel(tx: Tx, tenant: Tenant, team_id: int) -> None:
+    """The demo's inbound e-mail: mail to ``support@demo.test`` (forwarded to the SMTP listener) waits in the front
+    line's "E-mail" queue, around the clock. No relay: replies need one set first (docs/email.md)."""
+    queue = await create_queue(tx, tenant.id, QueueIn(name="E-mail", team_id=team_id, business_hours=False))
+    tx.session.add(EmailAddress(tenant_id=tenant.id, address=DEMO_SUPPORT_ADDRESS))
+    tenant.email_settings = {"from_address": DEMO_SUPPORT_ADDRESS, "from_name": tenant.name, "queue_id": queue.id}
 
 
 async def seed(db: Database) -> bool:

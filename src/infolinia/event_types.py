@@ -260,6 +260,19 @@ class TaskRequeued(TaskEvent):
     agent: int  # who held it (taken out of routing): the task waits again in its place
 
 
+class EmailChanged(Data):
+    id: int
+    case_id: int | None
+    status: str
+
+
+class EmailReceived(Data):
+    id: int
+    case_id: int
+    customer_id: int | None
+    interaction_id: int
+
+
 SCHEMAS: dict[str, type[Data]] = {
     "agent.updated": AgentUpdated,
     "user.created": UserCreated,
@@ -304,6 +317,11 @@ SCHEMAS: dict[str, type[Data]] = {
     "wrapup_code.created": WrapupCodeChanged,
     "wrapup_code.updated": WrapupCodeChanged,
     "wrapup_code.deleted": WrapupCodeChanged,
+    "email.received": EmailReceived,
+    "email.queued": EmailChanged,
+    "email.sent": EmailChanged,
+    "email.failed": EmailChanged,
+    "email.bounced": EmailChanged,
     "interaction.created": InteractionCreated,
     "interaction.updated": InteractionUpdated,
     "ivr_flow.created": FlowSaved,

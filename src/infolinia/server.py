@@ -11,6 +11,7 @@ import uvloop
 
 from infolinia import demo
 from infolinia.app import Infolinia
+from infolinia.channels.email.listener import smtp_socket
 from infolinia.config import Settings
 from infolinia.store import db as store
 from infolinia.voice.sip.transport import tcp_socket, udp_socket
@@ -55,6 +56,16 @@ def _listen_sip(host: str, port: int, tcp: bool) -> tuple[socket.socket, socket.
     raise ListenError(f"no port free for both SIP/UDP and SIP/TCP on {host}")
 
 
+def _listen_smtp(settings: Settings) -> socket.socket | None:
+    """The SMTP socket (when SMTP is on), bound before anything else too."""
+    if not settings.smtp:
+        return None
+    try:
+        return smtp_socket(settings.host, settings.smtp_port)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on SMTP {settings.host}:{settings.smtp_port}: {exc.strerror or exc}") from exc
+
+
 def run(settings: Settings, *, demo_data: bool = False, log_level: str = "info") -> None:
     sock = _listen(settings.host, settings.http_port)
     try:
@@ -63,13 +74,22 @@ def run(settings: Settings, *, demo_data: bool = False, log_level: str = "info")
         sock.close()
         raise
     try:
+        smtp = _listen_smtp(settings)
+    except ListenError:
+        for s in (sock, sip_sock, sip_tcp):
+            if s is not None:
+                s.close()
+        raise
+    try:
         store.upgrade(settings.database_url)
-        uvloop.run(_serve(settings, sock, sip_sock, sip_tcp, seed_demo=demo_data, log_level=log_level))
+        uvloop.run(_serve(settings, sock, sip_sock, sip_tcp, smtp, seed_demo=demo_data, log_level=log_level))
     finally:
         sock.close()
         sip_sock.close()
         if sip_tcp is not None:
             sip_tcp.close()
+        if smtp is not None:
+            smtp.close()
 
 
 async def _serve(
@@ -77,11 +97,12 @@ async def _serve(
     sock: socket.socket,
     sip_sock: socket.socket,
     sip_tcp: socket.socket | None,
+    smtp: socket.socket | None,
     *,
     seed_demo: bool,
     log_level: str,
 ) -> None:
-    center = Infolinia(settings, sip_socket=sip_sock, sip_tcp_socket=sip_tcp)
+    center = Infolinia(settings, sip_socket=sip_sock, sip_tcp_socket=sip_tcp, smtp_socket=smtp)
     base_url = f"http://{settings.host}:{settings.http_port}"
     await center.prompts.start()  # here, not only in the app's start-up, so a failure ends serve with its reason
     if seed_demo:

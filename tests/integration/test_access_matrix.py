@@ -33,6 +33,8 @@ from infolinia.store.models import (
     Customer,
     CustomerIdentity,
     DoNotCall,
+    EmailAttachment,
+    EmailMessage,
     Interaction,
     IvrFlow,
     KbArticle,
@@ -157,6 +159,28 @@ async def _kb_probes(center: Infolinia, tenant_id: int) -> dict[str, int]:
     return {"article_id": article, "category_id": category}
 
 
+async def _email_probes(center: Infolinia, tenant_id: int) -> dict[str, int]:
+    """An outbound e-mail of the tenant's own that could not be sent, with an attachment row (made once), so that
+    no call sends or changes the e-mails other tests read."""
+    async with write(center.db, None, SYSTEM) as tx:
+        s = tx.session
+        key = f"matrix-probe-{tenant_id}@infolinia.invalid"
+        row = await s.scalar(select(EmailMessage).where(EmailMessage.tenant_id == tenant_id,
+                                                        EmailMessage.message_id == key))  # fmt: skip
+        if row is None:
+            row = EmailMessage(tenant_id=tenant_id, direction="out", status="failed", message_id=key,
+                               to_address="probe@example.com", subject=PROBE)  # fmt: skip
+            s.add(row)
+            await s.flush()
+            s.add(EmailAttachment(tenant_id=tenant_id, message_id=row.id, position=1, filename="probe.exe",
+                                  content_type="application/x-msdownload", size=0, sha256="0" * 64,
+                                  refused="a type that can run code"))  # fmt: skip
+            await s.flush()
+        attachment = await s.scalar(select(EmailAttachment.id).where(EmailAttachment.message_id == row.id))
+        assert attachment is not None
+    return {"email_id": row.id, "attachment_id": attachment}
+
+
 async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
     """One object of every resolvable kind in tenant ``slug`` (the token belongs to ``owner_email``), and a name of
     every named kind."""
@@ -226,6 +250,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
         }
     ids |= await _telephony_probes(center, t)
     ids |= await _kb_probes(center, t)
+    ids |= await _email_probes(center, t)
     assert set(ids) == set(RESOLVERS) | set(NAMED), "every resolvable path parameter needs an object here"
     return ids
 

@@ -37,6 +37,8 @@ from infolinia.store.models import (
     Customer,
     CustomerIdentity,
     DoNotCall,
+    EmailAttachment,
+    EmailMessage,
     Interaction,
     IvrFlow,
     KbArticle,
@@ -108,6 +110,8 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "category_id": (KbCategory, _tenant_rows(KbCategory), "category", True),
     "script_id": (AgentScript, _tenant_rows(AgentScript), "script", True),
     "wrapup_code_id": (WrapupCode, _tenant_rows(WrapupCode), "wrap-up code", True),
+    "email_id": (EmailMessage, _tenant_rows(EmailMessage), "e-mail", True),
+    "attachment_id": (EmailAttachment, _tenant_rows(EmailAttachment), "attachment", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

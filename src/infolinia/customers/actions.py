@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.agent_scripts.personal import erase_answers, export_runs
+from infolinia.channels.email.privacy import erase_emails, export_emails
 from infolinia.customers.identities import InvalidIdentity, normalize_identity, normalize_phone
 from infolinia.errors import Conflict, Invalid
 from infolinia.schemas import (
@@ -435,14 +436,16 @@ async def export(session: AsyncSession, customer: Customer) -> dict[str, Any]:
             for c in cases
         ],
         "script_runs": await export_runs(session, customer),
+        "emails": await export_emails(session, customer),
         "audit": [
             {"action": a.action, "actor": a.actor_label, "at": a.created_at.isoformat(), "data": a.data} for a in audit
         ],
     }
 
 
-async def erase(tx: Tx, customer: Customer, reason: str) -> Customer:
-    """Anonymise: personal data and contact notes are removed; the row, consent proofs and counts remain."""
+async def erase(tx: Tx, customer: Customer, reason: str, data_dir: str | None = None) -> Customer:
+    """Anonymise: personal data and contact notes are removed; the row, consent proofs and counts remain.
+    ``data_dir``: where files about the customer are kept (e-mail attachments), removed too."""
     _ensure_live(customer)
     for ident in await tx.session.scalars(
         select(CustomerIdentity).where(
@@ -455,6 +458,7 @@ async def erase(tx: Tx, customer: Customer, reason: str) -> Customer:
     ):
         inter.from_address = inter.to_address = inter.subject = inter.notes = None
     await erase_answers(tx.session, customer)
+    await erase_emails(tx.session, customer, data_dir)
     own_cases = select(Case.id).where(Case.tenant_id == customer.tenant_id, Case.customer_id == customer.id)
     for case in await tx.session.scalars(select(Case).where(Case.id.in_(own_cases))):
         case.subject = ERASED_NAME  # what the customer said and was told goes; the case's course stays

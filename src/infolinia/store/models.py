@@ -122,6 +122,8 @@ class Tenant(Base):
     #: first-contact resolution: days after a contact in which a further inbound contact of the same customer
     #: makes it a repeat (``wrapup/fcr.py``)
     fcr_window_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    #: ``channels.email.settings.EmailSettings`` as JSON (relay, queue, auto-acknowledgement); {}: no e-mail out
+    email_settings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -889,3 +891,85 @@ class AuthToken(Base):
 
 
 APPEND_ONLY_TABLES = ("consent_events", "audit_events")
+
+
+class EmailAddress(Base):
+    """An address the SMTP listener takes mail for, and the tenant it belongs to (one tenant per address)."""
+
+    __tablename__ = "email_addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    address: Mapped[str] = mapped_column(String(254), unique=True)  # lower-case
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmailMessage(Base):
+    """One e-mail in or out (``channels/email``). Inbound: the raw bytes are committed before the listener answers
+    250 (status ``received``), then processed once into a customer, a contact, a case and a task (``processed``;
+    a delivery report: ``bounce``). Outbound: ``pending`` until the relay takes it (``sent``), retried on failure
+    (``failed`` after the last attempt or a permanent refusal, ``bounced`` when a delivery report came back).
+    ``message_id`` is unique per tenant: the same message is never stored twice."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (
+        UniqueConstraint("id", "tenant_id"),
+        UniqueConstraint("tenant_id", "message_id"),
+        ForeignKeyConstraint(["case_id", "tenant_id"], ["cases.id", "cases.tenant_id"]),
+        ForeignKeyConstraint(["customer_id", "tenant_id"], ["customers.id", "customers.tenant_id"]),
+        ForeignKeyConstraint(["interaction_id", "tenant_id"], ["interactions.id", "interactions.tenant_id"]),
+        ForeignKeyConstraint(["author_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        Index("ix_email_messages_status", "status", "next_attempt_at", "id"),
+        Index("ix_email_messages_case", "case_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    direction: Mapped[str] = mapped_column(String(3))  # in, out
+    status: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(500))  # without angle brackets
+    mail_from: Mapped[str | None] = mapped_column(String(254))  # the envelope sender (inbound)
+    from_address: Mapped[str | None] = mapped_column(String(254))
+    to_address: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    in_reply_to: Mapped[str | None] = mapped_column(String(500))
+    reference_ids: Mapped[list[Any]] = mapped_column(default=list)
+    body: Mapped[str | None] = mapped_column(Text)  # the text as read (HTML made plain text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # the message as received or sent
+    problems: Mapped[list[Any]] = mapped_column(default=list)  # what could not be read as it should
+    case_id: Mapped[int | None]
+    customer_id: Mapped[int | None]
+    interaction_id: Mapped[int | None]
+    author_id: Mapped[int | None]  # the agent who wrote a reply
+    bounce_of_id: Mapped[int | None]  # a delivery report: the message it reports on
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]  # processed (inbound) or sent, failed, bounced (outbound)
+
+
+class EmailAttachment(Base):
+    """A file that came with an inbound e-mail: kept under the data folder (``path``) when its size and type are
+    allowed, else only described (``refused``: why)."""
+
+    __tablename__ = "email_attachments"
+    __table_args__ = (
+        UniqueConstraint("id", "tenant_id"),
+        ForeignKeyConstraint(
+            ["message_id", "tenant_id"], ["email_messages.id", "email_messages.tenant_id"], ondelete="CASCADE"
+        ),
+        Index("ix_email_attachments_message", "message_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    message_id: Mapped[int]
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(500))  # relative to the data folder
+    refused: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

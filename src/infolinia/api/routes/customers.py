@@ -132,7 +132,7 @@ async def erase_customer(
     customer_id: int, body: EraseIn, a: Access = Depends(access("customers.erase"))
 ) -> CustomerOut:
     async with a.write() as tx:
-        customer = await actions.erase(tx, a.obj("customer_id"), body.reason)
+        customer = await actions.erase(tx, a.obj("customer_id"), body.reason, a.settings.data_dir)
     return await actions.view(a.session, customer)
 
 

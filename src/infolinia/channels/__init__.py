@@ -1,0 +1,1 @@
+"""Written channels: e-mail (``email/``)."""
