@@ -9,8 +9,7 @@ whose other option goes on); a loop without such a step is reported once, naming
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 
 from infolinia.agent_scripts import placeholders
 from infolinia.agent_scripts.script import EndStep, InputStep, QuestionStep, Script, Step, targets, texts
+from infolinia.graphs import reachable as reach_from
 
 __all__ = ["ScriptProblem", "check_script", "validate"]
 
@@ -117,7 +117,7 @@ def _input_problems(i: int, step: InputStep, fields: dict[str, str]) -> list[Scr
 
 def _graph_problems(script: Script, index: Mapping[str, int], edges: Mapping[str, list[str]]) -> list[ScriptProblem]:
     found: list[ScriptProblem] = []
-    reachable = _reach([script.start], edges)
+    reachable = reach_from([script.start], edges)
     for step_id, i in index.items():
         if step_id not in reachable:
             found.append(ScriptProblem(f"steps[{i}]", step_id, None, f"{step_id!r} cannot be reached from the start"))
@@ -126,7 +126,7 @@ def _graph_problems(script: Script, index: Mapping[str, int], edges: Mapping[str
         for target in outs:
             reverse[target].append(source)
     ends = [step.id for i, step in enumerate(script.steps) if index[step.id] == i and isinstance(step, EndStep)]
-    leads_out = _reach(ends, reverse)
+    leads_out = reach_from(ends, reverse)
     trapped = {step_id for step_id in reachable if step_id not in leads_out}
     for group in _loops(trapped, edges, index):
         first = group[0]
@@ -142,22 +142,11 @@ def _graph_problems(script: Script, index: Mapping[str, int], edges: Mapping[str
     return found
 
 
-def _reach(sources: Iterable[str], edges: Mapping[str, list[str]]) -> set[str]:
-    seen = set(sources)
-    todo = deque(seen)
-    while todo:
-        for target in edges[todo.popleft()]:
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
-
-
 def _loops(steps: set[str], edges: Mapping[str, list[str]], index: Mapping[str, int]) -> list[list[str]]:
     """``steps`` grouped by mutual reachability (each group in the order of the definition, the groups by their
     first step): a loop is one group, a step on no loop a group of its own."""
     inside = {step: [t for t in edges[step] if t in steps] for step in steps}
-    reach = {step: _reach([step], inside) for step in steps}
+    reach = {step: reach_from([step], inside) for step in steps}
     groups: list[list[str]] = []
     placed: set[str] = set()
     for step in sorted(steps, key=index.__getitem__):

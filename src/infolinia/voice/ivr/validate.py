@@ -10,9 +10,10 @@ is reported once, naming its nodes.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from infolinia.graphs import reachable as reach_from
 from infolinia.voice.ivr.flow import Flow, MenuNode, Node, is_exit, prompts_of, queues_of, targets
 
 __all__ = ["FlowError", "validate"]
@@ -70,7 +71,7 @@ def _node_errors(i: int, node: Node, index: Mapping[str, int], prompts: set[str]
 
 def _graph_errors(flow: Flow, index: Mapping[str, int], edges: Mapping[str, list[str]]) -> list[FlowError]:
     errors: list[FlowError] = []
-    reachable = _reach([flow.start], edges)
+    reachable = reach_from([flow.start], edges)
     for node_id, i in index.items():
         if node_id not in reachable:
             errors.append(FlowError(f"nodes[{i}]", node_id, f"{node_id!r} cannot be reached from the start"))
@@ -79,7 +80,7 @@ def _graph_errors(flow: Flow, index: Mapping[str, int], edges: Mapping[str, list
         for target in outs:
             reverse[target].append(source)
     exits = [node.id for i, node in enumerate(flow.nodes) if index[node.id] == i and is_exit(node)]
-    leads_out = _reach(exits, reverse)
+    leads_out = reach_from(exits, reverse)
     trapped = {node_id for node_id in reachable if node_id not in leads_out}
     components = [(min(index[n] for n in component), component) for component in _components(trapped, edges)]
     for _, component in sorted(components):
@@ -95,17 +96,6 @@ def _graph_errors(flow: Flow, index: Mapping[str, int], edges: Mapping[str, list
             message = f"{first!r} leads only into loops without an exit"
         errors.append(FlowError(path, first, message))
     return errors
-
-
-def _reach(sources: Iterable[str], edges: Mapping[str, list[str]]) -> set[str]:
-    seen = set(sources)
-    todo = deque(seen)
-    while todo:
-        for target in edges[todo.popleft()]:
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
 
 
 def _components(nodes: set[str], edges: Mapping[str, list[str]]) -> list[list[str]]:
