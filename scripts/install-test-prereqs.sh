@@ -17,7 +17,7 @@ TEST_PACKAGES=(
     "baresip:baresip"  # the agent softphone of the SIP tests (tests/baresip.py drives it over ctrl_tcp)
     "espeak-ng:espeak-ng"  # spoken prompts
     "sox:sox"  # audio conversion and checks
-    # Later: "chromium:chromium"
+    "chromium:chromium"  # headless browser of the end-to-end tests (Playwright drives /usr/bin/chromium)
 )
 
 export DEBIAN_FRONTEND=noninteractive
