@@ -123,6 +123,15 @@ def test_mime_shaped_garbage_parses_too(pieces: list[bytes]) -> None:
     mime.parse(b"".join(pieces))
 
 
+def test_an_attached_message_with_undecodable_bytes_in_its_preamble_is_kept() -> None:
+    # found by the test above: the e-mail generator cannot write such a message back as bytes
+    raw = (b"Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: message/rfc822\r\n\r\n"
+           b"Content-Type: multipart/mixed; boundary=z\r\n\r\n\xff\xfe\r\n--z--\r\n")  # fmt: skip
+    parsed = mime.parse(raw)
+    assert [a.content_type for a in parsed.attachments] == ["message/rfc822"]
+    assert b"multipart/mixed" in parsed.attachments[0].data
+
+
 def test_case_tags() -> None:
     assert threads.case_number("Re: Faktura [#123]") == 123
     assert threads.case_number("[Case 7] x") == 7 and threads.case_number("[sprawa #8]") == 8

@@ -172,7 +172,7 @@ class _Reader:
         if kind == "message/rfc822":
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
-            data = inner.as_bytes() if isinstance(inner, Message) else b""
+            data = _message_bytes(inner, self.out) if isinstance(inner, Message) else b""
         else:
             try:
                 decoded = part.get_payload(decode=True)
@@ -182,6 +182,20 @@ class _Reader:
             data = decoded if isinstance(decoded, bytes) else b""
         position = len(self.out.attachments) + 1
         self.out.attachments.append(Attachment(_filename(part, position, kind), kind, data))
+
+
+def _message_bytes(inner: Message, out: Parsed) -> bytes:
+    """An attached message written back as bytes; the generator refuses some broken ones (undecodable bytes in a
+    multipart preamble), which are then kept as text with the bytes escaped, or left out with a problem noted."""
+    try:
+        return inner.as_bytes()
+    except Exception:
+        pass
+    try:
+        return inner.as_string().encode("utf-8", "surrogateescape")
+    except Exception:
+        out.problems.append("unreadable attached message")
+        return b""
 
 
 def _children(part: Message) -> list[object]:
