@@ -24,6 +24,24 @@ PG_URL = os.environ.get("INFOLINIA_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
 
 
+#: fixtures through which a test reaches the database under test (``center``, ``sip_server`` and the rest build on it)
+DATABASE_FIXTURES = frozenset({"fresh_db_url"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests that reach the database: the others (protocol cores, audio, the
+    routing engine, CLI checks on files of their own) ran on the SQLite pass already and would only repeat it."""
+    if not ON_POSTGRES:
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        (kept if uses & DATABASE_FIXTURES else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 async def _pg_admin(sql: str) -> None:
     admin_url = os.environ.get("INFOLINIA_TEST_PG_ADMIN_URL") or PG_URL.rsplit("/", 1)[0] + "/postgres"
     engine = create_async_engine(store.parse_url(admin_url), isolation_level="AUTOCOMMIT")
