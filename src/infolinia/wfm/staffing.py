@@ -1,0 +1,154 @@
+"""Staffing: the fewest agents on the phones that meet a target, per interval, then shrinkage on top.
+
+The target is a service level (share of calls answered within ``target_s``; Erlang A: answered *and* within it),
+optionally a maximum ASA and a maximum occupancy. Every measure is monotone in the number of agents, so each
+interval's requirement is found by a bracketing search that starts from square-root staffing
+(``a + beta * sqrt(a)``) and evaluates all intervals of a day at once with the vectorised formulas of ``erlang``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infolinia.wfm.erlang import Floats, Performance, erlang_a_arrays, erlang_c_arrays
+
+__all__ = [
+    "MAX_AGENTS",
+    "Requirement",
+    "StaffingError",
+    "Target",
+    "requirement_dict",
+    "staff_day",
+    "staff_interval",
+    "with_shrinkage",
+]
+
+#: no interval is staffed above this many agents (the target is refused as unreachable instead)
+MAX_AGENTS = 1_000_000
+Ints = NDArray[np.int64]
+
+
+class StaffingError(ValueError):
+    """A target that no number of agents up to ``MAX_AGENTS`` meets."""
+
+
+@dataclass(frozen=True)
+class Target:
+    service_level: float  # share of calls answered within target_s, in [0, 1)
+    target_s: float
+    max_occupancy: float = 1.0
+    max_asa_s: float | None = None
+    patience_s: float | None = None  # Erlang A when given, else Erlang C
+    shrinkage: float = 0.0  # share of paid time off the phones, in [0, 1)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One interval: ``on_phones`` agents give ``performance``; ``agents`` is that grossed up for shrinkage."""
+
+    calls: float
+    aht_s: float
+    agents: int
+    on_phones: int
+    performance: Performance
+
+
+def with_shrinkage(on_phones: Ints, shrinkage: float) -> Ints:
+    """Agents to schedule so that ``on_phones`` remain after ``shrinkage`` (rounded up; exact multiples stay)."""
+    if shrinkage <= 0:
+        return on_phones
+    gross = on_phones / (1.0 - shrinkage)
+    return np.ceil(gross - 1e-9 * np.maximum(gross, 1.0)).astype(np.int64)
+
+
+def _measure(agents: Floats, load: Floats, aht: Floats, target: Target) -> dict[str, Floats]:
+    if target.patience_s is None:
+        return erlang_c_arrays(agents, load, aht, target.target_s)
+    return erlang_a_arrays(agents, load, aht, target.patience_s, target.target_s)
+
+
+def _meets(m: dict[str, Floats], target: Target) -> NDArray[np.bool_]:
+    ok = (m["service_level"] >= target.service_level) & (m["occupancy"] <= target.max_occupancy + 1e-12)
+    if target.max_asa_s is not None:
+        ok &= m["asa_s"] <= target.max_asa_s
+    return ok
+
+
+def _on_phones(load: Floats, aht: Floats, target: Target) -> Ints:
+    """The least agents meeting ``target`` for each interval (0 where no calls come)."""
+    busy = load > 0
+    # lower bound: Erlang C needs n > a; occupancy a/n (Erlang A: answered load, below a) caps from below for C
+    floor = np.floor(load) + 1.0 if target.patience_s is None else np.ones_like(load)
+    if target.patience_s is None and target.max_occupancy < 1.0:
+        floor = np.maximum(floor, np.ceil(load / target.max_occupancy - 1e-12))
+    lo = np.maximum(floor - 1.0, 0.0)  # known not to meet the target (or below every candidate)
+    hi = np.maximum(np.ceil(load + 1.5 * np.sqrt(load)) + 1.0, floor)  # square-root staffing guess
+    met = ~busy | _meets(_measure(hi, load, aht, target), target)
+    while not np.all(met):
+        step = np.maximum(hi - lo, 1.0)
+        lo = np.where(met, lo, hi)
+        hi = np.where(met, hi, hi + 2.0 * step)
+        if np.any(hi > MAX_AGENTS):
+            raise StaffingError(f"the target needs more than {MAX_AGENTS} agents in an interval")
+        met = ~busy | _meets(_measure(hi, load, aht, target), target)
+    while True:
+        open_ = busy & (hi - lo > 1.0)
+        if not np.any(open_):
+            break
+        mid = np.where(open_, np.floor((lo + hi) / 2.0), hi)
+        ok = _meets(_measure(mid, load, aht, target), target)
+        hi = np.where(open_ & ok, mid, hi)
+        lo = np.where(open_ & ~ok, mid, lo)
+    return np.where(busy, hi, 0.0).astype(np.int64)
+
+
+def _check(target: Target) -> None:
+    if not 0.0 <= target.service_level < 1.0:
+        raise StaffingError("the service level target must be at least 0 and below 1")
+    if not 0.0 <= target.shrinkage < 1.0:
+        raise StaffingError("shrinkage must be at least 0 and below 1")
+    if not 0.0 < target.max_occupancy <= 1.0:
+        raise StaffingError("the maximum occupancy must be above 0 and at most 1")
+
+
+def staff_day(
+    calls: Sequence[float], aht_s: Sequence[float] | float, interval_s: float, target: Target
+) -> list[Requirement]:
+    """Requirement per interval for ``calls`` offered per interval of ``interval_s`` seconds."""
+    _check(target)
+    calls_a = np.asarray(calls, dtype=np.float64)
+    aht = np.broadcast_to(np.asarray(aht_s, dtype=np.float64), calls_a.shape).astype(np.float64)
+    load = calls_a * aht / interval_s
+    on_phones = _on_phones(load, aht, target) if calls_a.size else np.zeros(0, dtype=np.int64)
+    m = _measure(on_phones.astype(np.float64), load, aht, target)
+    agents = with_shrinkage(on_phones, target.shrinkage)
+    out = []
+    for i in range(calls_a.size):
+        perf = Performance(
+            agents=int(on_phones[i]),
+            load=float(load[i]),
+            p_wait=float(m["p_wait"][i]),
+            service_level=float(m["service_level"][i]),
+            asa_s=float(m["asa_s"][i]),
+            p_abandon=float(m["p_abandon"][i]),
+            occupancy=float(m["occupancy"][i]),
+        )
+        out.append(Requirement(float(calls_a[i]), float(aht[i]), int(agents[i]), int(on_phones[i]), perf))
+    return out
+
+
+def staff_interval(calls: float, aht_s: float, interval_s: float, target: Target) -> Requirement:
+    """The requirement of one interval."""
+    return staff_day([calls], aht_s, interval_s, target)[0]
+
+
+def requirement_dict(req: Requirement) -> dict[str, object]:
+    """The contract of ``infolinia staffing --json``: ``agents`` includes shrinkage, the rest is for the agents
+    on the phones."""
+    out = req.performance.as_dict()
+    out["agents"] = req.agents
+    return out
