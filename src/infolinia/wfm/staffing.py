@@ -81,6 +81,8 @@ def _meets(m: dict[str, Floats], target: Target) -> NDArray[np.bool_]:
 def _on_phones(load: Floats, aht: Floats, target: Target) -> Ints:
     """The least agents meeting ``target`` for each interval (0 where no calls come)."""
     busy = load > 0
+    if np.any(load >= MAX_AGENTS):
+        raise StaffingError(f"an interval's load needs more than {MAX_AGENTS} agents")
     # lower bound: Erlang C needs n > a; occupancy a/n (Erlang A: answered load, below a) caps from below for C
     floor = np.floor(load) + 1.0 if target.patience_s is None else np.ones_like(load)
     if target.patience_s is None and target.max_occupancy < 1.0:
