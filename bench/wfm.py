@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from infolinia.wfm.staffing import Target, staff_day
+from infolinia.wfm.staffing import Target, plan_day
 
 INTERVAL_MIN = 15
 AHT_S = 240.0
@@ -48,7 +48,8 @@ def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def ours(calls: list[float], patience: float | None) -> list[tuple[int, int]]:
     target = Target(SL, TARGET_S, MAX_OCC, None, patience, SHRINK)
-    return [(r.on_phones, r.agents) for r in staff_day(calls, AHT_S, INTERVAL_MIN * 60.0, target)]
+    plan = plan_day(calls, AHT_S, INTERVAL_MIN * 60.0, target)
+    return list(zip(plan.on_phones.tolist(), plan.agents.tolist(), strict=True))
 
 
 def theirs(calls: list[float]) -> list[tuple[int, int]] | None:

@@ -18,9 +18,11 @@ from infolinia.wfm.erlang import Floats, Performance, erlang_a_arrays, erlang_c_
 
 __all__ = [
     "MAX_AGENTS",
+    "DayPlan",
     "Requirement",
     "StaffingError",
     "Target",
+    "plan_day",
     "requirement_dict",
     "staff_day",
     "staff_interval",
@@ -117,29 +119,42 @@ def _check(target: Target) -> None:
         raise StaffingError("the maximum occupancy must be above 0 and at most 1")
 
 
-def staff_day(
-    calls: Sequence[float], aht_s: Sequence[float] | float, interval_s: float, target: Target
-) -> list[Requirement]:
-    """Requirement per interval for ``calls`` offered per interval of ``interval_s`` seconds."""
+@dataclass(frozen=True)
+class DayPlan:
+    """A day's requirement as arrays (one entry per interval): the form for large days and further arithmetic."""
+
+    calls: Floats
+    aht_s: Floats
+    load: Floats
+    on_phones: Ints
+    agents: Ints  # shrinkage included
+    measures: dict[str, Floats]  # p_wait, service_level, asa_s, p_abandon, occupancy of the agents on the phones
+
+
+def plan_day(calls: Sequence[float], aht_s: Sequence[float] | float, interval_s: float, target: Target) -> DayPlan:
+    """Requirement per interval for ``calls`` offered per interval of ``interval_s`` seconds, as arrays."""
     _check(target)
     calls_a = np.asarray(calls, dtype=np.float64)
     aht = np.broadcast_to(np.asarray(aht_s, dtype=np.float64), calls_a.shape).astype(np.float64)
     load = calls_a * aht / interval_s
     on_phones = _on_phones(load, aht, target) if calls_a.size else np.zeros(0, dtype=np.int64)
     m = _measure(on_phones.astype(np.float64), load, aht, target)
-    agents = with_shrinkage(on_phones, target.shrinkage)
+    return DayPlan(calls_a, aht, load, on_phones, with_shrinkage(on_phones, target.shrinkage), m)
+
+
+def staff_day(
+    calls: Sequence[float], aht_s: Sequence[float] | float, interval_s: float, target: Target
+) -> list[Requirement]:
+    """Requirement per interval for ``calls`` offered per interval of ``interval_s`` seconds."""
+    plan = plan_day(calls, aht_s, interval_s, target)
+    keys = ("p_wait", "service_level", "asa_s", "p_abandon", "occupancy")
+    columns = [plan.measures[k].tolist() for k in keys]
     out = []
-    for i in range(calls_a.size):
-        perf = Performance(
-            agents=int(on_phones[i]),
-            load=float(load[i]),
-            p_wait=float(m["p_wait"][i]),
-            service_level=float(m["service_level"][i]),
-            asa_s=float(m["asa_s"][i]),
-            p_abandon=float(m["p_abandon"][i]),
-            occupancy=float(m["occupancy"][i]),
-        )
-        out.append(Requirement(float(calls_a[i]), float(aht[i]), int(agents[i]), int(on_phones[i]), perf))
+    rows = zip(plan.calls.tolist(), plan.aht_s.tolist(), plan.load.tolist(), plan.on_phones.tolist(),
+               plan.agents.tolist(), *columns, strict=True)  # fmt: skip
+    for calls_i, aht_i, load_i, on_i, agents_i, p_wait, sl, asa, p_ab, occ in rows:
+        perf = Performance(on_i, load_i, p_wait, sl, asa, p_ab, occ)
+        out.append(Requirement(calls_i, aht_i, agents_i, on_i, perf))
     return out
 
 
