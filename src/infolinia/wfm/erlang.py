@@ -75,6 +75,12 @@ def _recurrence_log_b(n: int, a: float) -> float:
 def log_erlang_b(agents: ArrayLike, load: ArrayLike) -> Floats:
     """log of the Erlang B blocking probability for ``agents`` servers and ``load`` Erlangs (arrays broadcast)."""
     n, a = np.broadcast_arrays(_f(agents), _f(load))
+    if np.all(a > 0):  # the common case, without the edge handling below
+        with np.errstate(divide="ignore"):
+            cdf = special.pdtr(n, a)
+            fast: Floats = special.xlogy(n, a) - a - special.gammaln(n + 1) - np.log(cdf)
+        if np.all(cdf > 1e-280):
+            return np.minimum(fast, 0.0)
     out = np.zeros(n.shape)  # load 0: B(0, 0) = 1 ... and B(n>0, 0) = 0, set below
     pos = a > 0
     with np.errstate(divide="ignore"):
@@ -95,11 +101,14 @@ def erlang_b(agents: int, load: float) -> float:
     return float(np.exp(log_erlang_b(agents, load)))
 
 
-def erlang_c_arrays(agents: ArrayLike, load: ArrayLike, aht_s: ArrayLike, target_s: ArrayLike) -> dict[str, Floats]:
+def erlang_c_arrays(
+    agents: ArrayLike, load: ArrayLike, aht_s: ArrayLike, target_s: ArrayLike, blocking: ArrayLike | None = None
+) -> dict[str, Floats]:
     """Erlang C (M/M/n): ``p_wait``, ``service_level`` (P(wait <= target)), ``asa_s``, ``occupancy`` and
-    ``p_abandon`` (always 0). With ``load >= agents`` the queue is unstable: everyone waits, SL 0, ASA infinite."""
+    ``p_abandon`` (always 0). With ``load >= agents`` the queue is unstable: everyone waits, SL 0, ASA infinite.
+    ``blocking``: Erlang B of the same arguments when the caller has it already."""
     n, a, h, t = np.broadcast_arrays(_f(agents), _f(load), _f(aht_s), _f(target_s))
-    b = np.exp(log_erlang_b(n, a))
+    b = np.exp(log_erlang_b(n, a)) if blocking is None else np.broadcast_to(_f(blocking), n.shape)
     stable = n > a
     safe_n = np.where(n > 0, n, 1.0)
     rho = a / safe_n

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from infolinia.wfm.erlang import Floats, Performance, erlang_a_arrays, erlang_c_arrays
+from infolinia.wfm.erlang import Floats, Performance, erlang_a_arrays, erlang_c_arrays, log_erlang_b
 
 __all__ = [
     "MAX_AGENTS",
@@ -80,8 +80,9 @@ def _meets(m: dict[str, Floats], target: Target) -> NDArray[np.bool_]:
     return ok
 
 
-def _on_phones(load: Floats, aht: Floats, target: Target) -> Ints:
-    """The least agents meeting ``target`` for each interval (0 where no calls come)."""
+def _on_phones(load: Floats, aht: Floats, target: Target) -> tuple[Ints, Floats | None]:
+    """The least agents meeting ``target`` for each interval (0 where no calls come), with their Erlang B when
+    that came with the answer (Erlang C)."""
     busy = load > 0
     if np.any(load >= MAX_AGENTS):
         raise StaffingError(f"an interval's load needs more than {MAX_AGENTS} agents")
@@ -89,6 +90,16 @@ def _on_phones(load: Floats, aht: Floats, target: Target) -> Ints:
     floor = np.floor(load) + 1.0 if target.patience_s is None else np.ones_like(load)
     if target.patience_s is None and target.max_occupancy < 1.0:
         floor = np.maximum(floor, np.ceil(load / target.max_occupancy - 1e-12))
+    if target.patience_s is None and load.size:
+        # a narrow window first (most intervals need less than sqrt(load) above the bound), then a wide one for
+        # the intervals it missed, then the general search
+        found, window, blocking = _erlang_c_window(load, aht, floor, target, 1.0, 4.0)
+        missed = busy & ~found
+        if np.any(missed):
+            again = _erlang_c_window(load[missed], aht[missed], floor[missed], target, 4.0, 12.0)
+            found[missed], window[missed], blocking[missed] = again
+        if np.all(found | ~busy):
+            return np.where(busy, window, 0.0).astype(np.int64), np.where(busy, blocking, 1.0)
     lo = np.maximum(floor - 1.0, 0.0)  # known not to meet the target (or below every candidate)
     hi = np.maximum(np.ceil(load + 1.5 * np.sqrt(load)) + 1.0, floor)  # square-root staffing guess
     met = ~busy | _meets(_measure(hi, load, aht, target), target)
@@ -107,7 +118,38 @@ def _on_phones(load: Floats, aht: Floats, target: Target) -> Ints:
         ok = _meets(_measure(mid, load, aht, target), target)
         hi = np.where(open_ & ok, mid, hi)
         lo = np.where(open_ & ~ok, mid, lo)
-    return np.where(busy, hi, 0.0).astype(np.int64)
+    return np.where(busy, hi, 0.0).astype(np.int64), None
+
+
+def _erlang_c_window(
+    load: Floats, aht: Floats, floor: Floats, target: Target, spread: float, extra: float
+) -> tuple[NDArray[np.bool_], Floats, Floats]:
+    """Erlang C for every interval at ``floor .. floor + K - 1`` agents in one pass (``K = spread sqrt(load) +
+    extra``): Erlang B
+    at ``floor`` in closed form, then along the row by the linear recurrence of its inverse,
+    ``1/B(n) = 1 + (n/a) / B(n-1)``, as cumulative products (an overflow there means B below 1e-308: taken as 0).
+    Returns which intervals the window holds the answer for, that answer, and its Erlang B."""
+    width = int(np.ceil(spread * np.sqrt(float(load.max())) + extra))
+    a = np.where(load > 0, load, 1.0)[:, None]
+    n = floor[:, None] + np.arange(width, dtype=np.float64)[None, :]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        inv_b0 = np.exp(-log_erlang_b(floor, a[:, 0]))[:, None]
+        growth = np.cumprod(np.concatenate([np.ones_like(a), n[:, 1:] / a], axis=1), axis=1)  # prod (n0+j)/a
+        inv_b = growth * (inv_b0 + np.cumsum(np.concatenate([np.zeros_like(a), 1.0 / growth[:, 1:]], axis=1),
+                                             axis=1))  # fmt: skip
+        b = np.where(np.isfinite(inv_b), 1.0 / inv_b, 0.0)
+        gap = n - a
+        c = b / (1.0 - (a / n) * (1.0 - b))
+        h = aht[:, None]
+        ok = (1.0 - c * np.exp(-gap * target.target_s / h) >= target.service_level) & (
+            a / n <= target.max_occupancy + 1e-12
+        )
+        if target.max_asa_s is not None:
+            ok &= c * h / gap <= target.max_asa_s
+    first = np.argmax(ok, axis=1)
+    rows = np.arange(load.size)
+    found: NDArray[np.bool_] = np.asarray(ok.any(axis=1), dtype=np.bool_)
+    return found, n[rows, first], b[rows, first]
 
 
 def _check(target: Target) -> None:
@@ -137,8 +179,11 @@ def plan_day(calls: Sequence[float], aht_s: Sequence[float] | float, interval_s:
     calls_a = np.asarray(calls, dtype=np.float64)
     aht = np.broadcast_to(np.asarray(aht_s, dtype=np.float64), calls_a.shape).astype(np.float64)
     load = calls_a * aht / interval_s
-    on_phones = _on_phones(load, aht, target) if calls_a.size else np.zeros(0, dtype=np.int64)
-    m = _measure(on_phones.astype(np.float64), load, aht, target)
+    on_phones, blocking = _on_phones(load, aht, target) if calls_a.size else (np.zeros(0, dtype=np.int64), None)
+    if blocking is not None:
+        m = erlang_c_arrays(on_phones.astype(np.float64), load, aht, target.target_s, blocking)
+    else:
+        m = _measure(on_phones.astype(np.float64), load, aht, target)
     return DayPlan(calls_a, aht, load, on_phones, with_shrinkage(on_phones, target.shrinkage), m)
 
 
