@@ -55,11 +55,24 @@ def test_erlang_c_small_exact() -> None:
     assert erlang_b(3, 2.0) == pytest.approx(4 / 19, rel=1e-12)
 
 
+def test_erlang_c_r_package_example() -> None:
+    # the R package ErlangC 0.1.0, its documented example (https://rdocumentation.org/packages/ErlangC/versions/0.1.0):
+    # 100 calls per 30 minutes, AHT 180 s, target 20 s, 14 agents -> traffic intensity 10, wait probability
+    # 0.1741319, service level 0.88835, average speed of answer 7.83593701177724 s, occupancy 0.7142857
+    perf = erlang_c(14, 100 * 180 / 1800, 180.0, 20.0)
+    assert perf.load == 10.0
+    assert sig4(perf.p_wait) == "0.1741" and perf.p_wait == pytest.approx(0.1741319, abs=5e-8)
+    assert sig4(perf.service_level) == "0.8884" and perf.service_level == pytest.approx(0.88835, abs=5e-6)
+    assert sig4(perf.asa_s) == "7.836" and perf.asa_s == pytest.approx(7.83593701177724, rel=1e-12)
+    assert sig4(perf.occupancy) == "0.7143"
+
+
 def test_erlang_c_worked_example_360_calls() -> None:
-    # the worked example of "The Erlang-C formula" pages (360 calls per half hour, 4 minutes per call, 55 agents,
-    # 15 s target): traffic intensity 48 Erlangs, occupancy 0.8727; probability of waiting 0.2387, ASA 8.184 s,
-    # service level 84.59% (our figures; the ASA and service level follow from the wait probability in closed
-    # form, which the independent chain below also checks)
+    # inputs of the worked example of mitan.co.uk's "The Erlang-C formula" page (archived at
+    # https://web.archive.org/web/20181209042241/http://www.mitan.co.uk/erlang/elgcmath.htm): 360 calls per half
+    # hour, 4 minutes per call, 55 agents, 15 s target; traffic intensity 48 Erlangs, occupancy 0.8727. The
+    # figures below are ours (the archived page could not be read back here), consistent with the R example above
+    # and with the independent chain
     perf = erlang_c(55, 360 * 240 / 1800, 240.0, 15.0)
     assert perf.load == 48.0
     assert sig4(perf.occupancy) == "0.8727"

@@ -90,16 +90,20 @@ def _on_phones(load: Floats, aht: Floats, target: Target) -> tuple[Ints, Floats 
     floor = np.floor(load) + 1.0 if target.patience_s is None else np.ones_like(load)
     if target.patience_s is None and target.max_occupancy < 1.0:
         floor = np.maximum(floor, np.ceil(load / target.max_occupancy - 1e-12))
-    if target.patience_s is None and load.size:
+    if target.patience_s is None and np.any(busy):
         # a narrow window first (most intervals need less than sqrt(load) above the bound), then a wide one for
         # the intervals it missed, then the general search
-        found, window, blocking = _erlang_c_window(load, aht, floor, target, 1.0, 4.0)
-        missed = busy & ~found
-        if np.any(missed):
-            again = _erlang_c_window(load[missed], aht[missed], floor[missed], target, 4.0, 12.0)
-            found[missed], window[missed], blocking[missed] = again
-        if np.all(found | ~busy):
-            return np.where(busy, window, 0.0).astype(np.int64), np.where(busy, blocking, 1.0)
+        idx = np.flatnonzero(busy)
+        found, window, blocking = _erlang_c_window(load[idx], aht[idx], floor[idx], target, 1.0, 4.0)
+        if not np.all(found):
+            miss = ~found
+            found[miss], window[miss], blocking[miss] = _erlang_c_window(
+                load[idx][miss], aht[idx][miss], floor[idx][miss], target, 4.0, 12.0
+            )
+        if np.all(found):
+            agents, b_all = np.zeros(load.size), np.ones(load.size)
+            agents[idx], b_all[idx] = window, blocking
+            return agents.astype(np.int64), b_all
     lo = np.maximum(floor - 1.0, 0.0)  # known not to meet the target (or below every candidate)
     hi = np.maximum(np.ceil(load + 1.5 * np.sqrt(load)) + 1.0, floor)  # square-root staffing guess
     met = ~busy | _meets(_measure(hi, load, aht, target), target)
@@ -130,26 +134,41 @@ def _erlang_c_window(
     ``1/B(n) = 1 + (n/a) / B(n-1)``, as cumulative products (an overflow there means B below 1e-308: taken as 0).
     Returns which intervals the window holds the answer for, that answer, and its Erlang B."""
     width = int(np.ceil(spread * np.sqrt(float(load.max())) + extra))
-    a = np.where(load > 0, load, 1.0)[:, None]
+    a = load[:, None]  # every load here is positive, and the bound keeps a/n within the maximum occupancy
     n = floor[:, None] + np.arange(width, dtype=np.float64)[None, :]
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        inv_b0 = np.exp(-log_erlang_b(floor, a[:, 0]))[:, None]
-        growth = np.cumprod(np.concatenate([np.ones_like(a), n[:, 1:] / a], axis=1), axis=1)  # prod (n0+j)/a
-        inv_b = growth * (inv_b0 + np.cumsum(np.concatenate([np.zeros_like(a), 1.0 / growth[:, 1:]], axis=1),
-                                             axis=1))  # fmt: skip
-        b = np.where(np.isfinite(inv_b), 1.0 / inv_b, 0.0)
+    with np.errstate(over="ignore", divide="ignore"):
+        ratio = n / a
+        ratio[:, 0] = 1.0
+        growth = np.cumprod(ratio, axis=1)  # prod_{j=1..k} (n0+j)/a
+        steps = 1.0 / growth
+        steps[:, 0] = np.exp(-log_erlang_b(floor, load))  # 1/B at the bound
+        b = 1.0 / (growth * np.cumsum(steps, axis=1))  # 1/B(n0+k) = growth_k (1/B(n0) + sum_j 1/growth_j)
         gap = n - a
         c = b / (1.0 - (a / n) * (1.0 - b))
         h = aht[:, None]
-        ok = (1.0 - c * np.exp(-gap * target.target_s / h) >= target.service_level) & (
-            a / n <= target.max_occupancy + 1e-12
-        )
+        ok = c * np.exp(-gap * (target.target_s / h)) <= 1.0 - target.service_level
         if target.max_asa_s is not None:
             ok &= c * h / gap <= target.max_asa_s
     first = np.argmax(ok, axis=1)
     rows = np.arange(load.size)
     found: NDArray[np.bool_] = np.asarray(ok.any(axis=1), dtype=np.bool_)
     return found, n[rows, first], b[rows, first]
+
+
+def _erlang_c_at(n: Floats, load: Floats, aht: Floats, target_s: float, b: Floats) -> dict[str, Floats]:
+    """``erlang_c_arrays`` for staffing's answers, whose Erlang B is known and where agents exceed the load (or
+    both are 0)."""
+    nn = np.where(n > 0, n, 1.0)
+    rho = load / nn
+    c = np.where(load > 0, b / (1.0 - rho * (1.0 - b)), 0.0)
+    gap = nn - load
+    return {
+        "p_wait": c,
+        "service_level": 1.0 - c * np.exp(-gap * (target_s / aht)),
+        "asa_s": c * aht / gap,
+        "p_abandon": np.zeros(n.size),
+        "occupancy": rho,
+    }
 
 
 def _check(target: Target) -> None:
@@ -181,7 +200,7 @@ def plan_day(calls: Sequence[float], aht_s: Sequence[float] | float, interval_s:
     load = calls_a * aht / interval_s
     on_phones, blocking = _on_phones(load, aht, target) if calls_a.size else (np.zeros(0, dtype=np.int64), None)
     if blocking is not None:
-        m = erlang_c_arrays(on_phones.astype(np.float64), load, aht, target.target_s, blocking)
+        m = _erlang_c_at(on_phones.astype(np.float64), load, aht, target.target_s, blocking)
     else:
         m = _measure(on_phones.astype(np.float64), load, aht, target)
     return DayPlan(calls_a, aht, load, on_phones, with_shrinkage(on_phones, target.shrinkage), m)
