@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else 10
     result: dict[str, Any] = {"bench": "wfm"}
-    for scale, label in ((1.0, "mid-size (peak ~60 Erlangs)"), (20.0, "large (peak ~1200 Erlangs)")):
+    for scale, label in ((1.0, "mid-size (peak ~110 Erlangs)"), (20.0, "large (peak ~2,300 Erlangs)")):
         calls = day_calls(scale)
         our_s, our_req = best_of(repeats, lambda c=calls: ours(c, None))  # type: ignore[misc]
         print(f"Erlang C day, {label}: ours {our_s * 1000:.2f} ms, {sum(a for _, a in our_req)} agent-intervals")
