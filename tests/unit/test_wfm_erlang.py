@@ -47,6 +47,12 @@ def test_erlang_b_tables(lines: int, blocking: float, erlangs: str) -> None:
     assert sig4(load_for_blocking(lines, blocking)) == erlangs
 
 
+def test_erlang_b_r_queueing_example() -> None:
+    # R package queueing, B_erlang's documented example and its output (https://rdrr.io/cran/queueing/man/
+    # B_erlang.html): B_erlang(2, 0.5/0.7) = 0.1295337
+    assert erlang_b(2, 0.5 / 0.7) == pytest.approx(0.1295337, abs=5e-8)
+
+
 def test_erlang_c_small_exact() -> None:
     # Wolfram Language documentation of ErlangC, basic example c = 3, a = 2; by hand from the definition:
     # (a^c/c! * c/(c-a)) / (sum_{k<c} a^k/k! + a^c/c! * c/(c-a)) = 4 / (5 + 4) = 4/9
@@ -65,6 +71,11 @@ def test_erlang_c_r_package_example() -> None:
     assert sig4(perf.service_level) == "0.8884" and perf.service_level == pytest.approx(0.88835, abs=5e-6)
     assert sig4(perf.asa_s) == "7.836" and perf.asa_s == pytest.approx(7.83593701177724, rel=1e-12)
     assert sig4(perf.occupancy) == "0.7143"
+    # the same page, calculate_agents(...)$process, its first row (11 agents, the first above the load of 10):
+    # wait probability 0.6821182, service level 0.3896138
+    eleven = erlang_c(11, 10.0, 180.0, 20.0)
+    assert eleven.p_wait == pytest.approx(0.6821182, abs=5e-8)
+    assert eleven.service_level == pytest.approx(0.3896138, abs=5e-8)
 
 
 def test_erlang_c_worked_example_360_calls() -> None:
