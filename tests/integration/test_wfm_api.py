@@ -69,6 +69,7 @@ async def test_staffing_a_day(supervisor: TenantApi) -> None:
         ({"calls": -1}, "calls"),
         ({"calls": 1e12}, "calls"),
         ({"aht_s": 0}, "aht_s"),
+        ({"aht_s": 0.5}, "aht_s"),
         ({"target_sl": 1.0}, "target_sl"),
         ({"shrinkage": 1.0}, "shrinkage"),
         ({"patience_s": -5}, "patience_s"),
@@ -96,6 +97,9 @@ async def test_unreachable_target(supervisor: TenantApi) -> None:
     # 10 million day-long calls a minute: a load of 1.44e10 Erlangs, beyond any center
     huge = ONE | {"calls": 1e7, "interval_minutes": 1, "aht_s": 86_400}
     await supervisor.refused("POST", "/wfm/staffing", huge, 422, "unreachable_target")
+    # Erlang A sums over queue lengths up to the arrivals within one patience: 40 million is refused, quickly
+    crowd = ONE | {"calls": 1e7, "patience_s": 3600}
+    await supervisor.refused("POST", "/wfm/staffing", crowd, 422, "too_large")
 
 
 async def test_agents_may_not_plan(agent: TenantApi) -> None:

@@ -261,6 +261,17 @@ def test_vectorised_equals_scalar() -> None:
         assert many["p_abandon"][i] == pytest.approx(one.p_abandon, rel=1e-12)
 
 
+def test_blocks_of_rows_equal_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infolinia.wfm import erlang
+
+    n = np.arange(1.0, 40.0)
+    whole = erlang_a_arrays(n, 30.0, 180.0, 300.0, 20.0)
+    monkeypatch.setattr(erlang, "_BLOCK", 100)  # a few rows per block
+    blocks = erlang_a_arrays(n, 30.0, 180.0, 300.0, 20.0)
+    for key, value in whole.items():  # blocks sum their own number of terms: equal to rounding
+        np.testing.assert_allclose(value, blocks[key], rtol=1e-12, atol=1e-300, err_msg=key)
+
+
 def test_no_calls() -> None:
     c = erlang_c(3, 0.0, 180.0, 20.0)
     assert (c.p_wait, c.service_level, c.asa_s, c.occupancy) == (0.0, 1.0, 0.0, 0.0)

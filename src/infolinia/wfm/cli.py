@@ -1,4 +1,5 @@
-"""``infolinia staffing`` and ``infolinia forecast``: the planner's commands (registered by ``register``)."""
+"""``infolinia staffing`` and ``infolinia forecast``: the planner's commands (registered by ``register``). numpy and
+scipy are imported when a command runs, not when the command line starts."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
-from infolinia.wfm.staffing import StaffingError, Target, requirement_dict, staff_day, staff_interval
 
 #: the largest day file read (rows)
 MAX_ROWS = 10_000
@@ -82,6 +81,8 @@ def staffing(
     """Agents needed for a service-level target (Erlang C, or Erlang A with --patience), for one interval
     (--calls) or a whole day (--intervals CSV). ``agents`` includes shrinkage; the other figures are for the
     agents on the phones."""
+    from infolinia.wfm.staffing import StaffingError, Target, requirement_dict, staff_day, staff_interval
+
     if (calls is None) == (intervals is None):
         raise _fail("give either --calls or --intervals")
     _positive("interval-minutes", interval_minutes, upper=1440)

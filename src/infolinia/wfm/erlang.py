@@ -151,6 +151,15 @@ def erlang_a_arrays(
     n, a, h, pat, t = (v.reshape(-1) for v in np.broadcast_arrays(_f(agents), _f(load), _f(aht_s), _f(patience_s),
                                                                     _f(target_s)))  # fmt: skip
     shape = np.broadcast_shapes(*(np.shape(v) for v in (agents, load, aht_s, patience_s, target_s)))
+    out = _erlang_a_rows(n, a, h, pat, t)
+    return {key: value.reshape(shape) for key, value in out.items()}
+
+
+#: the most series terms (rows x terms) evaluated in one block; more rows are taken in several blocks
+_BLOCK = 2_000_000
+
+
+def _erlang_a_rows(n: Floats, a: Floats, h: Floats, pat: Floats, t: Floats) -> dict[str, Floats]:
     theta = 1.0 / pat
     mu = 1.0 / h
     lam = a * mu
@@ -164,6 +173,11 @@ def erlang_a_arrays(
     geometric = _TAIL / -np.log(ratio)
     span = np.where(y > x, y - x + 12.0 * np.sqrt(y + 1.0), np.minimum(geometric, 12.0 * np.sqrt(x + 1.0))) + 40.0
     j_max = int(np.ceil(np.max(span))) if span.size else 1
+    if n.size > 1 and n.size * j_max > _BLOCK:
+        rows = max(1, _BLOCK // j_max)
+        parts = [_erlang_a_rows(n[i : i + rows], a[i : i + rows], h[i : i + rows], pat[i : i + rows],
+                                t[i : i + rows]) for i in range(0, n.size, rows)]  # fmt: skip
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     j = np.arange(1, j_max + 1, dtype=np.float64)
     log_x_i = np.log(x[:, None] + j[None, :])  # log(x + i), i = 1..J
     log_w = np.concatenate([np.zeros((x.size, 1)), np.cumsum(np.log(y)[:, None] - log_x_i, axis=1)], axis=1)
@@ -202,7 +216,7 @@ def erlang_a_arrays(
         "p_abandon": np.where(busy, np.clip(p_ab, 0.0, 1.0), np.where(a > 0, 1.0, 0.0)),
         "occupancy": np.where(busy, a * p_served / np.where(n > 0, n, 1.0), np.where(a > 0, 1.0, 0.0)),
     }
-    return {key: value.reshape(shape) for key, value in out.items()}
+    return out
 
 
 def erlang_a(agents: int, load: float, aht_s: float, patience_s: float, target_s: float) -> Performance:

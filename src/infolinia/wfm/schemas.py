@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from infolinia.schemas import Input, Output
 
 Calls = Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False)]
-Seconds = Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=1, le=86_400, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 #: the longest day file (intervals) one request staffs
 MAX_INTERVALS = 2_000
@@ -26,11 +26,11 @@ class StaffingIn(Input):
 
     calls: Calls | None = None
     intervals: Annotated[list[IntervalIn], Field(max_length=MAX_INTERVALS)] | None = None
-    interval_minutes: Annotated[float, Field(gt=0, le=1440, allow_inf_nan=False)] = 15.0
+    interval_minutes: Annotated[float, Field(ge=1, le=1440, allow_inf_nan=False)] = 15.0
     aht_s: Seconds | None = None
     target_sl: Share = 0.8
     target_seconds: Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)] = 20.0
-    patience_s: Annotated[float, Field(gt=0, le=3_600, allow_inf_nan=False)] | None = None
+    patience_s: Annotated[float, Field(ge=1, le=3_600, allow_inf_nan=False)] | None = None
     shrinkage: Share = 0.0
     max_occupancy: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
     max_asa_s: Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)] | None = None

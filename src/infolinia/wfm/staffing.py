@@ -31,11 +31,18 @@ __all__ = [
 
 #: no interval is staffed above this many agents (the target is refused as unreachable instead)
 MAX_AGENTS = 1_000_000
+#: Erlang A sums over queue lengths up to about the arrivals within one mean patience: at most this many (10,000
+#: agents with a 3-minute AHT, callers waiting an hour on average, are 200,000)
+MAX_PATIENCE_ARRIVALS = 250_000
 Ints = NDArray[np.int64]
 
 
 class StaffingError(ValueError):
-    """A target that no number of agents up to ``MAX_AGENTS`` meets."""
+    """A target that no number of agents up to ``MAX_AGENTS`` meets, or a model too large to evaluate."""
+
+    def __init__(self, message: str, code: str = "unreachable_target") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,8 @@ def _on_phones(load: Floats, aht: Floats, target: Target) -> tuple[Ints, Floats 
     if np.any(load >= MAX_AGENTS):
         raise StaffingError(f"an interval's load needs more than {MAX_AGENTS} agents")
     # lower bound: Erlang C needs n > a; occupancy a/n (Erlang A: answered load, below a) caps from below for C
-    floor = np.floor(load) + 1.0 if target.patience_s is None else np.ones_like(load)
+    # Erlang A: answered calls are at most n/a of all (n agents serve at most n mu), so SL <= n/a
+    floor = np.floor(load) + 1.0 if target.patience_s is None else np.maximum(np.ceil(target.service_level * load), 1.0)
     if target.patience_s is None and target.max_occupancy < 1.0:
         floor = np.maximum(floor, np.ceil(load / target.max_occupancy - 1e-12))
     if target.patience_s is None and np.any(busy):
@@ -198,6 +206,15 @@ def plan_day(calls: Sequence[float], aht_s: Sequence[float] | float, interval_s:
     calls_a = np.asarray(calls, dtype=np.float64)
     aht = np.broadcast_to(np.asarray(aht_s, dtype=np.float64), calls_a.shape).astype(np.float64)
     load = calls_a * aht / interval_s
+    if (
+        target.patience_s is not None
+        and calls_a.size
+        and calls_a.max() / interval_s * target.patience_s > MAX_PATIENCE_ARRIVALS
+    ):
+        raise StaffingError(
+            f"Erlang A is evaluated for at most {MAX_PATIENCE_ARRIVALS} arrivals within one mean patience",
+            code="too_large",
+        )
     on_phones, blocking = _on_phones(load, aht, target) if calls_a.size else (np.zeros(0, dtype=np.int64), None)
     if blocking is not None:
         m = _erlang_c_at(on_phones.astype(np.float64), load, aht, target.target_s, blocking)

@@ -17,7 +17,8 @@ router = APIRouter(tags=["workforce planning"])
 @router.post("/wfm/staffing", response_model=StaffingOut)
 async def staffing(body: StaffingIn, a: Access = Depends(access("wfm.plan"))) -> StaffingOut:
     """Agents per interval for the target (Erlang C; Erlang A with ``patience_s``): ``agents`` includes shrinkage,
-    the other figures are for the ``on_phones`` agents. 422 ``unreachable_target`` when no staffing meets it."""
+    the other figures are for the ``on_phones`` agents. 422 ``unreachable_target`` when no staffing meets it,
+    ``too_large`` for an Erlang A model beyond ``MAX_PATIENCE_ARRIVALS`` arrivals within one mean patience."""
     target = Target(body.target_sl, body.target_seconds, body.max_occupancy, body.max_asa_s, body.patience_s,
                     body.shrinkage)  # fmt: skip
     rows: list[tuple[str | None, float, float | None]]
@@ -30,7 +31,7 @@ async def staffing(body: StaffingIn, a: Access = Depends(access("wfm.plan"))) ->
     try:
         reqs = staff_day([calls for _, calls, _ in rows], ahts, body.interval_minutes * 60.0, target)
     except StaffingError as exc:
-        raise Invalid(str(exc), code="unreachable_target") from exc
+        raise Invalid(str(exc), code=exc.code) from exc
     out = []
     for (start, _, _), req in zip(rows, reqs, strict=True):
         perf = req.performance.as_dict()
