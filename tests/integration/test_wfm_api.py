@@ -77,6 +77,7 @@ async def test_staffing_a_day(supervisor: TenantApi) -> None:
         ({"max_occupancy": 0}, "max_occupancy"),
         ({"calls": None}, None),
         ({"intervals": [{"calls": 1}]}, None),
+        ({"calls": None, "intervals": []}, "intervals"),
         ({"surprise": 1}, "surprise"),
     ],
 )

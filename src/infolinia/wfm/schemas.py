@@ -25,7 +25,7 @@ class StaffingIn(Input):
     """One interval (``calls``) or a whole day (``intervals``); Erlang A when ``patience_s`` is given."""
 
     calls: Calls | None = None
-    intervals: Annotated[list[IntervalIn], Field(max_length=MAX_INTERVALS)] | None = None
+    intervals: Annotated[list[IntervalIn], Field(min_length=1, max_length=MAX_INTERVALS)] | None = None
     interval_minutes: Annotated[float, Field(ge=1, le=1440, allow_inf_nan=False)] = 15.0
     aht_s: Seconds | None = None
     target_sl: Share = 0.8
