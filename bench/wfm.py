@@ -60,7 +60,7 @@ def theirs(calls: list[float]) -> list[tuple[int, int]] | None:
     out = []
     for n in calls:
         if n <= 0:
-            out.append((0, 0))  # pyworkforce divides by zero on an empty interval
+            out.append((0, 0))  # pyworkforce refuses an interval without calls (ValueError)
             continue
         erlang = ErlangC(transactions=n, aht=AHT_S / 60.0, asa=TARGET_S / 60.0, interval=INTERVAL_MIN,
                          shrinkage=SHRINK)  # fmt: skip
