@@ -1,0 +1,263 @@
+"""The browser UI over HTTP (in process, SQLite or PostgreSQL): login with CSRF, the security headers, the IVR
+editor saving through the telephony action and showing problems next to their node, tenant isolation, escaping,
+languages."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from infolinia.voice.ivr import demo_flow
+from infolinia.web.ui import security
+from tests.conftest import Login
+from tests.ui_helpers import csrf_of, ui_client
+
+API = "/api/v1"
+
+
+async def a_flow(client: httpx.AsyncClient, login: Login, email: str = "admin@demo.test") -> dict[str, Any]:
+    """A new flow of the tenant (a copy of the demo flow under a unique name), made through the API."""
+    body = {"name": f"UI {uuid.uuid4().hex[:8]}", "definition": demo_flow().model_dump(mode="json")}
+    r = await client.post(f"{API}/ivr-flows", json=body, headers=await login(email))
+    assert r.status_code == 201, r.text
+    flow: dict[str, Any] = r.json()
+    return flow
+
+
+def node_fields(html: str) -> list[str]:
+    """The JSON texts of the editor's node fields, in order."""
+    import html as html_lib
+
+    return [
+        html_lib.unescape(t)
+        for t in re.findall(r'<textarea id="node-\d+" name="node"[^>]*>(.*?)</textarea>', html, re.S)
+    ]
+
+
+def problems_at(html: str, index: int) -> str:
+    found = re.search(rf'<ul class="problem" id="node-{index}-problems">(.*?)</ul>', html, re.S)
+    return found.group(1) if found else ""
+
+
+async def test_pages_need_a_login_and_carry_the_security_headers(http_app: Any) -> None:
+    async with ui_client(http_app) as browser:
+        r = await browser.get("/admin/ivr")
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fadmin%2Fivr"
+        page = await browser.get("/login")
+        assert page.status_code == 200
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+        assert page.headers["x-frame-options"] == "DENY"
+        assert '<label for="email">' in page.text and '<label for="password">' in page.text
+        assert "<script>" not in page.text  # scripts only from files (the CSP forbids inline ones)
+
+
+async def test_login_without_the_form_token_is_refused(http_app: Any) -> None:
+    async with ui_client(http_app) as browser:
+        await browser.get("/login")
+        r = await browser.post("/login", data={"email": "admin@demo.test", "password": "demo", "csrf": "forged"})
+        assert r.status_code == 403 and "infolinia_session" not in r.headers.get("set-cookie", "")
+        r = await browser.post("/login", data={"email": "admin@demo.test", "password": "wrong", "csrf": "x"})
+        assert r.status_code == 403
+
+
+async def test_wrong_password_shows_the_form_again_with_a_message(http_app: Any) -> None:
+    async with ui_client(http_app) as browser:
+        page = await browser.get("/login")
+        r = await browser.post(
+            "/login", data={"csrf": csrf_of(page.text), "email": "admin@demo.test", "password": "nope"}
+        )
+        assert r.status_code == 401 and 'role="alert"' in r.text
+        assert "infolinia_session" not in r.headers.get("set-cookie", "")
+
+
+async def test_login_goes_only_to_local_pages(http_app: Any) -> None:
+    async with ui_client(http_app) as browser:
+        page = await browser.get("/login")
+        data = {"csrf": csrf_of(page.text), "email": "admin@demo.test", "password": "demo", "next": "//evil.test/x"}
+        r = await browser.post("/login", data=data)
+        assert r.status_code == 303 and r.headers["location"] == "/admin"
+
+
+async def test_logout_needs_the_session_token_and_ends_the_session(http_app: Any) -> None:
+    async with ui_client(http_app, "supervisor@demo.test") as browser:
+        page = await browser.get("/admin")
+        assert page.status_code == 200
+        assert (await browser.post("/logout", data={"csrf": "forged"})).status_code == 403
+        assert (await browser.get("/admin")).status_code == 200  # still logged in
+        r = await browser.post("/logout", data={"csrf": csrf_of(page.text)})
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        assert (await browser.get("/admin")).status_code == 303
+
+
+async def test_the_navigation_follows_the_role(http_app: Any) -> None:
+    async with ui_client(http_app, "agent1@demo.test") as browser:
+        page = await browser.get("/admin")
+        assert 'href="/admin/ivr"' not in page.text and 'href="/admin/users"' not in page.text
+        r = await browser.get("/admin/ivr")
+        assert r.status_code == 403 and "telephony.read" in r.text
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        page = await browser.get("/admin")
+        assert 'href="/admin/ivr"' in page.text and 'href="/admin/users"' in page.text
+
+
+async def test_an_admin_saves_a_flow_with_a_new_branch(http_app: Any, client: httpx.AsyncClient, login: Login) -> None:
+    flow = await a_flow(client, login)
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        page = await browser.get(f"/admin/ivr/{flow['id']}")
+        assert page.status_code == 200 and "<svg" in page.text and 'data-node="main_menu"' in page.text
+        nodes = [json.loads(text) for text in node_fields(page.text) if text]
+        menu = next(n for n in nodes if n["id"] == "main_menu")
+        menu["digits"]["5"] = "news"
+        fields = [json.dumps(n) for n in nodes]
+        news = {"id": "news", "type": "announce", "prompt": "payment_deadlines", "next": "main_menu"}
+        form = {"csrf": csrf_of(page.text), "name": flow["name"], "start": "hours", "node": [*fields, json.dumps(news)]}
+        r = await browser.post(f"/admin/ivr/{flow['id']}", data=form)
+        assert r.status_code == 303 and r.headers["location"] == f"/admin/ivr/{flow['id']}?saved=2", r.text
+    saved = (await client.get(f"{API}/ivr-flows/{flow['id']}", headers=await login("admin@demo.test"))).json()
+    assert saved["version"] == 2
+    menu = next(n for n in saved["definition"]["nodes"] if n["id"] == "main_menu")
+    assert menu["digits"]["5"] == "news"
+    assert any(n["id"] == "news" and n["type"] == "announce" for n in saved["definition"]["nodes"])
+
+
+async def test_a_broken_flow_is_refused_with_each_problem_at_its_node(
+    http_app: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    flow = await a_flow(client, login)
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        page = await browser.get(f"/admin/ivr/{flow['id']}")
+        texts = [t for t in node_fields(page.text) if t]
+        nodes = [json.loads(t) for t in texts]
+        at = next(i for i, n in enumerate(nodes) if n["id"] == "main_menu")
+        nodes[at]["digits"]["6"] = "nowhere"
+        fields = [json.dumps(n) for n in nodes]
+        fields[0] = '{"id": "hours", "type": '  # not JSON at all
+        form = {"csrf": csrf_of(page.text), "name": flow["name"], "start": "hours", "node": fields}
+        r = await browser.post(f"/admin/ivr/{flow['id']}", data=form)
+        assert r.status_code == 422
+        assert "Not valid JSON" in problems_at(r.text, 0)
+        fields[0] = texts[0]
+        r = await browser.post(f"/admin/ivr/{flow['id']}", data=form | {"node": fields})
+        assert r.status_code == 422 and 'role="alert"' in r.text
+        assert "nowhere" in problems_at(r.text, at) and 'aria-invalid="true"' in r.text
+        assert "digits.6" in problems_at(r.text, at)
+        assert problems_at(r.text, 0) == ""
+        assert fields[at] in node_fields(r.text)  # what was typed is kept
+    saved = (await client.get(f"{API}/ivr-flows/{flow['id']}", headers=await login("admin@demo.test"))).json()
+    assert saved["version"] == 1  # nothing saved
+
+
+async def test_check_validates_without_saving_and_escapes_what_was_typed(
+    http_app: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    flow = await a_flow(client, login)
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        page = await browser.get(f"/admin/ivr/{flow['id']}")
+        hostile = "</textarea><script>alert(1)</script>"
+        form = {"csrf": csrf_of(page.text), "name": flow["name"], "start": "hours", "node": [hostile]}
+        r = await browser.post(f"/admin/ivr/{flow['id']}/check", data=form, headers={"HX-Request": "true"})
+        assert r.status_code == 200 and "<script>alert" not in r.text and "&lt;script&gt;" in r.text
+        assert r.text.lstrip().startswith('<section aria-labelledby="editor-heading" id="editor">')
+        r = await browser.post(f"/admin/ivr/{flow['id']}/check", data=form | {"csrf": "forged"})
+        assert r.status_code == 403
+    saved = (await client.get(f"{API}/ivr-flows/{flow['id']}", headers=await login("admin@demo.test"))).json()
+    assert saved["version"] == 1
+
+
+async def test_a_supervisor_reads_flows_but_cannot_save(http_app: Any, client: httpx.AsyncClient, login: Login) -> None:
+    flow = await a_flow(client, login)
+    async with ui_client(http_app, "supervisor@demo.test") as browser:
+        page = await browser.get(f"/admin/ivr/{flow['id']}")
+        assert page.status_code == 200 and ">Save</button>" not in page.text and ">Check without saving<" in page.text
+        form = {"csrf": csrf_of(page.text), "name": flow["name"], "start": "hours", "node": []}
+        r = await browser.post(f"/admin/ivr/{flow['id']}", data=form)
+        assert r.status_code == 403 and "telephony.manage" in r.text
+
+
+async def test_another_tenant_s_flow_is_not_found(http_app: Any, client: httpx.AsyncClient, login: Login) -> None:
+    flow = await a_flow(client, login)
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        page = await browser.get(f"/admin/ivr/{flow['id']}")
+        assert page.status_code == 404
+        listing = await browser.get("/admin/ivr")
+        assert flow["name"] not in listing.text
+        form = {"csrf": csrf_of(listing.text), "name": "stolen", "start": "x", "node": ['{"id":"x","type":"hangup"}']}
+        assert (await browser.post(f"/admin/ivr/{flow['id']}", data=form)).status_code == 404
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+async def test_pages_speak_the_chosen_language(http_app: Any, language: str) -> None:
+    words = {"en": ("IVR flows", "Users and agents"), "pl": ("Przepływy IVR", "Użytkownicy i konsultanci")}
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        r = await browser.get(f"/ui/language?to={language}&next=/admin/users")
+        assert r.status_code == 303 and r.headers["location"] == "/admin/users"
+        page = await browser.get("/admin/users")
+        assert f'<html lang="{language}">' in page.text
+        assert all(word in page.text for word in words[language])
+
+
+async def test_accept_language_picks_the_login_page_s_language(http_app: Any) -> None:
+    async with ui_client(http_app, language="") as browser:
+        pl = await browser.get("/login", headers={"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.5"})
+        assert '<html lang="pl">' in pl.text and "Zaloguj się" in pl.text
+        en = await browser.get("/login", headers={"Accept-Language": "de, en;q=0.3"})
+        assert '<html lang="en">' in en.text and "Log in" in en.text
+        odd = await browser.get("/login", headers={"Accept-Language": ";;q=x,,*"})
+        assert odd.status_code == 200 and '<html lang="en">' in odd.text
+
+
+async def test_agent_skills_are_saved_through_the_agent_action(
+    http_app: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    headers = await login("admin@acme.test")
+    agents = (await client.get(f"{API}/agents", headers=headers)).json()
+    agent = next(a for a in agents if a["role"] == "agent")
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        page = await browser.get(f"/admin/users/{agent['user_id']}")
+        assert page.status_code == 200
+        token = csrf_of(page.text)
+        extension = agent["extension"] or ""
+        bad = {"csrf": token, "extension": extension, "skills": "Billing Team=9", "languages": "pl"}
+        r = await browser.post(f"/admin/users/{agent['user_id']}", data=bad)
+        assert r.status_code == 422 and 'id="f-skills-problem"' in r.text
+        skills = ", ".join(f"{k}={v}" for k, v in sorted(agent["skills"].items()))
+        good = {"csrf": token, "extension": extension, "skills": skills, "languages": ", ".join(agent["languages"])}
+        r = await browser.post(f"/admin/users/{agent['user_id']}", data=good)
+        assert r.status_code == 303, r.text
+    after = (await client.get(f"{API}/agents/{agent['user_id']}", headers=headers)).json()
+    assert after["skills"] == agent["skills"] and after["languages"] == agent["languages"]
+
+
+async def test_queue_form_shows_problems_next_to_the_field(http_app: Any) -> None:
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        page = await browser.get("/admin/queues")
+        data = {"csrf": csrf_of(page.text), "name": "", "strategy": "fastest_finger", "sl_target": "2"}
+        r = await browser.post("/admin/queues", data=data)
+        assert r.status_code == 422
+        for name in ("name", "strategy", "sl_target"):
+            assert f'id="f-{name}-problem"' in r.text, name
+
+
+async def test_every_field_has_a_label_and_the_pages_have_landmarks(http_app: Any, client: httpx.AsyncClient,
+                                                                   login: Login) -> None:  # fmt: skip
+    flow = await a_flow(client, login)
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        for path in ("/admin", "/admin/users", "/admin/queues", "/admin/ivr", f"/admin/ivr/{flow['id']}"):
+            html = (await browser.get(path)).text
+            assert "<main" in html and "<nav" in html and html.count("<h1") == 1, path
+            for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
+                if 'type="hidden"' in tag:
+                    continue
+                ident = re.search(r'id="([^"]+)"', tag)
+                assert ident and f'for="{ident.group(1)}"' in html, (path, tag)
+
+
+def test_security_tokens_compare_safely() -> None:
+    assert security.same("a", "a") and not security.same("a", "b") and not security.same(None, None)
+    assert not security.same("", "")
