@@ -4,7 +4,7 @@ next to its node (on saving, and by htmx's check without saving); a SIPp call th
 page is audited for accessibility, screenshotted at 1366x768 in Polish and English, and must request nothing from
 another host and log no error (a CSP violation would).
 
-``INFOLINIA_SCREENSHOTS=docs/images`` also copies the screenshots there (how the docs' images are made).
+``INFOLINIA_SCREENSHOTS=docs/images`` also copies the screenshots the docs show there (how they are made).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from tests.sipp import bye, call_scenario, dtmf, needs_sipp, pause, run_call
 pytestmark = needs_sipp
 
 VIEWPORT = {"width": 1366, "height": 768}
+#: the screenshots the docs show (INFOLINIA_SCREENSHOTS copies these)
+DOC_SHOTS = frozenset({"ivr-editor", "ivr-problem", "users-pl", "queues"})
 NEWS = {"id": "news", "type": "announce", "prompt": "payment_deadlines", "next": "main_menu"}
 
 
@@ -50,7 +52,7 @@ class Shots:
     async def take(self, page: Any, name: str, full: bool = False) -> None:
         path = self.folder / f"{name}.png"
         await page.screenshot(path=str(path), full_page=full)
-        if self.docs:
+        if self.docs and name in DOC_SHOTS:
             shutil.copy(path, Path(self.docs) / f"ui-{name}.png")
 
 
