@@ -261,3 +261,74 @@ async def test_every_field_has_a_label_and_the_pages_have_landmarks(http_app: An
 def test_security_tokens_compare_safely() -> None:
     assert security.same("a", "a") and not security.same("a", "b") and not security.same(None, None)
     assert not security.same("", "")
+
+
+async def a_platform_admin(center: Any) -> str:
+    """A platform admin's e-mail (made once; password ``demo``)."""
+    from sqlalchemy import select
+
+    from infolinia.auth.actions import create_user
+    from infolinia.schemas import UserIn
+    from infolinia.store.models import Role, User
+    from infolinia.store.uow import Who, transaction
+
+    email = "ui-root@platform.test"
+    async with center.db.session() as s, transaction(s, center.bus, Who(None, "test", None)) as tx:
+        if await tx.session.scalar(select(User.id).where(User.email == email)) is None:
+            body = UserIn(email=email, display_name="UI root", role=Role.PLATFORM_ADMIN, password="demo")
+            await create_user(tx, None, body, min_password_length=0)
+    return email
+
+
+async def test_a_platform_admin_adds_a_tenant_works_on_it_and_sets_its_hours(
+    http_app: Any, center: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    email = await a_platform_admin(center)
+    slug = f"ui-{uuid.uuid4().hex[:8]}"
+    async with ui_client(http_app, email) as browser:
+        r = await browser.get("/admin/ivr")  # no tenant chosen yet: the tenants page
+        assert r.status_code == 303 and r.headers["location"] == "/admin/tenants"
+        page = await browser.get("/admin/tenants")
+        token = csrf_of(page.text)
+        bad = {"csrf": token, "slug": "Not A Slug", "name": "", "timezone": "Mars/Olympus", "country": "PL"}
+        r = await browser.post("/admin/tenants", data=bad)
+        assert r.status_code == 422
+        for name in ("slug", "name", "timezone"):
+            assert f'id="f-{name}-problem"' in r.text, name
+        good = {"csrf": token, "slug": slug, "name": "UI <b>Test</b>", "timezone": "Europe/Warsaw", "country": "PL",
+                "languages": "pl, en"}  # fmt: skip
+        assert (await browser.post("/admin/tenants", data=good)).status_code == 303
+        page = await browser.get("/admin/tenants")
+        assert "UI &lt;b&gt;Test&lt;/b&gt;" in page.text and slug in page.text
+        r = await browser.post("/admin/tenants/choose", data={"csrf": token, "slug": slug})
+        assert r.status_code == 303
+        settings = await browser.get("/admin/settings")
+        assert settings.status_code == 200 and 'value="pl, en"' in settings.text
+        form = {"csrf": token, "name": "UI Test", "timezone": "Europe/Warsaw", "languages": "pl, en",
+                "day_mon": "8-20", "holidays": ""}  # fmt: skip
+        r = await browser.post("/admin/settings", data=form)
+        assert r.status_code == 422 and 'id="f-day_mon-problem"' in r.text
+        r = await browser.post("/admin/settings", data=form | {"day_mon": "08:00-12:00, 13:00-24:00",
+                                                               "day_sat": "09:00-14:00", "holidays": "2026-12-24",
+                                                               "record_calls": "on"})  # fmt: skip
+        assert r.status_code == 303, r.text
+        assert (await browser.post("/admin/tenants/choose", data={"csrf": token, "slug": "nope"})).status_code == 404
+    headers = {**await login(email), "X-Tenant": slug}
+    [tenant] = [t for t in (await client.get(f"{API}/tenants", headers=headers)).json() if t["slug"] == slug]
+    assert tenant["business_hours"] == {
+        "weekly": {"mon": [["08:00", "12:00"], ["13:00", "24:00"]], "sat": [["09:00", "14:00"]]},
+        "holidays": ["2026-12-24"],
+    }
+    assert tenant["record_calls"] is True and tenant["name"] == "UI Test"
+
+
+async def test_tenant_admins_see_their_settings_but_not_the_tenants(http_app: Any) -> None:
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        page = await browser.get("/admin/settings")
+        assert page.status_code == 200 and "Europe/London" in page.text
+        assert 'href="/admin/tenants"' not in page.text
+        assert (await browser.get("/admin/tenants")).status_code == 403
+    async with ui_client(http_app, "supervisor@demo.test") as browser:
+        page = await browser.get("/admin/settings")
+        assert page.status_code == 200 and ">Save</button>" not in page.text
+        assert (await browser.post("/admin/settings", data={"csrf": csrf_of(page.text)})).status_code == 403

@@ -99,6 +99,8 @@ def page(handler: Callable[P, Awaitable[Response]]) -> Callable[P, Awaitable[Res
             wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(wanted, safe='')}", status_code=303)
         except DomainError as exc:
+            if exc.code == "tenant_required":  # a platform admin who has not chosen a tenant yet
+                return RedirectResponse("/admin/tenants", status_code=303)
             seen = viewer(request)
             return render(request, seen, "error.html", exc.status, error=exc)
 

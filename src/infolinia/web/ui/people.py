@@ -73,6 +73,13 @@ async def overview(request: Request) -> Response:
                 ("/admin/users", N_("Users and agents"), N_("People, roles, extensions and skills."), "users.read"),
                 ("/admin/queues", N_("Queues"), N_("Where contacts wait, and how they are routed."), "queues.read"),
                 ("/admin/ivr", N_("IVR flows"), N_("Menus and announcements callers hear."), "telephony.read"),
+                (
+                    "/admin/settings",
+                    N_("Settings"),
+                    N_("Business hours, holidays, languages, call recording."),
+                    "tenants.update",
+                ),
+                ("/admin/tenants", N_("Tenants"), N_("The client companies on this installation."), "tenants.create"),
             )
             if can(actor, permission)
         ]
