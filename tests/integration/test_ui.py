@@ -20,9 +20,13 @@ from tests.ui_helpers import csrf_of, ui_client
 API = "/api/v1"
 
 
+ACME_FLOW = {"start": "orders", "nodes": [{"id": "orders", "type": "queue", "queue": "Orders"}]}
+
+
 async def a_flow(client: httpx.AsyncClient, login: Login, email: str = "admin@demo.test") -> dict[str, Any]:
-    """A new flow of the tenant (a copy of the demo flow under a unique name), made through the API."""
-    body = {"name": f"UI {uuid.uuid4().hex[:8]}", "definition": demo_flow().model_dump(mode="json")}
+    """A new flow of the tenant (a copy of the demo flow, or acme's one queue), made through the API."""
+    definition = demo_flow().model_dump(mode="json") if email.endswith("@demo.test") else ACME_FLOW
+    body = {"name": f"UI {uuid.uuid4().hex[:8]}", "definition": definition}
     r = await client.post(f"{API}/ivr-flows", json=body, headers=await login(email))
     assert r.status_code == 201, r.text
     flow: dict[str, Any] = r.json()
@@ -332,3 +336,44 @@ async def test_tenant_admins_see_their_settings_but_not_the_tenants(http_app: An
         page = await browser.get("/admin/settings")
         assert page.status_code == 200 and ">Save</button>" not in page.text
         assert (await browser.post("/admin/settings", data={"csrf": csrf_of(page.text)})).status_code == 403
+
+
+def london_number() -> str:
+    """A random valid London number without its trunk prefix (read in acme's country, GB)."""
+    import phonenumbers
+
+    while True:
+        local = f"20{uuid.uuid4().int % 10**8:08d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(local, "GB")) and not local.startswith("207946"):
+            return local
+
+
+async def test_numbers_are_added_and_given_a_flow_through_the_telephony_actions(
+    http_app: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    headers = await login("admin@acme.test")
+    flow = await a_flow(client, login, "admin@acme.test")
+    local = london_number()
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        page = await browser.get("/admin/numbers")
+        token = csrf_of(page.text)
+        r = await browser.post("/admin/numbers", data={"csrf": token, "number": "not a number", "flow_id": ""})
+        assert r.status_code == 422 and 'id="f-number-problem"' in r.text
+        r = await browser.post("/admin/numbers", data={"csrf": token, "number": local, "label": "UI", "flow_id": ""})
+        assert r.status_code == 303, r.text
+        [number] = [n for n in (await client.get(f"{API}/numbers", headers=headers)).json() if n["label"] == "UI"
+                    and n["national"] == local]  # fmt: skip
+        assert number["e164"] == f"+44{local}" and number["flow_id"] is None
+        r = await browser.post(f"/admin/numbers/{number['id']}", data={"csrf": token, "flow_id": str(flow["id"])})
+        assert r.status_code == 303
+        r = await browser.post(f"/admin/numbers/{number['id']}", data={"csrf": token, "flow_id": "999999"})
+        assert r.status_code in (404, 422) and f'id="flow-{number["id"]}-problem"' in r.text
+        page = await browser.get("/admin/numbers")
+        assert f"+44{local}" in page.text
+    after = (await client.get(f"{API}/numbers", headers=headers)).json()
+    assert next(n for n in after if n["id"] == number["id"])["flow_id"] == flow["id"]
+    demo_numbers = (await client.get(f"{API}/numbers", headers=await login("admin@demo.test"))).json()
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        token = csrf_of((await browser.get("/admin/numbers")).text)
+        r = await browser.post(f"/admin/numbers/{demo_numbers[0]['id']}", data={"csrf": token, "flow_id": ""})
+        assert r.status_code == 404  # another tenant's number

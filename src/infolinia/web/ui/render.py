@@ -35,6 +35,7 @@ NAV: Final = (
     ("/admin/users", N_("Users and agents"), "users.read"),
     ("/admin/queues", N_("Queues"), "queues.read"),
     ("/admin/ivr", N_("IVR flows"), "telephony.read"),
+    ("/admin/numbers", N_("Phone numbers"), "telephony.read"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
