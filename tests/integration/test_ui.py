@@ -377,3 +377,33 @@ async def test_numbers_are_added_and_given_a_flow_through_the_telephony_actions(
         token = csrf_of((await browser.get("/admin/numbers")).text)
         r = await browser.post(f"/admin/numbers/{demo_numbers[0]['id']}", data={"csrf": token, "flow_id": ""})
         assert r.status_code == 404  # another tenant's number
+
+
+async def test_an_editor_changes_an_article_and_a_stale_save_is_refused(
+    http_app: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    headers = await login("admin@acme.test")
+    body = {"language": "en", "slug": f"ui-{uuid.uuid4().hex[:8]}", "title": "Returns", "body": "Old *text*"}
+    created = (await client.post(f"{API}/kb/articles", json=body, headers=headers)).json()
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        page = await browser.get(f"/admin/kb/{created['id']}")
+        assert page.status_code == 200 and "<em>text</em>" in page.text  # the saved body, rendered
+        token = csrf_of(page.text)
+        form = {"csrf": token, "title": "Returns <b>policy</b>", "body": "New <script>x</script>",
+                "status": "published", "visibility": "internal", "note": "clearer", "base_version": "1"}  # fmt: skip
+        r = await browser.post(f"/admin/kb/{created['id']}", data=form)
+        assert r.status_code == 303, r.text
+        page = await browser.get(f"/admin/kb/{created['id']}")
+        assert "<script>x" not in page.text and "Returns &lt;b&gt;policy&lt;/b&gt;" in page.text
+        r = await browser.post(f"/admin/kb/{created['id']}", data=form | {"title": "Mine"})  # still from version 1
+        assert r.status_code == 409 and 'role="alert"' in r.text
+        r = await browser.post(f"/admin/kb/{created['id']}", data=form | {"status": "gone"})
+        assert r.status_code == 422 and 'id="f-status-problem"' in r.text
+        listing = await browser.get("/admin/kb")
+        assert f'href="/admin/kb/{created["id"]}"' in listing.text
+    after = (await client.get(f"{API}/kb/articles/{created['id']}", headers=headers)).json()
+    assert after["version"] == 2 and after["status"] == "published" and after["title"] == "Returns <b>policy</b>"
+    async with ui_client(http_app, "agent1@acme.test") as browser:
+        assert (await browser.get(f"/admin/kb/{created['id']}")).status_code == 403
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        assert (await browser.get(f"/admin/kb/{created['id']}")).status_code == 404

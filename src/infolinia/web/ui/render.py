@@ -36,6 +36,7 @@ NAV: Final = (
     ("/admin/queues", N_("Queues"), "queues.read"),
     ("/admin/ivr", N_("IVR flows"), "telephony.read"),
     ("/admin/numbers", N_("Phone numbers"), "telephony.read"),
+    ("/admin/kb", N_("Knowledge base"), "kb.manage"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
