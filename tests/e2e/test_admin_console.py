@@ -30,7 +30,7 @@ pytestmark = needs_sipp
 
 VIEWPORT = {"width": 1366, "height": 768}
 #: the screenshots the docs show (INFOLINIA_SCREENSHOTS copies these)
-DOC_SHOTS = frozenset({"ivr-editor", "ivr-problem", "users-pl", "queues"})
+DOC_SHOTS = frozenset({"ivr-editor", "ivr-problem", "users-pl", "queues", "settings"})
 NEWS = {"id": "news", "type": "announce", "prompt": "payment_deadlines", "next": "main_menu"}
 
 
@@ -136,12 +136,19 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
         assert "Main menu" in await page.locator("tbody").inner_text()
         assert await page.locator("tbody tr td:nth-child(2)").first.inner_text() == "2"  # still version 2
 
-        for path, name in (("/admin", "overview"), ("/admin/users", "users"), ("/admin/queues", "queues")):
+        pages = (("/admin", "overview"), ("/admin/users", "users"), ("/admin/queues", "queues"),
+                 ("/admin/numbers", "numbers"), ("/admin/kb", "kb"), ("/admin/settings", "settings"))  # fmt: skip
+        for path, name in pages:
             await page.goto(live.base_url + path)
             await checked(page, path)
             await shots.take(page, name)
+        await page.goto(f"{live.base_url}/admin/queues")
         await page.get_by_role("link", name="Billing", exact=True).click()
         await checked(page, "queue")
+        await page.goto(f"{live.base_url}/admin/kb")
+        await page.locator("tbody a").first.click()
+        await page.wait_for_selector("#preview-heading")
+        await checked(page, "article")
         await page.goto(f"{live.base_url}/admin/users")
         await page.get_by_role("link", name="polski").click()
         await page.wait_for_url("**/admin/users")
