@@ -407,3 +407,35 @@ async def test_an_editor_changes_an_article_and_a_stale_save_is_refused(
         assert (await browser.get(f"/admin/kb/{created['id']}")).status_code == 403
     async with ui_client(http_app, "admin@demo.test") as browser:
         assert (await browser.get(f"/admin/kb/{created['id']}")).status_code == 404
+
+
+async def test_an_admin_adds_a_user_through_the_user_action(
+    http_app: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    email = f"ui-{uuid.uuid4().hex[:8]}@acme.test"
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        page = await browser.get("/admin/users")
+        token = csrf_of(page.text)
+        bad = {"csrf": token, "email": email, "display_name": "", "role": "boss", "password": "x"}
+        r = await browser.post("/admin/users", data=bad)
+        assert r.status_code == 422
+        for name in ("display_name", "role"):
+            assert f'id="f-{name}-problem"' in r.text, name
+        good = {"csrf": token, "email": email, "display_name": "Nowa <Osoba>", "role": "agent",
+                "password": "a good long password", "language": "pl"}  # fmt: skip
+        r = await browser.post("/admin/users", data=good | {"password": "x"})  # too short: the action says so
+        assert r.status_code == 422 and 'id="f-password-problem"' in r.text
+        r = await browser.post("/admin/users", data=good | {"role": "platform_admin"})
+        assert r.status_code in (403, 422) and 'role="alert"' in r.text
+        r = await browser.post("/admin/users", data=good)
+        assert r.status_code == 303, r.text
+        page = await browser.get("/admin/users")
+        assert "Nowa &lt;Osoba&gt;" in page.text
+        again = await browser.post("/admin/users", data=good)
+        assert again.status_code == 409 and 'id="f-email-problem"' in again.text
+    async with ui_client(http_app, "supervisor@demo.test") as browser:
+        page = await browser.get("/admin/users")
+        assert page.status_code == 200 and 'action="/admin/users"' not in page.text
+        assert (await browser.post("/admin/users", data={"csrf": csrf_of(page.text)})).status_code == 403
+    users = (await client.get(f"{API}/users", headers=await login("admin@acme.test"))).json()["items"]
+    assert any(u["email"] == email and u["role"] == "agent" and u["language"] == "pl" for u in users)

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from infolinia.access import can
 from infolinia.agents import actions as agent_actions
 from infolinia.agents.actions import AGENT_ROLES
+from infolinia.auth import actions as user_actions
 from infolinia.errors import DomainError
 from infolinia.routing.model import Strategy
-from infolinia.schemas import AgentProfileIn, QueueIn, QueuePatch
-from infolinia.store.models import AgentProfile, Queue, User
+from infolinia.schemas import AgentProfileIn, QueueIn, QueuePatch, UserIn
+from infolinia.store.models import AgentProfile, Queue, Role, User
 from infolinia.tenants import actions as tenant_actions
 from infolinia.web.ui.gate import Page, form, gate, page
 from infolinia.web.ui.render import N_
@@ -93,7 +94,16 @@ async def overview(request: Request) -> Response:
 @page
 async def users(request: Request) -> Response:
     async with gate(request, "users.read") as p:
-        a = p.access
+        return await _users_page(p, None, {"role": Role.AGENT.value, "language": "en"}, {})
+
+
+TENANT_ROLES: Final = tuple(role.value for role in Role if role is not Role.PLATFORM_ADMIN)
+
+
+async def _users_page(p: Page, people: list[tuple[User, AgentProfile | None]] | None, values: dict[str, str],
+                      problems: dict[str, str], status: int = 200) -> Response:  # fmt: skip
+    a = p.access
+    if people is None:
         rows = await a.session.execute(
             select(User, AgentProfile)
             .outerjoin(AgentProfile, AgentProfile.user_id == User.id)
@@ -101,8 +111,33 @@ async def users(request: Request) -> Response:
             .order_by(User.id)
         )
         people = [(user, profile) for user, profile in rows]
-        return p.render("admin/users.html", people=people, skills_text=skills_text,
-                        agent_roles=AGENT_ROLES, may_manage=can(a.actor, "agents.manage"))  # fmt: skip
+    return p.render("admin/users.html", status, people=people, skills_text=skills_text, agent_roles=AGENT_ROLES,
+                    values=values, problems=problems, roles=TENANT_ROLES, may_add=can(a.actor, "users.manage"),
+                    saved=a.request.query_params.get("saved") == "1")  # fmt: skip
+
+
+@router.post("/admin/users")
+@page
+async def add_user(request: Request) -> Response:
+    async with gate(request, "users.manage") as p:
+        a = p.access
+        fields = await form(request, p)
+        values = {name: _field(fields, name) for name in ("email", "display_name", "role", "language")}
+        password = (fields.get("password") or [""])[0][:MAX_FIELD]
+        try:
+            body = UserIn.model_validate({**values, "password": password, "language": values["language"] or "en"})
+        except ValidationError as exc:
+            return await _users_page(p, None, values, problems_of(exc), 422)
+        try:
+            async with a.write() as tx:
+                await user_actions.create_user(
+                    tx, a.tenant.id, body, a.actor, min_password_length=a.settings.min_password_length
+                )
+        except DomainError as exc:
+            await p.reload()
+            field = next((name for name in ("password", "email", "role") if name in exc.code), "form")
+            return await _users_page(p, None, values, {field: exc.message}, exc.status)
+        return RedirectResponse("/admin/users?saved=1", status_code=303)
 
 
 async def _agent_page(p: Page, user: User, values: dict[str, str], problems: dict[str, str], status: int = 200,
