@@ -439,3 +439,41 @@ async def test_an_admin_adds_a_user_through_the_user_action(
         assert (await browser.post("/admin/users", data={"csrf": csrf_of(page.text)})).status_code == 403
     users = (await client.get(f"{API}/users", headers=await login("admin@acme.test"))).json()["items"]
     assert any(u["email"] == email and u["role"] == "agent" and u["language"] == "pl" for u in users)
+
+
+SCRIPT = {"start": "hi", "steps": [
+    {"id": "hi", "type": "say", "text": "Hello!", "next": "bye"},
+    {"id": "bye", "type": "end", "text": "Goodbye.", "outcome": "resolved"},
+]}  # fmt: skip
+
+
+async def test_a_supervisor_edits_an_agent_script_and_sees_the_validator_s_problems(
+    http_app: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    headers = await login("admin@acme.test")
+    body = {"name": f"UI {uuid.uuid4().hex[:8]}", "language": "en", "definition": SCRIPT}
+    r = await client.post(f"{API}/scripts", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    async with ui_client(http_app, "admin@acme.test") as browser:
+        assert f'href="/admin/scripts/{made["id"]}"' in (await browser.get("/admin/scripts")).text
+        page = await browser.get(f"/admin/scripts/{made['id']}")
+        token = csrf_of(page.text)
+        broken = {**SCRIPT, "steps": [{**SCRIPT["steps"][0], "next": "nowhere"}, SCRIPT["steps"][1]]}
+        form = {"csrf": token, "name": body["name"], "language": "en", "description": "", "active": "on",
+                "definition": json.dumps(broken), "attachments": "{}"}  # fmt: skip
+        r = await browser.post(f"/admin/scripts/{made['id']}", data=form)
+        assert r.status_code == 422 and "definition.steps[0].next" in r.text and 'id="f-definition-problem"' in r.text
+        r = await browser.post(f"/admin/scripts/{made['id']}", data=form | {"attachments": "{oops"})
+        assert r.status_code == 422 and 'id="f-attachments-problem"' in r.text and "Not valid JSON" in r.text
+        fixed = {**SCRIPT, "steps": [{**SCRIPT["steps"][0], "text": "Good <morning>!"}, SCRIPT["steps"][1]]}
+        r = await browser.post(f"/admin/scripts/{made['id']}", data=form | {"definition": json.dumps(fixed)})
+        assert r.status_code == 303, r.text
+        page = await browser.get(f"/admin/scripts/{made['id']}")
+        assert "Good &lt;morning&gt;!" in page.text
+    after = (await client.get(f"{API}/scripts/{made['id']}", headers=headers)).json()
+    assert after["version"] == 2 and after["definition"]["steps"][0]["text"] == "Good <morning>!"
+    async with ui_client(http_app, "agent1@acme.test") as browser:
+        assert (await browser.get(f"/admin/scripts/{made['id']}")).status_code == 403
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        assert (await browser.get(f"/admin/scripts/{made['id']}")).status_code == 404

@@ -11,7 +11,7 @@ from typing import Final
 
 from fastapi import APIRouter
 
-from infolinia.web.ui import auth, ivr, kb, numbers, people, settings
+from infolinia.web.ui import auth, ivr, kb, numbers, people, scripts, settings
 from infolinia.web.ui.render import STATIC_URL
 
 __all__ = ["STATIC", "STATIC_URL", "router"]
@@ -24,4 +24,5 @@ router.include_router(people.router)
 router.include_router(ivr.router)
 router.include_router(numbers.router)
 router.include_router(kb.router)
+router.include_router(scripts.router)
 router.include_router(settings.router)

@@ -37,6 +37,7 @@ NAV: Final = (
     ("/admin/ivr", N_("IVR flows"), "telephony.read"),
     ("/admin/numbers", N_("Phone numbers"), "telephony.read"),
     ("/admin/kb", N_("Knowledge base"), "kb.manage"),
+    ("/admin/scripts", N_("Agent scripts"), "scripts.manage"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
