@@ -137,7 +137,8 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
         assert await page.locator("tbody tr td:nth-child(2)").first.inner_text() == "2"  # still version 2
 
         pages = (("/admin", "overview"), ("/admin/users", "users"), ("/admin/queues", "queues"),
-                 ("/admin/numbers", "numbers"), ("/admin/kb", "kb"), ("/admin/settings", "settings"))  # fmt: skip
+                 ("/admin/numbers", "numbers"), ("/admin/kb", "kb"), ("/admin/scripts", "scripts"),
+                 ("/admin/settings", "settings"))  # fmt: skip
         for path, name in pages:
             await page.goto(live.base_url + path)
             await checked(page, path)
@@ -149,6 +150,10 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
         await page.locator("tbody a").first.click()
         await page.wait_for_selector("#preview-heading")
         await checked(page, "article")
+        await page.goto(f"{live.base_url}/admin/scripts")
+        await page.locator("tbody a").first.click()
+        await page.wait_for_selector("#f-definition")
+        await checked(page, "script")
         await page.goto(f"{live.base_url}/admin/users")
         await page.get_by_role("link", name="polski").click()
         await page.wait_for_url("**/admin/users")
