@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,7 @@ def console_error(message: Any) -> bool:
 
 
 async def checked(page: Any, where: str) -> None:
+    await page.wait_for_load_state("load")
     problems = await audit(page)
     assert not problems, (where, problems)
 
@@ -104,6 +106,7 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
         assert await page.locator("h1").inner_text() == "IVR flows"
 
         await page.get_by_role("link", name="Main menu").click()
+        await page.wait_for_url("**/admin/ivr/*")
         await page.wait_for_selector("svg.flow-diagram")
         await checked(page, "editor")
         menu = json.loads(await (await node_field(page, "main_menu")).input_value())
@@ -125,6 +128,7 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
         assert "nowhere" in await problem.inner_text()
         assert page.url.endswith("?saved=2")  # no navigation: htmx swapped the editor in place
         await page.get_by_role("button", name="Save", exact=True).click()
+        await page.wait_for_url(re.compile(r"/admin/ivr/\d+$"))  # the form posted back, not the saved page
         await page.wait_for_selector("#problems")
         assert "digits.6" in await page.locator('li[data-node="main_menu"] ul.problem').inner_text()
         assert await page.locator('li[data-node="main_menu"] textarea').get_attribute("aria-invalid") == "true"
@@ -145,13 +149,16 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
             await shots.take(page, name)
         await page.goto(f"{live.base_url}/admin/queues")
         await page.get_by_role("link", name="Billing", exact=True).click()
+        await page.wait_for_url("**/admin/queues/*")
         await checked(page, "queue")
         await page.goto(f"{live.base_url}/admin/kb")
         await page.locator("tbody a").first.click()
+        await page.wait_for_url("**/admin/kb/*")
         await page.wait_for_selector("#preview-heading")
         await checked(page, "article")
         await page.goto(f"{live.base_url}/admin/scripts")
         await page.locator("tbody a").first.click()
+        await page.wait_for_url("**/admin/scripts/*")
         await page.wait_for_selector("#f-definition")
         await checked(page, "script")
         await page.goto(f"{live.base_url}/admin/users")
@@ -161,6 +168,7 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
         await checked(page, "users pl")
         await shots.take(page, "users-pl")
         await page.get_by_role("link", name="Bartosz Kowalski").click()
+        await page.wait_for_url("**/admin/users/*")
         assert await page.get_by_label("Umiejętności").input_value() == "billing=4, technical=9"
         await checked(page, "agent pl")
         await shots.take(page, "agent-pl")
