@@ -61,6 +61,13 @@ async def test_pages_need_a_login_and_carry_the_security_headers(http_app: Any) 
         assert "<script>" not in page.text  # scripts only from files (the CSP forbids inline ones)
 
 
+async def test_an_unknown_console_page_is_an_error_page(http_app: Any) -> None:
+    async with ui_client(http_app, "admin@demo.test") as browser:
+        r = await browser.get("/admin/nothing/<b>here")
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+        assert "<b>here" not in r.text and "not_found" in r.text and "content-security-policy" in r.headers
+
+
 async def test_login_without_the_form_token_is_refused(http_app: Any) -> None:
     async with ui_client(http_app) as browser:
         await browser.get("/login")

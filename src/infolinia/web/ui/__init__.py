@@ -9,9 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
+from infolinia.errors import NotFound
 from infolinia.web.ui import auth, ivr, kb, numbers, people, scripts, settings
+from infolinia.web.ui.gate import page
 from infolinia.web.ui.render import STATIC_URL
 
 __all__ = ["STATIC", "STATIC_URL", "router"]
@@ -26,3 +29,10 @@ router.include_router(numbers.router)
 router.include_router(kb.router)
 router.include_router(scripts.router)
 router.include_router(settings.router)
+
+
+@router.get("/admin/{rest:path}")
+@page
+async def unknown(rest: str, request: Request) -> Response:
+    """Any other path of the console: the error page (404), not the API's JSON."""
+    raise NotFound(f"no page /admin/{rest[:100]}")
