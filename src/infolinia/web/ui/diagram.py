@@ -90,11 +90,15 @@ def _edges(node: Node, place: dict[str, tuple[float, float]]) -> list[str]:
             mid = (x1 + x2) / 2
             path = f"M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}"
             lx, ly = mid, (y1 + y2) / 2 - 4
-        else:  # back or sideways: an arc under the boxes
-            x1, y1, x2, y2 = x + BOX_W / 2, y + BOX_H, tx + BOX_W / 2, ty + BOX_H
-            dip = max(y1, y2) + GAP_Y
-            path = f"M{x1},{y1} C{x1},{dip} {x2},{dip} {x2},{y2}"
-            lx, ly = (x1 + x2) / 2, dip - 2
+        elif tx == x:  # within a column: an arc on the right, clear of the boxes
+            x1, y1, x2, y2 = x + BOX_W, y + BOX_H / 2, tx + BOX_W, ty + BOX_H / 2
+            bulge = x1 + GAP_X / 2
+            path = f"M{x1},{y1} C{bulge},{y1} {bulge},{y2} {x2},{y2}"
+            lx, ly = bulge - 6, (y1 + y2) / 2
+        else:  # back to an earlier column: from the left side into the target's bottom
+            x1, y1, x2, y2 = x, y + BOX_H / 2, tx + BOX_W * 0.75, ty + BOX_H
+            path = f"M{x1},{y1} C{x1 - GAP_X / 2},{y1} {x2},{y2 + GAP_Y} {x2},{y2}"
+            lx, ly = x1 - GAP_X / 4, y1 - 4
         out.append(
             f'<path d="{path}" class="edge" marker-end="url(#arrow)"/>'
             f'<text x="{lx}" y="{ly}" class="edge-label">{escape(label)}</text>'
