@@ -6,6 +6,7 @@
 #   make lint      ruff check, ruff format --check, mypy
 #   make test      install (semantic search too), test prerequisites, lint, pytest on SQLite, then on PostgreSQL
 #                  (make test PYTEST_ARGS='-k calls -x')
+#   make ui-messages   extract the UI's messages (web/ui/locale/messages.pot) and merge them into each language's .po
 #   make clean     remove .venv, caches and build artefacts
 
 SHELL := /bin/bash
@@ -32,7 +33,7 @@ define pytest_run
 	exit $$rc
 endef
 
-.PHONY: help install install-semantic run lint test test-sqlite test-postgres clean
+.PHONY: help install install-semantic run lint test test-sqlite test-postgres ui-messages clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -98,6 +99,13 @@ test-sqlite: install
 
 test-postgres: install
 	$(call pytest_run,PostgreSQL,scripts/with-postgres.sh $(BIN)/pytest)
+
+UI := src/infolinia/web/ui
+
+ui-messages: install
+	cd $(UI) && ../../../../$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ \
+		--no-location --sort-output --omit-header -o locale/messages.pot .
+	$(BIN)/pybabel update -i $(UI)/locale/messages.pot -d $(UI)/locale -D messages --width 120
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.staticfiles import StaticFiles
 
 from infolinia import __version__, event_types
 from infolinia.api import deps, errors
@@ -61,7 +62,7 @@ from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
 from infolinia.voice.sip.transport import Peer, SipTransport, tcp_socket, udp_socket
 from infolinia.voice.telephony import TelephonyDirectory
-from infolinia.web import contact, forms, help
+from infolinia.web import contact, forms, help, ui
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +281,8 @@ class Infolinia:
         app.include_router(forms.router)  # public pages, outside the API and its access gate
         app.include_router(help.router)
         app.include_router(contact.router)
+        app.include_router(ui.router)  # the browser UI (docs/ui.md): login, admin console
+        app.mount(ui.STATIC_URL, StaticFiles(directory=ui.STATIC), name="ui-static")
 
         @app.get("/healthz", tags=["health"])
         async def healthz() -> JSONResponse:

@@ -1,0 +1,38 @@
+"""The browser UI: server-rendered pages (Jinja2, htmx for partial updates) in English and Polish.
+
+``router`` has every page; ``STATIC`` is the folder served at ``/ui/static`` (our own stylesheet and the vendored
+htmx; nothing is loaded from another host). See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from infolinia.errors import NotFound
+from infolinia.web.ui import auth, ivr, kb, numbers, people, scripts, settings
+from infolinia.web.ui.gate import page
+from infolinia.web.ui.render import STATIC_URL
+
+__all__ = ["STATIC", "STATIC_URL", "router"]
+
+STATIC: Final = Path(__file__).with_name("static")
+
+router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+router.include_router(people.router)
+router.include_router(ivr.router)
+router.include_router(numbers.router)
+router.include_router(kb.router)
+router.include_router(scripts.router)
+router.include_router(settings.router)
+
+
+@router.get("/admin/{rest:path}")
+@page
+async def unknown(rest: str, request: Request) -> Response:
+    """Any other path of the console: the error page (404), not the API's JSON."""
+    raise NotFound(f"no page /admin/{rest[:100]}")

@@ -1,0 +1,38 @@
+"""The browser UI driven over HTTP in tests: a client of its own (its cookies are the browser's), logged in through
+the login form like a person."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from infolinia import demo
+
+CSRF = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+@asynccontextmanager
+async def ui_client(app: Any, email: str | None = None, language: str = "en") -> AsyncIterator[httpx.AsyncClient]:
+    """A cookie-keeping client of ``app``, its pages in ``language`` (the demo admins' own setting is Polish); logged
+    in as ``email`` (password ``demo``) through the form if given."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://infolinia.test") as client:
+        if language:
+            client.cookies.set("infolinia_lang", language, domain="infolinia.test")
+        if email is not None:
+            page = await client.get("/login")
+            r = await client.post(
+                "/login", data={"csrf": csrf_of(page.text), "email": email, "password": demo.PASSWORD, "next": "/admin"}
+            )
+            assert r.status_code == 303, r.text
+        yield client
