@@ -135,8 +135,11 @@ class _Run:
             np.concatenate([p[i] for p in per_queue])[order] for i in range(5)
         )
         n = self.n = len(self.arrival)
-        self.wait = np.zeros(n)
-        self.outcome = np.zeros(n, dtype=np.int8)
+        # per contact while running (lists: cheaper to index from Python than arrays)
+        self.wait: list[float] = [0.0] * n
+        self.outcome: list[int] = [_OPEN] * n
+        self.arrival_list: list[float] = self.arrival.tolist()
+        self.handle_list: list[float] = self.handle.tolist()
         self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
         # callbacks: task id (from n on) -> (request time, queue); then (start, handle) when served
@@ -184,25 +187,27 @@ class _Run:
     def answer_offers(self, now: float) -> None:
         """Accept every offer the engine made; the contacts' handling ends later."""
         events = self.engine.events
-        i = 0
-        while i < len(events):
-            ev = events[i]
-            i += 1
-            if ev.kind != "offer":
-                continue
-            tid: int = ev.task  # type: ignore[assignment]
-            self.engine.accept(tid, now)
-            if tid < self.n:
-                self.outcome[tid] = _ANSWERED
-                self.wait[tid] = now - self.arrival[tid]
-                handle = float(self.handle[tid])
-            else:
-                requested, qi = self.callback_of.pop(tid)
-                self.serving[tid] = qi
-                handle = self.draw(qi)
-                self.callbacks_served.append((qi, requested, now, handle))
-            self.push(now + handle, _COMPLETE, tid)
-        events.clear()
+        accept, outcome, wait, arrival, handle, n = self.engine.accept, self.outcome, self.wait, self.arrival_list, \
+            self.handle_list, self.n  # fmt: skip
+        while events:
+            batch = events[:]
+            events.clear()
+            for ev in batch:
+                if ev.kind != "offer":
+                    continue
+                tid: int = ev.task  # type: ignore[assignment]
+                accept(tid, now)
+                if tid < n:
+                    outcome[tid] = _ANSWERED
+                    wait[tid] = now - arrival[tid]
+                    took = handle[tid]
+                else:
+                    requested, qi = self.callback_of.pop(tid)
+                    self.serving[tid] = qi
+                    took = self.draw(qi)
+                    self.callbacks_served.append((qi, requested, now, took))
+                self.seq += 1
+                heappush(self.heap, (now + took, self.seq, _COMPLETE, tid))
 
     def draw(self, qi: int) -> float:
         pool = self.pool.get(qi)
@@ -225,7 +230,7 @@ class _Run:
                 qi = int(self.queue[who])
                 engine.cancel_task(who, at, reason="callback")
                 self.outcome[who] = _TO_CALLBACK
-                self.wait[who] = at - self.arrival[who]
+                self.wait[who] = at - self.arrival_list[who]
                 q = self.center.queues[qi]
                 tid = self.n + self.callbacks_asked
                 self.callbacks_asked += 1
@@ -239,7 +244,7 @@ class _Run:
             else:
                 engine.cancel_task(who, at)
                 self.outcome[who] = _ABANDONED
-                self.wait[who] = at - self.arrival[who]
+                self.wait[who] = at - self.arrival_list[who]
         elif kind == _TICK:
             engine.tick(at)
         else:
@@ -258,17 +263,24 @@ class _Run:
         specs = [(q.skills, q.language, q.priority) for q in queues]
         arrival, queue, pat = self.arrival.tolist(), self.queue.tolist(), self.patience.tolist()
         happen, answer, outcome = self.happen, self.answer_offers, self.outcome
+        complete, add_task, voice = engine.complete, engine.add_task, Channel.VOICE
+        plain = [q.wrapup_s == 0 for q in queues]  # queues whose contacts' completion needs nothing more
         for tid in range(self.n):
             a = arrival[tid]
             while heap and heap[0][0] <= a:
                 at, _, kind, who = heappop(heap)
-                happen(at, kind, who)
+                if kind == _COMPLETE and who < self.n and plain[queue[who]]:
+                    complete(who, at)
+                    answer(at)
+                else:
+                    happen(at, kind, who)
             qi = queue[tid]
             skills, language, priority = specs[qi]
-            engine.add_task(TaskSpec(tid, TENANT, qi + 1, Channel.VOICE, a, skills, language, priority), a)
+            add_task(TaskSpec(tid, TENANT, qi + 1, voice, a, skills, language, priority), a)
             answer(a)
             if outcome[tid] == _OPEN and pat[tid] != math.inf:
-                self.push(a + pat[tid], _ABANDON, tid)
+                self.seq += 1
+                heappush(heap, (a + pat[tid], self.seq, _ABANDON, tid))
             if self.deadline is not None and not tid % _CHECK_EVERY and time.perf_counter() > self.deadline:
                 raise SimulationTooLong(f"the simulation ran past its time limit after {tid} contacts")
         while heap:
@@ -292,6 +304,7 @@ def simulate_multi(center: MultiSkillCenter, seed: int = 0, *, max_seconds: floa
 
 def _tally(run: _Run) -> SimulationResult:
     center = run.center
+    wait, outcome = np.asarray(run.wait), np.asarray(run.outcome, dtype=np.int8)
     n_int, interval_s = center.intervals, center.interval_s
     idx = np.minimum((run.arrival // interval_s).astype(np.int64), n_int - 1)
     served = np.asarray(run.callbacks_served, dtype=np.float64).reshape(-1, 4)
@@ -301,8 +314,8 @@ def _tally(run: _Run) -> SimulationResult:
     req_times = np.asarray([r for r, _ in requested] + served[:, 1].tolist(), dtype=np.float64)
     req_queue = np.asarray([qi for _, qi in requested] + cb_queue.tolist(), dtype=np.int64)
     req_idx = np.minimum((req_times // interval_s).astype(np.int64), n_int - 1)
-    answered = run.outcome == _ANSWERED
-    starts_all = run.arrival + run.wait
+    answered = outcome == _ANSWERED
+    starts_all = run.arrival + wait
     by_queue: dict[str, Kpis] = {}
     intervals = [Kpis() for _ in range(n_int)]
     for qi, q in enumerate(center.queues):
@@ -313,7 +326,7 @@ def _tally(run: _Run) -> SimulationResult:
             return np.bincount(where[mask], weights=None if weights is None else weights[mask], minlength=n_int)
 
         ans = mine & answered
-        abandoned = mine & (run.outcome == _ABANDONED)
+        abandoned = mine & (outcome == _ABANDONED)
         wrap = q.wrapup_s
         busy = busy_per_interval(
             np.concatenate((starts_all[ans], served[cb, 2])),
@@ -325,9 +338,9 @@ def _tally(run: _Run) -> SimulationResult:
             "offered": per(mine),
             "answered": per(ans),
             "abandoned": per(abandoned),
-            "abandoned_short": per(abandoned & (run.wait < q.short_abandon_s)),
-            "answered_in_sl": per(ans & (run.wait <= q.sl_seconds)),
-            "wait_sum_s": per(ans, run.wait),
+            "abandoned_short": per(abandoned & (wait < q.short_abandon_s)),
+            "answered_in_sl": per(ans & (wait <= q.sl_seconds)),
+            "wait_sum_s": per(ans, wait),
             "handle_sum_s": per(ans, run.handle) + per(cb, served[:, 3], cb_idx),
             "handled": per(ans) + per(cb, where=cb_idx),
             "callbacks_requested": per(req_queue == qi, where=req_idx),
