@@ -36,6 +36,7 @@ from infolinia.api.routes import (
     scripts,
     telephony,
     tenants,
+    wfm_sim,
     wrapup,
 )
 from infolinia.auth.ratelimit import SlidingWindowLimiter
@@ -80,6 +81,7 @@ ROUTERS = (
     scripts.router,
     wrapup.router,
     email.router,
+    wfm_sim.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [
