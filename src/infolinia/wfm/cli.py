@@ -98,11 +98,10 @@ def simulate(
             data.setdefault("engine", engine)
             described = CenterIn.model_validate(data)
         elif tenant is not None:
-            from infolinia.wfm.history import center_from_history
-
             from sqlalchemy.exc import SQLAlchemyError
 
             from infolinia.store.db import DatabaseURLError
+            from infolinia.wfm.history import center_from_history
 
             try:
                 described = asyncio.run(center_from_history(tenant, db, days, interval_minutes, scale))
