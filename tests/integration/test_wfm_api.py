@@ -90,6 +90,9 @@ async def test_simulate_caps_and_bad_centers(client: httpx.AsyncClient, login: L
     many["queues"][0]["calls"] = [MAX_CALLS["routing"], 1]
     r = await client.post(SIMULATE, json=many, headers=sup)
     assert r.status_code == 422 and r.json()["error"]["code"] == "too_many_calls"
+    crowd = single_center(engine="routing", groups=[{"name": "all", "agents": 6000}])
+    r = await client.post(SIMULATE, json=crowd, headers=sup)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "too_many_agents"
     bad = [
         single_center(groups=[{"name": "all", "agents": [1, 2]}]),  # intervals do not match
         single_center(engine="fast", queues=multi_center()["queues"]),  # the fast path takes one skill-less queue

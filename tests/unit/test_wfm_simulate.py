@@ -163,6 +163,17 @@ def test_agents_answer_only_while_on_duty() -> None:
     assert result.intervals[1].p_abandon is not None and result.intervals[1].p_abandon > 0.9
 
 
+def test_nobody_on_duty() -> None:
+    """Without agents callers hang up when their patience ends; with endless patience they wait, counted as
+    offered only (neither answered nor abandoned), in both engines."""
+    for patience_s, abandoned in ((60.0, True), (None, False)):
+        center = SingleSkillCenter(calls=(50.0, 50.0), agents=(0, 0), patience_s=patience_s)
+        for result in (simulate_single(center, 2), simulate_multi(MultiSkillCenter.from_single(center), 2)):
+            k = result.overall
+            assert k.offered > 0 and k.answered == 0 and k.busy_s == 0
+            assert k.abandoned == (k.offered if abandoned else 0)
+
+
 def test_callbacks_are_served_later_and_counted_apart() -> None:
     center = SingleSkillCenter(calls=(300.0, 20.0, 20.0), agents=(10, 10, 10), patience_s=60.0,
                                callback_share=1.0, callback_delay_s=1800.0)  # fmt: skip

@@ -224,16 +224,15 @@ def _walk(
         if callbacks.due and callbacks.due[0][0] <= a:
             serve_callbacks(a)
         got = agent_at(a)
-        start = got[0] if got is not None else inf
-        wait = start - a
-        if wait <= p:
-            heapreplace(free, (start + h, got[1]))  # type: ignore[index]
-            push_wait(wait)
+        if got is not None and got[0] - a <= p:
+            start = got[0]
+            heapreplace(free, (start + h, got[1]))
+            push_wait(start - a)
             push_served(True)
-        else:
+        else:  # out of patience (or no agent will ever come, and then the wait is endless)
             push_wait(p)
             push_served(False)
-            if cb:
+            if cb and p != inf:
                 callbacks.ask(a + p, a + p + delay)
         if deadline is not None and not count % _CHECK_EVERY and time.perf_counter() > deadline:
             raise SimulationTooLong(f"the simulation ran past its time limit after {count} contacts")
@@ -257,7 +256,7 @@ def _tally(
     answered = np.asarray(served_list, dtype=bool)
     left = ~answered
     asked = left & wants_callback & np.isfinite(pat)
-    abandoned = left & ~asked
+    abandoned = left & ~asked & np.isfinite(waits)  # an endless wait: nobody on duty ever again, nor hung up
     idx = np.minimum((arr // interval_s).astype(np.int64), n_int - 1)
 
     def per(mask: np.ndarray, weights: Floats | None = None) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Workforce planning (``wfm/``): simulating a described center and scheduling shifts. Both compute only (they
 read and write nothing of the tenant), in a worker thread, within caps on size and time: an over-large request is
-refused before any work with 422 ``too_many_calls`` / ``schedule_too_large``, and one that runs past its time with
-422 ``simulation_too_long`` (a schedule returns the best found by its time limit)."""
+refused before any work with 422 ``too_many_calls``, ``too_many_agents`` or ``schedule_too_large``, and one that
+runs past its time with 422 ``simulation_too_long`` (a schedule returns the best found by its time limit)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ router = APIRouter(tags=["workforce planning"])
 #: expected calls one request may simulate, per engine, and the seconds it may run
 MAX_CALLS = {"fast": 500_000, "routing": 50_000}
 MAX_SIMULATION_S = 10.0
+#: agents one simulation may have (the sum over groups of their largest head count)
+MAX_AGENTS = {"fast": 10_000, "routing": 5_000}
 #: booleans one schedule's model may have (agents x shift starts x break placements)
 MAX_SCHEDULE_SIZE = 100_000
 
@@ -34,6 +36,13 @@ def _simulate(center: CenterIn) -> SimulationOut:
             f"at most {MAX_CALLS[engine]:,} expected calls per simulation through the {engine} engine",
             code="too_many_calls",
             details={"expected_calls": center.expected_calls, "limit": MAX_CALLS[engine]},
+        )
+    agents = sum(max(center.heads(g)) for g in center.groups)
+    if agents > MAX_AGENTS[engine]:
+        raise Invalid(
+            f"at most {MAX_AGENTS[engine]:,} agents per simulation through the {engine} engine",
+            code="too_many_agents",
+            details={"agents": agents, "limit": MAX_AGENTS[engine]},
         )
     try:
         if engine == "fast":
