@@ -190,11 +190,9 @@ class _Run:
         accept, outcome, wait, arrival, handle, n = self.engine.accept, self.outcome, self.wait, self.arrival_list, \
             self.handle_list, self.n  # fmt: skip
         while events:
-            batch = events[:]
+            offers = [ev for ev in events if ev.kind == "offer"]
             events.clear()
-            for ev in batch:
-                if ev.kind != "offer":
-                    continue
+            for ev in offers:
                 tid: int = ev.task  # type: ignore[assignment]
                 accept(tid, now)
                 if tid < n:
@@ -224,8 +222,8 @@ class _Run:
             if wrapup > 0:
                 self.push(at + wrapup, _TICK, 0)
         elif kind == _ABANDON:
-            if engine.task_state(who) is not TaskState.WAITING:
-                return
+            if self.outcome[who] != _OPEN or engine.task_state(who) is not TaskState.WAITING:
+                return  # answered meanwhile
             if self.wants_callback[who]:
                 qi = int(self.queue[who])
                 engine.cancel_task(who, at, reason="callback")
