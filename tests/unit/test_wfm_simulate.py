@@ -237,4 +237,6 @@ def test_time_caps_and_bad_centers() -> None:
     with pytest.raises(SimulationError):
         HandleTime("lognormal", 100.0, 0.0)
     with pytest.raises(SimulationError):
+        HandleTime("lognormal", 1e-300, 600.0)  # its draws would not be numbers
+    with pytest.raises(SimulationError):
         MultiSkillCenter((QueueModel("a", (1.0,)),), (AgentGroup("g", (1,), queues=("b",)),))

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 Floats = npt.NDArray[np.float64]
+MAX_CV = 100.0  # a lognormal's standard deviation over its mean, at most (beyond it the draws lose all precision)
 
 
 class SimulationError(ValueError):
@@ -33,8 +34,10 @@ class HandleTime:
                 raise SimulationError("an empirical handle time needs samples: finite seconds, none negative")
         elif not (math.isfinite(self.mean_s) and self.mean_s > 0):
             raise SimulationError("a handle time's mean must be a positive number of seconds")
-        if self.kind == "lognormal" and not (math.isfinite(self.sd_s) and self.sd_s > 0):
-            raise SimulationError("a lognormal handle time needs a positive standard deviation")
+        if self.kind == "lognormal" and not (math.isfinite(self.sd_s) and 0 < self.sd_s <= MAX_CV * self.mean_s):
+            raise SimulationError(
+                f"a lognormal handle time needs a standard deviation above 0, at most {MAX_CV}x its mean"
+            )
 
     @property
     def mean(self) -> float:

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from infolinia.routing.model import MAX_LEVEL, Strategy
 from infolinia.schemas import Input, Output
-from infolinia.wfm.distributions import HandleTime
+from infolinia.wfm.distributions import MAX_CV, HandleTime
 from infolinia.wfm.multiskill import AgentGroup, MultiSkillCenter, QueueModel
 from infolinia.wfm.schedule import AgentRules, BreakRule, ScheduleProblem, ShiftTemplate
 from infolinia.wfm.simulate import SingleSkillCenter
@@ -33,8 +33,8 @@ class HandleIn(Input):
 
     @model_validator(mode="after")
     def _complete(self) -> HandleIn:
-        if self.kind == "lognormal" and self.sd_s <= 0:
-            raise ValueError("a lognormal handle time needs sd_s > 0")
+        if self.kind == "lognormal" and not 0 < self.sd_s <= MAX_CV * self.mean_s:
+            raise ValueError(f"a lognormal handle time needs 0 < sd_s <= {MAX_CV:g} x mean_s")
         if self.kind == "empirical" and not self.samples:
             raise ValueError("an empirical handle time needs samples")
         return self
