@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from infolinia.config import Settings, SettingsError, database_url_from_env
 from infolinia.errors import DomainError
-from infolinia.wfm.cli import app as wfm_app
+from infolinia.wfm.sim_cli import app as wfm_app
 
 app = typer.Typer(help="infolinia: a self-hosted contact center.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -25,7 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
-app.add_typer(wfm_app)  # simulate, schedule (wfm/cli.py)
+app.add_typer(wfm_app)  # simulate, schedule (wfm/sim_cli.py)
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $INFOLINIA_DATABASE_URL or ./infolinia.db)")

@@ -15,7 +15,7 @@ from infolinia.errors import Invalid
 from infolinia.wfm.distributions import SimulationError
 from infolinia.wfm.multiskill import simulate_multi
 from infolinia.wfm.schedule import ScheduleError, solve
-from infolinia.wfm.schemas import CenterIn, ScheduleIn, ScheduleOut, SimulationOut, simulation_out
+from infolinia.wfm.sim_schemas import CenterIn, ScheduleIn, ScheduleOut, SimulationOut, simulation_out
 from infolinia.wfm.simulate import SimulationTooLong, simulate_single
 
 router = APIRouter(tags=["workforce planning"])

@@ -22,7 +22,7 @@ from infolinia import demo
 from infolinia.store import db as store
 from infolinia.store.models import Channel, Direction, Interaction, Queue, Tenant
 from infolinia.wfm.distributions import HandleTime
-from infolinia.wfm.history import center_from_history
+from infolinia.wfm.center import center_from_history
 from infolinia.wfm.simulate import SingleSkillCenter, simulate_single
 from tests.conftest import repo_root
 from tests.live import EXE

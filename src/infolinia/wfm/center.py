@@ -24,7 +24,7 @@ from infolinia.errors import DomainError
 from infolinia.routing.specs import read_agents, read_queues
 from infolinia.store import db as store
 from infolinia.store.models import Channel, Direction, Interaction, Tenant
-from infolinia.wfm.schemas import CenterIn
+from infolinia.wfm.sim_schemas import CenterIn
 
 MIN_SAMPLES = 30
 MAX_SAMPLES = 100_000

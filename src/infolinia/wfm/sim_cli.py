@@ -2,7 +2,7 @@
 
 ``simulate`` takes a center from arguments (one queue, one pool of agents), from a JSON or YAML description (the
 body of ``POST /api/v1/wfm/simulate``), or from a tenant's configured queues and agents with volumes, handle times
-and patience estimated from its contact history (``wfm/history.py``). ``schedule`` takes a requirement CSV (one
+and patience estimated from its contact history (``wfm/center.py``). ``schedule`` takes a requirement CSV (one
 row per interval: ``interval,agents``, or just ``agents``) and a rules file (JSON or YAML: templates, agents, the
 under-cover penalty) and writes the schedule as CSV (one row per shift) or JSON."""
 
@@ -83,7 +83,7 @@ def simulate(
     from infolinia.errors import DomainError
     from infolinia.wfm.distributions import SimulationError
     from infolinia.wfm.multiskill import simulate_multi
-    from infolinia.wfm.schemas import CenterIn
+    from infolinia.wfm.sim_schemas import CenterIn
     from infolinia.wfm.simulate import simulate_single
 
     sources = sum(x is not None for x in (center, tenant, calls))
@@ -101,7 +101,7 @@ def simulate(
             from sqlalchemy.exc import SQLAlchemyError
 
             from infolinia.store.db import DatabaseURLError
-            from infolinia.wfm.history import center_from_history
+            from infolinia.wfm.center import center_from_history
 
             try:
                 described = asyncio.run(center_from_history(tenant, db, days, interval_minutes, scale))
@@ -205,7 +205,7 @@ def schedule(
 ) -> None:
     """Shifts per agent covering the requirement at least cost (OR-Tools CP-SAT)."""
     from infolinia.wfm.schedule import ScheduleError, solve
-    from infolinia.wfm.schemas import ScheduleRulesIn
+    from infolinia.wfm.sim_schemas import ScheduleRulesIn
 
     try:
         needed = read_requirement(requirement.read_text(encoding="utf-8"))
