@@ -68,7 +68,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "email.read": _FRONT_LINE,  # the tenant's e-mails in and out, their delivery status, attachments
     "email.reply": ALL_TENANT_ROLES,  # answer a case's customer by e-mail (the case as the reader may see it)
     "email.manage": _ADMIN,  # e-mail settings (addresses, relay, queue), sending a failed message again
-    "wfm.plan": _SUPERVISORS,  # staffing calculations and the arrivals forecast
+    "wfm.plan": _SUPERVISORS,  # workforce planning: staffing, simulation of the center, shift schedules
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

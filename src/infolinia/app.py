@@ -38,6 +38,7 @@ from infolinia.api.routes import (
     telephony,
     tenants,
     wfm,
+    wfm_sim,
     wrapup,
 )
 from infolinia.auth.ratelimit import SlidingWindowLimiter
@@ -83,6 +84,7 @@ ROUTERS = (
     wrapup.router,
     email.router,
     wfm.router,
+    wfm_sim.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from infolinia.config import Settings, SettingsError, database_url_from_env
 from infolinia.errors import DomainError
 from infolinia.wfm import cli as wfm_cli
+from infolinia.wfm.sim_cli import app as wfm_app
 
 app = typer.Typer(help="infolinia: a self-hosted contact center.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -26,6 +27,7 @@ app.add_typer(admin_app, name="admin")
 kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 wfm_cli.register(app)  # staffing, forecast
+app.add_typer(wfm_app)  # simulate, schedule (wfm/sim_cli.py)
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $INFOLINIA_DATABASE_URL or ./infolinia.db)")
