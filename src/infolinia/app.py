@@ -90,7 +90,7 @@ ROUTERS = (
 BODY_LIMITS = [
     (method, re.compile(re.escape(API) + path.pattern), size)
     for method, path, size in (*prompts.BODY_LIMITS, *campaigns.BODY_LIMITS)
-]
+] + list(ui.BODY_LIMITS)  # the console's upload forms (full paths already)
 
 
 def api_routes() -> list[tuple[str, APIRoute]]:

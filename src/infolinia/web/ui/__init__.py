@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from infolinia.errors import NotFound
-from infolinia.web.ui import auth, ivr, kb, numbers, people, scripts, settings
+from infolinia.web.ui import auth, ivr, kb, numbers, people, prompts, scripts, settings
 from infolinia.web.ui.gate import page
 from infolinia.web.ui.render import STATIC_URL
 
-__all__ = ["STATIC", "STATIC_URL", "router"]
+__all__ = ["BODY_LIMITS", "STATIC", "STATIC_URL", "router"]
 
 STATIC: Final = Path(__file__).with_name("static")
 
@@ -29,6 +29,10 @@ router.include_router(numbers.router)
 router.include_router(kb.router)
 router.include_router(scripts.router)
 router.include_router(settings.router)
+router.include_router(prompts.router)
+
+#: the console's upload forms, whose bodies may be larger than other requests (``api/errors.BodyLimit``)
+BODY_LIMITS = (*prompts.BODY_LIMITS,)
 
 
 @router.get("/admin/{rest:path}")

@@ -21,10 +21,10 @@ from infolinia.api.credentials import Credentials, bearer_secret
 from infolinia.api.deps import Access, admit
 from infolinia.errors import DomainError, Forbidden, Invalid, Unauthorized
 from infolinia.store.models import User
-from infolinia.web.ui import security
+from infolinia.web.ui import multipart, security
 from infolinia.web.ui.render import Viewer, render, viewer
 
-__all__ = ["TENANT_COOKIE", "Page", "form", "gate", "page", "safe_next"]
+__all__ = ["TENANT_COOKIE", "Page", "form", "gate", "page", "safe_next", "upload"]
 
 TENANT_COOKIE: Final = "infolinia_tenant"
 #: a UI form's limits: fields and characters (the app's body limit bounds the bytes before this)
@@ -72,6 +72,14 @@ async def form(request: Request, page: Page | None = None) -> dict[str, list[str
     if page is not None and not security.same(page.viewer.csrf, _one(fields, security.CSRF_FIELD)):
         raise Forbidden("the form's security token is missing or stale: reload the page", code="csrf_failed")
     return fields
+
+
+async def upload(request: Request, page: Page) -> multipart.Posted:
+    """The posted ``multipart/form-data`` fields and files (a form with a file); the CSRF token checked first."""
+    posted = multipart.read(request.headers.get("content-type", ""), await request.body())
+    if not security.same(page.viewer.csrf, _one(posted.fields, security.CSRF_FIELD)):
+        raise Forbidden("the form's security token is missing or stale: reload the page", code="csrf_failed")
+    return posted
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str:

@@ -38,6 +38,7 @@ NAV: Final = (
     ("/admin/numbers", N_("Phone numbers"), "telephony.read"),
     ("/admin/kb", N_("Knowledge base"), "kb.manage"),
     ("/admin/scripts", N_("Agent scripts"), "scripts.manage"),
+    ("/admin/prompts", N_("Voice prompts"), "prompts.read"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
