@@ -39,6 +39,7 @@ NAV: Final = (
     ("/admin/kb", N_("Knowledge base"), "kb.manage"),
     ("/admin/scripts", N_("Agent scripts"), "scripts.manage"),
     ("/admin/prompts", N_("Voice prompts"), "prompts.read"),
+    ("/admin/campaigns", N_("Campaigns"), "campaigns.read"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
