@@ -259,7 +259,15 @@ async def test_every_field_has_a_label_and_the_pages_have_landmarks(http_app: An
                                                                    login: Login) -> None:  # fmt: skip
     flow = await a_flow(client, login)
     async with ui_client(http_app, "admin@demo.test") as browser:
-        for path in ("/admin", "/admin/users", "/admin/queues", "/admin/ivr", f"/admin/ivr/{flow['id']}"):
+        for path in (
+            "/admin",
+            "/admin/users",
+            "/admin/queues",
+            "/admin/ivr",
+            f"/admin/ivr/{flow['id']}",
+            "/admin/prompts",
+            "/admin/campaigns",
+        ):
             html = (await browser.get(path)).text
             assert "<main" in html and "<nav" in html and html.count("<h1") == 1, path
             for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
