@@ -4,18 +4,18 @@ body is refused with 400 ``bad_form``, never half read."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Final
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
 from infolinia.errors import Invalid
 
 __all__ = ["MAX_PARTS", "Posted", "read"]
 
 MAX_PARTS: Final = 50
-_NAME: Final = re.compile(r'(?:^|;)\s*name="([^"]*)"')
-_FILENAME: Final = re.compile(r'(?:^|;)\s*filename="([^"]*)"')
 
 
 @dataclass
@@ -41,39 +41,66 @@ def boundary_of(content_type: str) -> bytes:
     return boundary.encode("latin-1", "replace")
 
 
+class _Part:
+    def __init__(self) -> None:
+        self.headers: dict[bytes, bytes] = {}
+        self.content = bytearray()
+
+
 def read(content_type: str, body: bytes) -> Posted:
-    """The fields and files of ``body`` (sent with ``content_type``)."""
-    delimiter = b"--" + boundary_of(content_type)
-    if not body.startswith(delimiter):
-        raise _bad("the body does not start with its boundary")
-    chunks = body.split(b"\r\n" + delimiter)
-    if len(chunks) > MAX_PARTS + 1:
-        raise _bad(f"more than {MAX_PARTS} parts")
-    if not chunks[-1].startswith(b"--"):
+    """The fields and files of ``body`` (sent with ``content_type``), parsed by python-multipart (Starlette's
+    parser); the parts are checked here: each a ``form-data`` with a name, text fields UTF-8."""
+    parts: list[_Part] = []
+    header: list[bytes] = [b"", b""]
+
+    def begin() -> None:
+        if len(parts) >= MAX_PARTS:
+            raise _bad(f"more than {MAX_PARTS} parts")
+        parts.append(_Part())
+
+    def data(chunk: bytes, start: int, end: int) -> None:
+        parts[-1].content += chunk[start:end]
+
+    def header_field(chunk: bytes, start: int, end: int) -> None:
+        header[0] += chunk[start:end]
+
+    def header_value(chunk: bytes, start: int, end: int) -> None:
+        header[1] += chunk[start:end]
+
+    def header_end() -> None:
+        parts[-1].headers[header[0].strip().lower()] = header[1].strip()
+        header[0], header[1] = b"", b""
+
+    ended: list[bool] = []
+    parser = MultipartParser(boundary_of(content_type), {
+        "on_part_begin": begin, "on_part_data": data, "on_header_field": header_field,
+        "on_header_value": header_value, "on_header_end": header_end, "on_end": lambda: ended.append(True),
+    })  # fmt: skip
+    try:
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError as error:
+        raise _bad(str(error).rstrip(".")[:120] or "malformed body") from None
+    if not ended:
         raise _bad("the body ends before its closing boundary")
+    return _posted(parts)
+
+
+def _posted(parts: list[_Part]) -> Posted:
     posted = Posted()
-    for index, chunk in enumerate(chunks[:-1]):
-        start = len(delimiter) if index == 0 else 0
-        if not chunk.startswith(b"\r\n", start):
-            raise _bad("a part without headers")
-        head, separator, content = chunk[start + 2 :].partition(b"\r\n\r\n")
-        if not separator:
-            raise _bad("a part without headers")
-        disposition = ""
-        for line in head.decode("utf-8", "replace").split("\r\n"):
-            key, _, value = line.partition(":")
-            if key.strip().lower() == "content-disposition":
-                disposition = value.strip()
-        name = _NAME.search(disposition)
-        if not disposition.lower().startswith("form-data") or name is None:
+    for part in parts:
+        kind, options = parse_options_header(part.headers.get(b"content-disposition", b""))
+        name = options.get(b"name")
+        if kind.lower() != b"form-data" or name is None:
             raise _bad("a part without a field name")
-        filename = _FILENAME.search(disposition)
+        field_name = name.decode("utf-8", "replace")
+        filename = options.get(b"filename")
         if filename is not None:
-            posted.files[name.group(1)] = (filename.group(1)[:255], content)
+            posted.files[field_name] = (filename.decode("utf-8", "replace")[:255], bytes(part.content))
             continue
         try:
-            text = content.decode("utf-8")
+            text = bytes(part.content).decode("utf-8")
         except UnicodeDecodeError:
-            raise _bad(f"the field {name.group(1)[:40]!r} is not UTF-8 text") from None
-        posted.fields.setdefault(name.group(1), []).append(text)
+            raise _bad(f"the field {field_name[:40]!r} is not UTF-8 text") from None
+        posted.fields.setdefault(field_name, []).append(text)
     return posted
