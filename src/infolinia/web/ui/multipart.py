@@ -1,6 +1,6 @@
 """Reading a posted ``multipart/form-data`` body (a form with a file field), byte-exact and bounded: the app's
 ``BodyLimit`` has already capped the body's size, and here the number of parts is capped too. Every malformed
-body is refused with 400 ``bad_form``, never half read."""
+body is refused with 422 ``bad_form``, never half read."""
 
 from __future__ import annotations
 
