@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import re
 from typing import Literal
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Query, Request, WebSocket
 from fastapi.responses import Response
@@ -141,8 +142,8 @@ async def send_file(a: Access = Depends(access("chat.handle"))) -> FileOut:
     settings = ChatSettings.of(a.tenant.chat_settings)
     data = await a.request.body()
     try:
-        row = await store_file(service, chat, "agent", data, a.request.headers.get("x-file-name", "file"), settings,
-                               a.who)  # fmt: skip
+        name = unquote(a.request.headers.get("x-file-name", "file"))
+        row = await store_file(service, chat, "agent", data, name, settings, a.who)
     except Refused as refused:
         error = DomainError(refused.message, code=refused.code)
         error.status = refused.status

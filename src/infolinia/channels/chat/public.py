@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -361,7 +361,7 @@ async def upload(key: str, chat_id: int, request: Request) -> Response:
             raise Refused(413, "file_too_large", f"the file is larger than {limit} bytes")
         data = await _read_capped(request, limit)
         _limit(service.limits.files, str(chat.id))
-        row = await store_file(service, chat, "customer", data, request.headers.get("x-file-name", "file"),
+        row = await store_file(service, chat, "customer", data, unquote(request.headers.get("x-file-name", "file")),
                                widget.settings)  # fmt: skip
         live = await service.hub.live(chat.id)
         assert live is not None
