@@ -27,6 +27,7 @@ from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from starlette.websockets import WebSocketDisconnect
 
 from infolinia.api.deps import client_ip
@@ -50,6 +51,8 @@ STATIC = Path(__file__).with_name("static")
 MAX_BODY = 16_384
 MAX_MESSAGE = 5000
 HELLO_TIMEOUT_S = 10.0
+#: a start that collided with another one making a customer at the same moment is tried again
+STARTS_TRIED = 5
 #: the customer's file uploads have their own body limit (outside the API), see ``api/errors.BodyLimit``
 BODY_LIMITS = (("POST", re.compile(r"/chat/api/[^/]+/chats/[0-9]+/files"), MAX_FILE_BYTES),)
 SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -248,14 +251,19 @@ async def start(key: str, request: Request) -> Response:
         if available != "open":
             return _refusal_with(Refused(409, "chat_unavailable", _UNAVAILABLE[available]), widget.origin, available)
         _limit(service.limits.starts, ip)
-        try:
-            async with write(service.db, service.bus, Who(None, "chat widget", ip)) as tx:
-                started = await actions.start(
-                    tx, widget.tenant, name=name, identities=identities, topic=topic, queue_id=queue_id,
-                    origin=widget.origin, email=email or None, phone=phone or None,
-                )  # fmt: skip
-        except DomainError as error:
-            raise Refused(422, error.code, error.message) from error
+        for attempt in range(STARTS_TRIED):
+            try:
+                async with service.start_lock, write(service.db, service.bus, Who(None, "chat widget", ip)) as tx:
+                    started = await actions.start(
+                        tx, widget.tenant, name=name, identities=identities, topic=topic, queue_id=queue_id,
+                        origin=widget.origin, email=email or None, phone=phone or None,
+                    )  # fmt: skip
+                break
+            except DomainError as error:
+                raise Refused(422, error.code, error.message) from error
+            except IntegrityError:  # another start took the same new customer number meanwhile: again
+                if attempt == STARTS_TRIED - 1:
+                    raise
         await service.routing.route([started.task])
         live = await service.hub.live(started.chat.id)
         assert live is not None

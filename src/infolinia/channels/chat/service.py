@@ -48,6 +48,8 @@ class ChatService:
         self.files = FileStore(settings.data_dir)
         self.limits = ChatLimits(settings.chat_starts_per_ip)
         self.tick_s = 1.0
+        #: starts one at a time in this process: each may make a customer, whose number is the next free one
+        self.start_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._ending: set[asyncio.Task[bool]] = set()
         routing.listeners.append(self._routing_events)
