@@ -170,10 +170,15 @@ class Bench:
                               "text": repr(time.perf_counter())}  # fmt: skip
                     await ws.send(json.dumps(answer))
 
-    async def customer(self, key: str, chat: int, token: str, go: asyncio.Event, done: asyncio.Event) -> None:
+    async def customer(
+        self, key: str, chat: int, token: str, go: asyncio.Event, done: asyncio.Event, ramp: asyncio.Semaphore
+    ) -> None:
         url = self.server.base.replace("http", "ws") + f"/chat/ws/{key}"
-        async with connect(url, max_queue=None) as ws:
+        async with ramp:  # sockets open a few dozen at a time, as visitors arrive
+            ws = await connect(url, max_queue=None)
             await ws.send(json.dumps({"type": "hello", "chat": chat, "token": token}))
+            await ws.recv()  # ready
+        async with ws:
             reader = asyncio.create_task(self._read(ws, chat))
             await go.wait()
             await asyncio.sleep(random.uniform(0, self.interval))
@@ -213,7 +218,8 @@ class Bench:
             for chat, _ in chats:
                 self.active[chat] = asyncio.Event()
             go, done = asyncio.Event(), asyncio.Event()
-            customers = [asyncio.create_task(self.customer(key, c, t, go, done)) for c, t in chats]
+            ramp = asyncio.Semaphore(32)
+            customers = [asyncio.create_task(self.customer(key, c, t, go, done, ramp)) for c, t in chats]
             await asyncio.wait_for(asyncio.gather(*(e.wait() for e in self.active.values())), 600)
             setup_s = time.perf_counter() - t0
             stop_accepting.set()

@@ -323,11 +323,19 @@ async def test_nobody_free_leave_message_or_callback(live: LiveServer, http: htt
     cases = (await http.get("/api/v1/cases", params={"limit": 200}, headers=admin)).json()["items"]
     case = next(c for c in cases if c["number"] == number)
     assert case["category"] == "billing"
+    case_queue = (await http.get(f"/api/v1/tasks/{case['routing_task_id']}", headers=admin)).json()["queue_id"]
     body = {"topic": "question", "name": "Ola", "phone": "+48 601 234 567", "reason": "please call"}
     r = await http.post(f"/chat/api/{KEY}/callback", json=body, headers={"Origin": SITE} | address())
     assert r.status_code == 201, r.text
     callback = (await http.get(f"/api/v1/callbacks/{r.json()['callback']}", headers=admin)).json()
     assert callback["number"] == "+48601234567" and callback["source"] == "web"
+    # withdrawn again: the case and the call would wait in the chat queue for the next agent who logs in
+    r = await http.post(f"/api/v1/callbacks/{callback['id']}/cancel", json={"reason": "test over"}, headers=admin)
+    assert r.status_code == 200, r.text
+    waiting = (await http.get("/api/v1/tasks", params={"state": "waiting", "limit": 500}, headers=admin)).json()
+    for task in waiting["items"]:
+        if task["channel"] == "case" and task["queue_id"] == case_queue:
+            assert (await http.delete(f"/api/v1/tasks/{task['id']}", headers=admin)).status_code == 200
 
 
 async def test_settings(live: LiveServer, http: httpx.AsyncClient) -> None:
@@ -345,3 +353,48 @@ async def test_settings(live: LiveServer, http: httpx.AsyncClient) -> None:
     assert r.status_code == 200 and r.json()["topics"] == []
     agent = await api_login(http, "agent1@acme.test")
     assert (await http.get("/api/v1/chat/settings", headers=agent)).status_code == 403
+
+
+async def test_idle_chat_ends(live: LiveServer, http: httpx.AsyncClient, agent: dict[str, str]) -> None:
+    admin = await api_login(http, "admin@demo.test")
+    r = await http.patch("/api/v1/chat/settings", json={"idle_timeout_s": 5}, headers=admin)
+    assert r.status_code == 200, r.text
+    try:
+        started = await start(http)
+        cust = await customer(live, started["chat"], started["token"])
+        await accept(http, agent, started["chat"])
+        await cust.wait(lambda f: f["type"] == "state" and f["state"] == "active")
+        ended = await cust.wait(lambda f: f["type"] == "state" and f["state"] == "ended", within=30)
+        assert ended["by"] == "idle"
+        got = (await http.get(f"/api/v1/chat/sessions/{started['chat']}", headers=agent)).json()
+        assert got["ended_by"] == "idle" and got["ended_at"]
+        await cust.ws.close()
+    finally:
+        await http.patch("/api/v1/chat/settings", json={"idle_timeout_s": 900}, headers=admin)
+
+
+async def test_transcript_by_email(live: LiveServer, http: httpx.AsyncClient, agent: dict[str, str]) -> None:
+    started = await start(http)
+    chat, token = started["chat"], started["token"]
+    await accept(http, agent, chat)
+    r = await http.post(f"/api/v1/chat/sessions/{chat}/messages", json={"text": "Your order ships today."},
+                        headers=agent)  # fmt: skip
+    assert r.status_code == 201
+    url = f"/chat/api/{KEY}/chats/{chat}/transcript"
+    r = await http.post(url, json={}, headers={"X-Chat-Token": token})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "email_not_configured"  # no relay yet
+    admin = await api_login(http, "admin@demo.test")
+    relay = {"host": "127.0.0.1", "port": 9, "security": "none"}  # refuses: the message waits in the outbox
+    r = await http.patch("/api/v1/email/settings", json={"relay": relay}, headers=admin)
+    assert r.status_code == 200, r.text
+    try:
+        assert (await http.post(url, json={}, headers={"X-Chat-Token": "wrong"})).status_code == 404
+        r = await http.post(url, json={"email": "not an address"}, headers={"X-Chat-Token": token})
+        assert r.status_code == 422
+        r = await http.post(url, json={}, headers={"X-Chat-Token": token})
+        assert r.status_code == 202 and r.json()["to"] == "jan.chat@example.com"
+        emails = (await http.get("/api/v1/emails", params={"direction": "out"}, headers=admin)).json()["items"]
+        sent = [e for e in emails if e["to_address"] == "jan.chat@example.com"]
+        assert sent and "Your order ships today." in sent[-1]["body"]
+    finally:
+        await http.patch("/api/v1/email/settings", json={"relay": None}, headers=admin)

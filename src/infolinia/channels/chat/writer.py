@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from infolinia.store.db import Database
+from infolinia.store.db import Database, create_engine
 from infolinia.store.models import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ class Line:
 
 class Writer:
     def __init__(self, db: Database) -> None:
-        self.db = db
+        #: an engine of its own: the lines never wait for a connection behind the HTTP handlers' queries
+        self.engine = create_engine(db.url)
         self._pending: list[Line] = []
         self._wake = asyncio.Event()
         self.commits = 0
@@ -65,10 +66,11 @@ class Writer:
                 await self._commit(batch)
 
     async def flush(self) -> None:
-        """Commit what is queued now (used on stop)."""
+        """Commit what is queued now, then let the engine go (on stop)."""
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             await self._commit(batch)
+        await self.engine.dispose()
 
     async def _commit(self, batch: list[Line]) -> None:
         try:
@@ -87,7 +89,7 @@ class Writer:
             _settle(line, None)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> None:
-        async with self.db.engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(insert(ChatMessage), rows)
 
 
