@@ -137,7 +137,7 @@ class Bench:
             (await http.put("/api/v1/me/presence", headers=headers, json={"presence": "ready"})).raise_for_status()
             self.agents[user] = headers
 
-        await gather_limited([agent(i) for i in range(count)], 8)
+        await gather_limited([agent(i) for i in range(count)], 2)
         return key, queue
 
     async def accept_offers(self, http: httpx.AsyncClient, stop: asyncio.Event) -> None:

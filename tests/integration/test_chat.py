@@ -306,6 +306,16 @@ async def test_files(live: LiveServer, http: httpx.AsyncClient, agent: dict[str,
     assert r.status_code == 201 and r.json()["type"] == "text/plain"
     r = await http.post(f"/api/v1/chat/sessions/{chat}/end", headers=agent)
     assert r.status_code == 200 and r.json()["ended_by"] == "agent"
+    # wrap-up as for any contact: the agent's disposition code on the chat's contact, checked against its queue's
+    admin = await api_login(http, "admin@demo.test")
+    ended = r.json()
+    code = {"code": "chat_answered", "label": "Answered in the chat", "outcome": "resolved"}
+    r = await http.post(f"/api/v1/queues/{ended['queue_id']}/wrapup/codes", json=code, headers=admin)
+    assert r.status_code in (201, 409), r.text
+    r = await http.post(f"/api/v1/interactions/{ended['interaction_id']}/disposition", json={"code": "chat_answered"},
+                        headers=agent)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["disposition_code"] == "chat_answered" and r.json()["ended_at"] is not None
 
 
 async def test_nobody_free_leave_message_or_callback(live: LiveServer, http: httpx.AsyncClient) -> None:

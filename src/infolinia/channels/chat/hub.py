@@ -159,9 +159,11 @@ class Hub:
             if key in live.client_ids:
                 return live.client_ids[key], True
             waiting = live.pending.get(key)
-            if waiting is not None:
-                await asyncio.shield(waiting)
-                return live.client_ids[key], True
+            if waiting is not None:  # sent again before the first try committed: its outcome answers both
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(waiting)
+                if key in live.client_ids:
+                    return live.client_ids[key], True
         live.seq[sender] += 1
         seq = live.seq[sender]
         line = Line(

@@ -20,6 +20,7 @@
   var typingSent = 0;
   var typingTimer = null;
   var shown = {}; // "sender:seq" of lines on screen
+  var firstHello = true;
 
   function load() {
     try { return JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { return null; }
@@ -273,7 +274,10 @@
     socket = new WebSocket(WS);
     socket.addEventListener("open", function () {
       retry = 0;
-      socket.send(JSON.stringify({ type: "hello", chat: state.chat, token: state.token, after: state.after }));
+      // the page's first connection asks for the whole chat (a reload shows it again); later ones resume
+      var after = firstHello ? { customer: 0, agent: 0 } : state.after;
+      firstHello = false;
+      socket.send(JSON.stringify({ type: "hello", chat: state.chat, token: state.token, after: after }));
     });
     socket.addEventListener("message", function (ev) {
       var data;
@@ -301,7 +305,7 @@
         frame({ type: "message", client_id: line.client_id, text: line.text });
       });
     } else if (data.type === "message") {
-      if (data.seq <= state.after[data.sender] && shown[data.sender + ":" + data.seq]) return;
+      if (shown[data.sender + ":" + data.seq]) return;
       render(data.sender, data.seq, data.text, data.client_id, data.file);
       if (data.seq > state.after[data.sender]) state.after[data.sender] = data.seq;
       if (data.sender === "agent") typing.textContent = "";
