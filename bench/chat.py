@@ -152,7 +152,7 @@ class Bench:
             async def take(task: dict[str, Any]) -> None:
                 await http.post(f"/api/v1/tasks/{task['id']}/accept", headers=self.agents[task["agent_id"]])
 
-            await gather_limited([take(t) for t in offered], 16)
+            await gather_limited([take(t) for t in offered], 4)
             if not offered:
                 await asyncio.sleep(0.2)
 
@@ -214,11 +214,11 @@ class Bench:
                 r.raise_for_status()
                 return int(r.json()["chat"]), str(r.json()["token"])
 
-            chats = await gather_limited([start(i) for i in range(self.sessions)], 32)
+            chats = await gather_limited([start(i) for i in range(self.sessions)], 8)
             for chat, _ in chats:
                 self.active[chat] = asyncio.Event()
             go, done = asyncio.Event(), asyncio.Event()
-            ramp = asyncio.Semaphore(32)
+            ramp = asyncio.Semaphore(8)
             customers = [asyncio.create_task(self.customer(key, c, t, go, done, ramp)) for c, t in chats]
             await asyncio.wait_for(asyncio.gather(*(e.wait() for e in self.active.values())), 600)
             setup_s = time.perf_counter() - t0

@@ -230,7 +230,9 @@ async def _agent_loop(service: ChatService, websocket: WebSocket, conn: Conn, us
         elif frame.type == "message":
             assert frame.text is not None
             try:
-                seq, _ = await service.hub.post(live, "agent", frame.text, frame.client_id, author_id=user_id)
+                seq, _ = await service.hub.post(
+                    live, "agent", frame.text, frame.client_id, author_id=user_id, origin=conn
+                )
             except RuntimeError:
                 conn.send({"type": "error", "code": "not_stored", "chat": live.id, "client_id": frame.client_id,
                            "message": "the line was not stored: send it again"})  # fmt: skip

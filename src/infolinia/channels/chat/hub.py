@@ -37,10 +37,13 @@ class Conn:
         self.pump = asyncio.create_task(self._pump(), name=f"chat-{side}-send")
 
     def send(self, frame: dict[str, Any]) -> None:
+        self.send_text(dumps(frame))
+
+    def send_text(self, text: str) -> None:
         if self.closed:
             return
         try:
-            self.queue.put_nowait(dumps(frame))
+            self.queue.put_nowait(text)
         except asyncio.QueueFull:
             self.closed = True
             with contextlib.suppress(asyncio.QueueFull):
@@ -150,10 +153,11 @@ class Hub:
 
     async def post(
         self, live: Live, sender: str, text: str, client_id: str | None, *, author_id: int | None = None,
-        file: ChatFile | None = None,
+        file: ChatFile | None = None, origin: Conn | None = None,
     ) -> tuple[int, bool]:  # fmt: skip
-        """Store a line and deliver it to both sides once committed: its sequence number, and whether it was a
-        line sent again (stored before: nothing new is stored or delivered)."""
+        """Store a line and deliver it to both sides once committed (but ``origin``, the socket it came from, which
+        is acknowledged by its caller): its sequence number, and whether it was a line sent again (stored before:
+        nothing new is stored or delivered)."""
         key = (sender, client_id) if client_id is not None else None
         if key is not None:
             if key in live.client_ids:
@@ -181,16 +185,22 @@ class Hub:
                 live.pending.pop(key, None)
         if key is not None:
             live.client_ids[key] = seq
-        self.broadcast(live, message_frame(live.id, line, file))
+        self.broadcast(live, message_frame(live.id, line, file), skip=origin)
         return seq, False
 
-    def broadcast(self, live: Live, frame: dict[str, Any], *, customers: bool = True, agents: bool = True) -> None:
+    def broadcast(
+        self, live: Live, frame: dict[str, Any], *, customers: bool = True, agents: bool = True,
+        skip: Conn | None = None,
+    ) -> None:  # fmt: skip
+        text = dumps(frame)
         if customers:
             for conn in live.customers:
-                conn.send(frame)
+                if conn is not skip:
+                    conn.send_text(text)
         if agents and live.agent_id is not None:
             for conn in self.agents.get(live.agent_id, ()):
-                conn.send(frame)
+                if conn is not skip:
+                    conn.send_text(text)
         self.delivered += 1
 
     def to_agent(self, agent_id: int, frame: dict[str, Any]) -> None:

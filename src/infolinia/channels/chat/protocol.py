@@ -7,7 +7,8 @@ Customer → server: ``hello`` (first: ``chat``, ``token``, ``after``), ``messag
 sequence number of each sender's lines the client saw; the server sends the lines above them again.
 
 Server → client: ``ready``, ``message`` (``chat``, ``sender``, ``seq``, ``client_id``, ``text``, ``at``, ``file``),
-``ack`` (``client_id``, ``seq``: the line is committed), ``typing``, ``state`` (``waiting`` with ``position`` and
+``ack`` (``client_id``, ``seq``: the line is committed; the socket it came from gets this instead of the
+``message``), ``typing``, ``state`` (``waiting`` with ``position`` and
 ``estimated_wait_s``, ``active`` with ``agent``, ``ended`` with ``by``), ``chat`` (to an agent: a chat opened for
 them), ``error`` (``code``, ``message``: the frame was refused, the socket stays), ``pong``.
 """

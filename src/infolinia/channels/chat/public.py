@@ -529,7 +529,7 @@ async def _customer_loop(service: ChatService, websocket: WebSocket, live: Live,
                 continue
             assert frame.text is not None
             try:
-                seq, _ = await service.hub.post(live, "customer", frame.text, frame.client_id)
+                seq, _ = await service.hub.post(live, "customer", frame.text, frame.client_id, origin=conn)
             except RuntimeError:
                 conn.send({"type": "error", "code": "not_stored", "message": "the line was not stored: send it again",
                            "client_id": frame.client_id})  # fmt: skip

@@ -310,8 +310,10 @@
       if (data.seq > state.after[data.sender]) state.after[data.sender] = data.seq;
       if (data.sender === "agent") typing.textContent = "";
       save();
-    } else if (data.type === "ack") {
+    } else if (data.type === "ack") {  // our line is stored (this socket gets no "message" of it)
       state.pending = state.pending.filter(function (line) { return line.client_id !== data.client_id; });
+      render("customer", data.seq, null, data.client_id, null);
+      if (data.seq > state.after.customer) state.after.customer = data.seq;
       save();
     } else if (data.type === "typing") {
       typing.textContent = "The agent is writing…";
@@ -348,6 +350,7 @@
       existing.classList.remove("pending");
       return;
     }
+    if (text === null) return;
     var line = el("div", { class: "line " + sender + (seq === null ? " pending" : "") });
     if (clientId && /^[A-Za-z0-9_.:-]+$/.test(clientId)) line.setAttribute("data-client", clientId);
     if (file) {
