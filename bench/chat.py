@@ -6,11 +6,11 @@ on SQLite, with agent sessions answering every line.
 Setup (through the API, as the demo's admin): a queue without a team, ``ceil(N / 20)`` agents with a chat capacity
 of 20 each, a chat topic for the queue; N chats started through the widget's endpoint, each accepted by the agent
 it is offered to; every customer's socket sends ``hello``. Setup goes a few requests at a time (an accept holds
-its request's database connection while it waits for the routing engine's lock, so many at once starve the pool). Then, for ``--seconds``, each customer writes a line
-every ``--interval`` seconds (random phase), and the agent who holds the chat answers each line at once. A line's
-delivery latency is the time from its sender's ``send`` to the other side receiving it, after the server's commit
-(the server acknowledges and delivers only committed lines); both directions are counted. The clients run in this
-one process (uvloop); the server in its own.
+its request's database connection while it waits for the routing engine's lock, so many at once starve the pool).
+Then, for ``--seconds``, each customer writes a line every ``--interval`` seconds (random phase), and the agent
+who holds the chat answers each line at once. A line's delivery latency is the time from its sender's ``send`` to
+the other side receiving it, after the server's commit (the server acknowledges and delivers only committed lines);
+both directions are counted. The clients run in this one process (uvloop); the server in its own.
 
 Compared side by side: lines stored per database commit (the writer's group commit), from ``/healthz``.
 

@@ -357,6 +357,8 @@ async def test_settings(live: LiveServer, http: httpx.AsyncClient) -> None:
     assert key and key != KEY
     r = await http.patch("/api/v1/chat/settings", json={"topics": {"question": 999999}}, headers=admin)
     assert r.status_code == 422
+    r = await http.patch("/api/v1/chat/settings", json={"enabled": None, "topics": None}, headers=admin)
+    assert r.status_code == 200 and r.json()["enabled"] is True and r.json()["widget_key"] == key
     r = await http.patch("/api/v1/chat/settings", json={"allowed_origins": ["not an origin"]}, headers=admin)
     assert r.status_code == 422
     r = await http.get(f"/chat/api/{key}/config", headers={"Origin": "https://shop.acme.test"})

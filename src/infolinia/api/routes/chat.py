@@ -168,9 +168,10 @@ async def get_settings(a: Access = Depends(access("chat.manage"))) -> ChatSettin
 
 @router.patch("/chat/settings", response_model=ChatSettingsOut)
 async def update_settings(body: ChatSettingsPatch, a: Access = Depends(access("chat.manage"))) -> ChatSettings:
-    """Change the fields given; ``new_widget_key``: a new key (sites must embed it again). Turning chat on makes a
-    key when there is none."""
-    changes = body.model_dump(exclude_unset=True, exclude={"new_widget_key"}, mode="json")
+    """Change the fields given (``null``: left as it is); ``new_widget_key``: a new key (sites must embed it
+    again). Turning chat on makes a key when there is none."""
+    given = body.model_dump(exclude_unset=True, exclude={"new_widget_key"}, mode="json")
+    changes = {name: value for name, value in given.items() if value is not None}  # null: left as it is
     async with a.write() as tx:
         return await actions.update_settings(tx, a.tenant, changes, body.new_widget_key)
 

@@ -10,6 +10,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from infolinia.cases.actions import Moves, create_case, policy_of, route_to_queue
@@ -123,7 +124,10 @@ async def update_settings(tx: Tx, tenant: Tenant, changes: dict[str, object], ne
     merged = {**current, **changes}
     if new_key or (merged.get("enabled") and not merged.get("widget_key")):
         merged["widget_key"] = new_widget_key()
-    settings = ChatSettings.model_validate(merged)
+    try:
+        settings = ChatSettings.model_validate(merged)
+    except ValidationError as error:
+        raise Invalid(f"invalid chat settings: {error.errors()[0]['msg']}") from None
     for topic, queue_id in settings.topics.items():
         found = await tx.session.scalar(select(Queue.id).where(Queue.id == queue_id, Queue.tenant_id == tenant.id))
         if found is None:
