@@ -69,6 +69,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "email.reply": ALL_TENANT_ROLES,  # answer a case's customer by e-mail (the case as the reader may see it)
     "email.manage": _ADMIN,  # e-mail settings (addresses, relay, queue), sending a failed message again
     "wfm.plan": _SUPERVISORS,  # workforce planning: staffing, simulation of the center, shift schedules
+    "chat.read": _FRONT_LINE,  # the tenant's chats, their transcripts and files
+    "chat.handle": ALL_TENANT_ROLES,  # write in a chat one accepted (socket or HTTP), send files, end it
+    "chat.manage": _ADMIN,  # chat settings: widget key, allowed origins, topics and queues, limits
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

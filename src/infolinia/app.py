@@ -25,6 +25,7 @@ from infolinia.api.routes import (
     callbacks,
     campaigns,
     cases,
+    chat,
     context,
     customers,
     email,
@@ -43,6 +44,8 @@ from infolinia.api.routes import (
 )
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.cases.actions import watch_service_levels
+from infolinia.channels.chat import public as chat_public
+from infolinia.channels.chat.service import ChatService
 from infolinia.channels.email.service import EmailService
 from infolinia.config import Settings
 from infolinia.events import EventBus
@@ -85,12 +88,17 @@ ROUTERS = (
     email.router,
     wfm.router,
     wfm_sim.router,
+    chat.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
-BODY_LIMITS = [
-    (method, re.compile(re.escape(API) + path.pattern), size)
-    for method, path, size in (*prompts.BODY_LIMITS, *campaigns.BODY_LIMITS)
-] + list(ui.BODY_LIMITS)  # the console's upload forms (full paths already)
+BODY_LIMITS = (
+    [
+        (method, re.compile(re.escape(API) + path.pattern), size)
+        for method, path, size in (*prompts.BODY_LIMITS, *campaigns.BODY_LIMITS, *chat.BODY_LIMITS)
+    ]
+    + list(ui.BODY_LIMITS)
+    + list(chat_public.BODY_LIMITS)
+)  # the console's upload forms, the widget's (full paths)
 
 
 def api_routes() -> list[tuple[str, APIRoute]]:
@@ -145,6 +153,7 @@ class Infolinia:
         )  # fmt: skip
         self.campaigns.predictive = self.calls.predictive
         self.email = EmailService(settings, self.db, self.bus, self.routing)  # SMTP in, processing, the outbox
+        self.chat = ChatService(settings, self.db, self.bus, self.routing)  # the widget's and agents' chats
         self._smtp_socket = smtp_socket
         self._sip_socket = sip_socket
         self._sip_tcp_socket = sip_tcp_socket
@@ -194,6 +203,7 @@ class Infolinia:
         )
         smtp, self._smtp_socket = self._smtp_socket, None
         await self.email.start(smtp)
+        await self.chat.start()
         sock = self._sip_socket or udp_socket(self.settings.host, self.settings.sip_port)
         self._sip_socket = None
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.sip, sock=sock)
@@ -240,6 +250,7 @@ class Infolinia:
         await self.media.close()
         await self.sip.close()
         await self.email.stop()
+        await self.chat.stop()
         for task in (self._timers, self._promises, self._campaigns, self._case_levels, self._semantic_load):
             if task is not None:
                 task.cancel()
@@ -254,6 +265,7 @@ class Infolinia:
         parts["sip"] |= {"counters": self.sip.stats(), "calls": self.calls.stats(), "media": self.media.stats()}
         if "smtp" in parts:
             parts["smtp"] |= {"counters": self.email.handler.stats(), "processed": self.email.processed}
+        parts["chat"] = {"up": True, **self.chat.stats()}
         ok = all(p["up"] for p in parts.values())
         return {
             "status": "ok" if ok else "degraded", "version": __version__, "subsystems": parts,
@@ -285,6 +297,7 @@ class Infolinia:
         app.include_router(contact.router)
         app.include_router(ui.router)  # the browser UI (docs/ui.md): login, admin console
         app.mount(ui.STATIC_URL, StaticFiles(directory=ui.STATIC), name="ui-static")
+        app.include_router(chat_public.router)  # the chat widget, its endpoints and the customer's socket
 
         @app.get("/healthz", tags=["health"])
         async def healthz() -> JSONResponse:

@@ -59,6 +59,8 @@ class Settings:
     min_password_length: int = 8
     #: origins (``scheme://host[:port]``, comma-separated) whose pages may open WebSockets, besides the server's own
     allowed_origins: str = ""
+    #: chats a visitor's address may start (and messages or callbacks it may leave) through the widget in 10 minutes
+    chat_starts_per_ip: int = 20
     #: seconds of silence after which an event stream sends a keep-alive
     events_keepalive_s: float = 15.0
     #: events held for one slow stream subscriber before it is told ``overflow`` and closed
@@ -81,7 +83,7 @@ class Settings:
         positive = (
             "smtp_max_bytes", "email_attachment_max_bytes",
             "session_hours", "max_body_bytes", "login_attempts", "login_window_s", "events_keepalive_s",
-            "events_buffer",
+            "events_buffer", "chat_starts_per_ip",
         )  # fmt: skip
         for name in positive:
             value = getattr(self, name)

@@ -291,6 +291,7 @@ async def _demo_telecom(tx: Tx, prompts: dict[tuple[str, str], Samples]) -> None
     await seed_demo_kb(tx, tenant.id)
     await seed_scripts(tx, tenant, queues["Billing"].id, flow.id)
     await _email_channel(tx, tenant, front.id)
+    await _chat_channel(tx, tenant, front.id)
 
     rng = random.Random(20261123)
     codes_rng = random.Random(20261207)  # a stream of its own: the rest of the history stays as it was
@@ -428,6 +429,20 @@ async def _email_channel(tx: Tx, tenant: Tenant, team_id: int) -> None:
     queue = await create_queue(tx, tenant.id, QueueIn(name="E-mail", team_id=team_id, business_hours=False))
     tx.session.add(EmailAddress(tenant_id=tenant.id, address=DEMO_SUPPORT_ADDRESS))
     tenant.email_settings = {"from_address": DEMO_SUPPORT_ADDRESS, "from_name": tenant.name, "queue_id": queue.id}
+
+
+#: the demo tenant's public chat widget key (it is in every page that embeds the widget; docs/chat.md)
+DEMO_WIDGET_KEY = "demo-telecom-chat-widget"
+
+
+async def _chat_channel(tx: Tx, tenant: Tenant, team_id: int) -> None:
+    """The demo's web chat: the widget on ``/chat/demo`` (and on pages served from localhost:8000 or :8080), its
+    chats waiting in the front line's "Chat" queue, around the clock."""
+    queue = await create_queue(tx, tenant.id, QueueIn(name="Chat", team_id=team_id, business_hours=False))
+    tenant.chat_settings = {
+        "enabled": True, "widget_key": DEMO_WIDGET_KEY, "topics": {"question": queue.id, "billing": queue.id},
+        "allowed_origins": ["http://localhost:8000", "http://127.0.0.1:8000", "http://localhost:8080"],
+    }  # fmt: skip
 
 
 async def seed(db: Database) -> bool:

@@ -273,6 +273,28 @@ class EmailReceived(Data):
     interaction_id: int
 
 
+class ChatStarted(Data):
+    id: int
+    queue_id: int
+    customer_id: int
+    interaction_id: int
+
+
+class ChatAccepted(Data):
+    id: int
+    agent_id: int
+    interaction_id: int | None
+
+
+class ChatEnded(Data):
+    """``by``: customer, agent, idle (nobody wrote for the tenant's idle timeout) or system (nobody would take it)."""
+
+    id: int
+    by: str
+    agent_id: int | None
+    interaction_id: int | None
+
+
 SCHEMAS: dict[str, type[Data]] = {
     "agent.updated": AgentUpdated,
     "user.created": UserCreated,
@@ -322,6 +344,9 @@ SCHEMAS: dict[str, type[Data]] = {
     "email.sent": EmailChanged,
     "email.failed": EmailChanged,
     "email.bounced": EmailChanged,
+    "chat.started": ChatStarted,
+    "chat.accepted": ChatAccepted,
+    "chat.ended": ChatEnded,
     "interaction.created": InteractionCreated,
     "interaction.updated": InteractionUpdated,
     "ivr_flow.created": FlowSaved,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ from infolinia.store.models import (
     Campaign,
     CampaignContact,
     Case,
+    ChatFile,
+    ChatSession,
     Customer,
     CustomerIdentity,
     DoNotCall,
@@ -181,6 +184,30 @@ async def _email_probes(center: Infolinia, tenant_id: int) -> dict[str, int]:
     return {"email_id": row.id, "attachment_id": attachment}
 
 
+async def _chat_probes(center: Infolinia, tenant_id: int) -> dict[str, int]:
+    """An ended chat of the tenant's own with a file (made once, its file kept), so that no call writes in or ends
+    a chat other tests use."""
+    async with write(center.db, None, SYSTEM) as tx:
+        s = tx.session
+        key = hashlib.sha256(f"matrix-probe-{tenant_id}".encode()).hexdigest()
+        chat = await s.scalar(select(ChatSession).where(ChatSession.token_hash == key))
+        if chat is None:
+            chat = ChatSession(tenant_id=tenant_id, token_hash=key, status="ended", name=PROBE, topic="question",
+                               ended_at=utcnow(), ended_by="system")  # fmt: skip
+            s.add(chat)
+            await s.flush()
+        data = b"matrix probe\n"
+        kept = center.chat.files.keep(tenant_id, data, "text/plain")
+        file = await s.scalar(select(ChatFile.id).where(ChatFile.chat_id == chat.id))
+        if file is None:
+            row = ChatFile(tenant_id=tenant_id, chat_id=chat.id, sender="customer", filename="probe.txt",
+                           content_type="text/plain", size=len(data), sha256=kept.sha256, path=kept.path)  # fmt: skip
+            s.add(row)
+            await s.flush()
+            file = row.id
+    return {"chat_id": chat.id, "chat_file_id": file}
+
+
 async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
     """One object of every resolvable kind in tenant ``slug`` (the token belongs to ``owner_email``), and a name of
     every named kind."""
@@ -251,6 +278,7 @@ async def _ids_of(center: Infolinia, slug: str, owner_email: str) -> Ids:
     ids |= await _telephony_probes(center, t)
     ids |= await _kb_probes(center, t)
     ids |= await _email_probes(center, t)
+    ids |= await _chat_probes(center, t)
     assert set(ids) == set(RESOLVERS) | set(NAMED), "every resolvable path parameter needs an object here"
     return ids
 

@@ -34,6 +34,8 @@ from infolinia.store.models import (
     Campaign,
     CampaignContact,
     Case,
+    ChatFile,
+    ChatSession,
     Customer,
     CustomerIdentity,
     DoNotCall,
@@ -112,6 +114,8 @@ RESOLVERS: dict[str, tuple[type[Any], Scope, str, bool]] = {
     "wrapup_code_id": (WrapupCode, _tenant_rows(WrapupCode), "wrap-up code", True),
     "email_id": (EmailMessage, _tenant_rows(EmailMessage), "e-mail", True),
     "attachment_id": (EmailAttachment, _tenant_rows(EmailAttachment), "attachment", True),
+    "chat_id": (ChatSession, _tenant_rows(ChatSession), "chat", True),
+    "chat_file_id": (ChatFile, _tenant_rows(ChatFile), "chat file", True),
 }
 
 #: path parameters that are names within the actor's tenant, not rows: checked by their function (422 when

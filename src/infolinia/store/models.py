@@ -124,6 +124,8 @@ class Tenant(Base):
     fcr_window_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     #: ``channels.email.settings.EmailSettings`` as JSON (relay, queue, auto-acknowledgement); {}: no e-mail out
     email_settings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: the web chat's settings (``channels/chat/settings.py``): widget key, allowed origins, topics and queues
+    chat_settings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -972,4 +974,87 @@ class EmailAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str | None] = mapped_column(String(500))  # relative to the data folder
     refused: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatSession(Base):
+    """One web chat (``channels/chat``): opened by a customer through the widget, waiting as a routing task until an
+    agent accepts it (``active``), then ``ended`` by either side or the idle timeout. The customer proves it is theirs
+    with a secret token, of which only the SHA-256 is kept."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (
+        UniqueConstraint("id", "tenant_id"),
+        ForeignKeyConstraint(["customer_id", "tenant_id"], ["customers.id", "customers.tenant_id"]),
+        ForeignKeyConstraint(["interaction_id", "tenant_id"], ["interactions.id", "interactions.tenant_id"]),
+        ForeignKeyConstraint(["agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        Index("ix_chat_sessions_status", "tenant_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10))  # waiting, active, ended
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    topic: Mapped[str] = mapped_column(String(40))
+    origin: Mapped[str | None] = mapped_column(String(300))
+    customer_id: Mapped[int | None]
+    interaction_id: Mapped[int | None]
+    queue_id: Mapped[int | None] = mapped_column(Integer)
+    routing_task_id: Mapped[int | None] = mapped_column(Integer)
+    agent_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(20))  # customer, agent, idle, system
+
+
+class ChatMessage(Base):
+    """One line of a chat. ``seq`` counts each sender's lines from 1 (a client resumes from the last it saw);
+    ``client_id`` is the sender's own id of the line, so a line sent again is stored once."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "sender", "seq"),
+        UniqueConstraint("chat_id", "sender", "client_id"),
+        ForeignKeyConstraint(
+            ["chat_id", "tenant_id"], ["chat_sessions.id", "chat_sessions.tenant_id"], ondelete="CASCADE"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    chat_id: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(10))  # customer, agent
+    seq: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(Integer)  # the agent who wrote it
+    file_id: Mapped[int | None] = mapped_column(Integer)  # a line that sends a file
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatFile(Base):
+    """A file sent in a chat, checked by its content and kept under the data folder; served only to the chat's
+    customer and its tenant's agents."""
+
+    __tablename__ = "chat_files"
+    __table_args__ = (
+        UniqueConstraint("id", "tenant_id"),
+        ForeignKeyConstraint(
+            ["chat_id", "tenant_id"], ["chat_sessions.id", "chat_sessions.tenant_id"], ondelete="CASCADE"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, index=True)
+    chat_id: Mapped[int] = mapped_column(Integer, index=True)
+    sender: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))  # relative to the data folder
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -110,12 +110,15 @@ async def _handle(a: Access, task_id: int, method: str, states: tuple[str, ...])
 @router.post("/tasks/{task_id}/accept", response_model=TaskOut)
 async def accept_task(task_id: int, a: Access = Depends(access("tasks.handle"))) -> TaskOut:
     """Accept a task offered to oneself; a case's task (or an e-mail's, which waits for its case) makes the case one's
-    own (``cases/``)."""
+    own (``cases/``); a chat's opens the chat for oneself (``channels/chat``)."""
     out = await _handle(a, task_id, "accept", ("reserved",))
     row: RoutingTask = a.obj("task_id")
     if row.channel in ("case", "email"):
         async with a.write() as tx:
             await assign_from_task(tx, row, a.actor.user_id)
+    elif row.channel == "chat":  # the chat opens for the agent (channels/chat)
+        await a.session.close()
+        await a.request.app.state.ctx.chat.accepted(row, a.actor.user_id)
     return out
 
 
