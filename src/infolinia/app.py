@@ -32,6 +32,7 @@ from infolinia.api.routes import (
     live,
     people,
     prompts,
+    reports,
     routing,
     scripts,
     telephony,
@@ -80,6 +81,7 @@ ROUTERS = (
     scripts.router,
     wrapup.router,
     email.router,
+    reports.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = [
