@@ -80,18 +80,18 @@ def _order(key: Any) -> tuple[int, str]:
     return (0, "") if key is None else (1, f"{key:>20}" if isinstance(key, int) else str(key))
 
 
-def millis(dialect: str, start: Any, end: Any) -> Any:
-    """``end - start`` in whole milliseconds, in SQL (so that both databases sum the same integers)."""
+def epoch_ms(dialect: str, at: Any) -> Any:
+    """A timestamp as milliseconds since 1970 (a float on SQLite, to a few hundredths of a millisecond), in SQL."""
     if dialect == "postgresql":
-        return func.round(func.extract("epoch", end - start) * 1000)
-    return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000.0)
+        return func.extract("epoch", at) * 1000
+    return (func.julianday(at) - 2440587.5) * 86_400_000.0
 
 
 def slot(dialect: str, at: Any) -> Any:
     """The 15-minute UTC slot of a timestamp (seconds since 1970 // 900), in SQL."""
     if dialect == "postgresql":
         return cast(func.floor(func.extract("epoch", at) / SLOT_S), BigInteger)
-    return cast(func.strftime("%s", at), Integer) / SLOT_S
+    return cast(func.strftime("%s", at), Integer).op("/")(SLOT_S)  # integer division
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
@@ -106,42 +106,59 @@ def _group_column(group_by: str) -> Any:
     return {"queue": Interaction.queue_id, "agent": Interaction.agent_id, "channel": Interaction.channel}.get(group_by)
 
 
-def contact_query(s: Selection, dialect: str) -> Any:
+def _rows(s: Selection, dialect: str) -> Any:
+    """One row per offered contact: its slot and group, its times in milliseconds (each timestamp read once), the
+    thresholds of its queue."""
     i = Interaction
-    arrived = func.coalesce(i.queued_at, i.created_at)
-    answered = i.answered_at.is_not(None)
+    group = _group_column(s.group_by)
     abandoned = and_(i.answered_at.is_(None), i.ended_at.is_not(None),
                      or_(i.end_reason.is_(None), i.end_reason.not_in(NOT_ABANDONED)))  # fmt: skip
-    wait = millis(dialect, arrived, i.answered_at)
-    handled = and_(answered, i.ended_at.is_not(None))
-    hold = func.round(func.coalesce(i.hold_s, 0.0) * 1000)
-    wrapped = and_(handled, i.wrapup_ended_at.is_not(None))
-    group = _group_column(s.group_by)
-    keys = [slot(dialect, i.created_at).label("slot")] + ([group.label("grp")] if group is not None else [])
     where = [i.tenant_id == s.tenant_id, i.direction == Direction.INBOUND, i.queue_id.is_not(None),
              i.created_at >= s.start, i.created_at < s.end]  # fmt: skip
     for column, value in ((i.queue_id, s.queue_id), (i.agent_id, s.agent_id), (i.channel, s.channel)):
         if value is not None:
             where.append(column == value)
-    return (
+    rows = (
         select(
-            *keys,
-            func.count().label("offered"),
-            _count(answered).label("answered"),
-            _count(abandoned).label("abandoned"),
-            _count(and_(abandoned, millis(dialect, arrived, i.ended_at) < Queue.short_abandon_s * 1000)).label("short"),
-            _count(and_(answered, wait <= Queue.sl_seconds * 1000)).label("in_sl"),
-            _sum(answered, wait).label("wait_ms"),
-            _count(handled).label("handled"),
-            _sum(handled, millis(dialect, i.answered_at, i.ended_at) - hold).label("talk_ms"),
-            _sum(handled, hold).label("hold_ms"),
-            _sum(wrapped, millis(dialect, i.ended_at, i.wrapup_ended_at)).label("wrap_ms"),
+            slot(dialect, i.created_at).label("slot"),
+            *([group.label("grp")] if group is not None else []),
+            epoch_ms(dialect, func.coalesce(i.queued_at, i.created_at)).label("arrived"),
+            epoch_ms(dialect, i.answered_at).label("answered"),
+            epoch_ms(dialect, i.ended_at).label("ended"),
+            epoch_ms(dialect, i.wrapup_ended_at).label("wrapped"),
+            func.round(func.coalesce(i.hold_s, 0.0) * 1000).label("hold"),
+            case((abandoned, 1), else_=0).label("abandoned"),
+            (Queue.sl_seconds * 1000).label("sl_ms"),
+            (Queue.short_abandon_s * 1000).label("short_ms"),
         )
         .select_from(i)
         .join(Queue, and_(Queue.id == i.queue_id, Queue.tenant_id == i.tenant_id))
         .where(*where)
-        .group_by(*keys)
     )
+    if dialect == "sqlite":  # a LIMIT keeps SQLite from copying the expressions into the sums (each read once)
+        rows = rows.limit(-1)
+    return rows.subquery("offered_contacts")
+
+
+def contact_query(s: Selection, dialect: str) -> Any:
+    r = _rows(s, dialect)
+    answered = r.c.answered.is_not(None)
+    handled = and_(answered, r.c.ended.is_not(None))
+    wait = func.round(r.c.answered - r.c.arrived)
+    keys = [r.c.slot] + ([r.c.grp] if s.group_by != "none" else [])
+    return select(
+        *keys,
+        func.count().label("offered"),
+        _count(answered).label("answered"),
+        func.sum(r.c.abandoned).label("abandoned"),
+        _count(and_(r.c.abandoned == 1, func.round(r.c.ended - r.c.arrived) < r.c.short_ms)).label("short"),
+        _count(and_(answered, wait <= r.c.sl_ms)).label("in_sl"),
+        _sum(answered, wait).label("wait_ms"),
+        _count(handled).label("handled"),
+        _sum(handled, func.round(r.c.ended - r.c.answered) - r.c.hold).label("talk_ms"),
+        _sum(handled, r.c.hold).label("hold_ms"),
+        _sum(and_(handled, r.c.wrapped.is_not(None)), func.round(r.c.wrapped - r.c.ended)).label("wrap_ms"),
+    ).group_by(*keys)
 
 
 def _figures(row: Any) -> Figures:

@@ -96,7 +96,14 @@ def _download(body: str | bytes, media: str, name: str) -> Response:
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/reports/contacts", response_model=None)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _media(media: str, description: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media: {}}, "description": description}}
+
+
+@router.get("/reports/contacts")
 async def contact_report(
     a: Access = Depends(access("reports.read")),
     start: datetime | None = _FROM,
@@ -106,27 +113,53 @@ async def contact_report(
     queue_id: Id | None = None,
     agent_id: Id | None = None,
     channel: Channel | None = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
-) -> dict[str, Any] | Response:
-    """Offered, answered, abandoned and short-abandoned contacts, service level, abandon rate, ASA and AHT (talk,
-    hold, wrap-up) per interval of the tenant's clock, optionally per queue, agent or channel; and over the whole
-    period. ``format=csv`` or ``xlsx``: the rows as a file, the same columns. docs/reports.md has the definitions."""
+) -> dict[str, Any]:
+    """Offered, answered, abandoned and short-abandoned contacts, service level, abandon rate, ASA, AHT (talk, hold,
+    wrap-up), staffed time and occupancy per interval of the tenant's clock, optionally per queue, agent or channel;
+    and over the whole period. docs/reports.md has the definitions."""
     report = await _report(a, start, end, interval, group_by, queue_id, agent_id, channel)
-    rows, columns = report.rows(), _columns(report)
-    name = f"{a.tenant.slug}-contacts-{interval}"
-    if format == "csv":
-        return _download(export.to_csv(columns, rows), "text/csv; charset=utf-8", f"{name}.csv")
-    if format == "xlsx":
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return _download(export.to_xlsx(columns, rows, "Contacts"), media, f"{name}.xlsx")
     s = report.selection
     return {"tenant": a.tenant.slug, "timezone": a.tenant.timezone, "from": _z(s.start), "to": _z(s.end),
             "interval": interval, "group_by": group_by, "queue_id": queue_id, "agent_id": agent_id,
-            "channel": channel.value if channel else None, "columns": columns, "rows": rows,
+            "channel": channel.value if channel else None, "columns": _columns(report), "rows": report.rows(),
             "totals": report.total_rows()}  # fmt: skip
 
 
-@router.get("/reports/contacts/chart", response_class=Response)
+@router.get("/reports/contacts.csv", response_class=Response, responses=_media("text/csv", "The rows as CSV"))
+async def contact_report_csv(
+    a: Access = Depends(access("reports.read")),
+    start: datetime | None = _FROM,
+    end: datetime | None = _TO,
+    interval: Interval = "60min",
+    group_by: GroupBy = "none",
+    queue_id: Id | None = None,
+    agent_id: Id | None = None,
+    channel: Channel | None = None,
+) -> Response:
+    """The rows of ``/reports/contacts`` as CSV, the same columns."""
+    report = await _report(a, start, end, interval, group_by, queue_id, agent_id, channel)
+    body = export.to_csv(_columns(report), report.rows())
+    return _download(body, "text/csv; charset=utf-8", f"{a.tenant.slug}-contacts-{interval}.csv")
+
+
+@router.get("/reports/contacts.xlsx", response_class=Response, responses=_media(XLSX, "The rows as a workbook"))
+async def contact_report_xlsx(
+    a: Access = Depends(access("reports.read")),
+    start: datetime | None = _FROM,
+    end: datetime | None = _TO,
+    interval: Interval = "60min",
+    group_by: GroupBy = "none",
+    queue_id: Id | None = None,
+    agent_id: Id | None = None,
+    channel: Channel | None = None,
+) -> Response:
+    """The rows of ``/reports/contacts`` as an XLSX workbook, the same columns."""
+    report = await _report(a, start, end, interval, group_by, queue_id, agent_id, channel)
+    body = export.to_xlsx(_columns(report), report.rows(), "Contacts")
+    return _download(body, XLSX, f"{a.tenant.slug}-contacts-{interval}.xlsx")
+
+
+@router.get("/reports/contacts/chart", response_class=Response, responses=_media("image/svg+xml", "An SVG chart"))
 async def contact_chart(
     a: Access = Depends(access("reports.read")),
     start: datetime | None = _FROM,
@@ -207,14 +240,7 @@ def _labelled(report: contacts.Report, label: Any) -> list[dict[str, Any]]:
     return [row | {"label": label(row)} for row in report.rows()]
 
 
-@router.get("/reports/monthly", response_class=Response)
-async def monthly_summary(
-    a: Access = Depends(access("reports.read")),
-    month: str | None = Query(None, description="YYYY-MM (default: last month)", max_length=7),
-    format: Literal["html", "pdf"] = "html",
-) -> Response:
-    """The month's summary for the client: the month's figures, each day and each queue; an HTML page to print,
-    or a PDF."""
+async def _monthly(a: Access, month: str | None) -> monthly.MonthlySummary:
     tz = _zone(a.tenant)
     name, first, last = _month(month, tz)
     days = await contacts.contact_report(a.session, contacts.Selection(a.tenant.id, first, last, "day", tz))
@@ -232,15 +258,29 @@ async def monthly_summary(
         ("Cases filed", str(case["cases"])),
     ] + [(f"Cases: {metric.replace('_', ' ')} met", monthly.fmt("rate", t["rate"]))
          for metric, t in case["targets"].items()]  # fmt: skip
-    summary_page = monthly.MonthlySummary(
+    return monthly.MonthlySummary(
         tenant=a.tenant.name, month=name, timezone=a.tenant.timezone, totals=days.total_rows()[0],
         headline=headline, days=_labelled(days, lambda r: r["interval_start"][:10]),
         queues=_labelled(queues, lambda r: r["group_name"]),
     )  # fmt: skip
-    filename = f"{a.tenant.slug}-{name}"
-    if format == "pdf":
-        return _download(monthly.to_pdf(summary_page), "application/pdf", f"{filename}.pdf")
-    return Response(monthly.to_html(summary_page), media_type="text/html; charset=utf-8")
+
+
+_MONTH = Query(None, description="YYYY-MM (default: last month)", max_length=7)
+
+
+@router.get("/reports/monthly", response_class=Response, responses=_media("text/html", "A page to print"))
+async def monthly_summary(a: Access = Depends(access("reports.read")), month: str | None = _MONTH) -> Response:
+    """The month's summary for the client company: the month's figures, each day and each queue, as a page to
+    print (print CSS)."""
+    page = await _monthly(a, month)
+    return Response(monthly.to_html(page), media_type="text/html; charset=utf-8")
+
+
+@router.get("/reports/monthly.pdf", response_class=Response, responses=_media("application/pdf", "A PDF"))
+async def monthly_summary_pdf(a: Access = Depends(access("reports.read")), month: str | None = _MONTH) -> Response:
+    """The month's summary as a PDF (the same content as ``/reports/monthly``)."""
+    page = await _monthly(a, month)
+    return _download(monthly.to_pdf(page), "application/pdf", f"{a.tenant.slug}-{page.month}.pdf")
 
 
 @router.get("/reports/tenants")
