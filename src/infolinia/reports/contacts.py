@@ -81,10 +81,12 @@ def _order(key: Any) -> tuple[int, str]:
 
 
 def epoch_ms(dialect: str, at: Any) -> Any:
-    """A timestamp as milliseconds since 1970 (a float on SQLite, to a few hundredths of a millisecond), in SQL."""
+    """A timestamp as whole milliseconds since 1970 (the microseconds cut off), exact on both databases, in SQL.
+    SQLite keeps it as text 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds from strftime, milliseconds from the text."""
     if dialect == "postgresql":
-        return func.extract("epoch", at) * 1000
-    return (func.julianday(at) - 2440587.5) * 86_400_000.0
+        return func.floor(func.extract("epoch", at) * 1000)
+    seconds = cast(func.strftime("%s", at), Integer)
+    return seconds * 1000 + cast(func.substr(at, 21, 3), Integer)
 
 
 def slot(dialect: str, at: Any) -> Any:
@@ -144,20 +146,20 @@ def contact_query(s: Selection, dialect: str) -> Any:
     r = _rows(s, dialect)
     answered = r.c.answered.is_not(None)
     handled = and_(answered, r.c.ended.is_not(None))
-    wait = func.round(r.c.answered - r.c.arrived)
+    wait = r.c.answered - r.c.arrived
     keys = [r.c.slot] + ([r.c.grp] if s.group_by != "none" else [])
     return select(
         *keys,
         func.count().label("offered"),
         _count(answered).label("answered"),
         func.sum(r.c.abandoned).label("abandoned"),
-        _count(and_(r.c.abandoned == 1, func.round(r.c.ended - r.c.arrived) < r.c.short_ms)).label("short"),
+        _count(and_(r.c.abandoned == 1, r.c.ended - r.c.arrived < r.c.short_ms)).label("short"),
         _count(and_(answered, wait <= r.c.sl_ms)).label("in_sl"),
         _sum(answered, wait).label("wait_ms"),
         _count(handled).label("handled"),
-        _sum(handled, func.round(r.c.ended - r.c.answered) - r.c.hold).label("talk_ms"),
+        _sum(handled, r.c.ended - r.c.answered - r.c.hold).label("talk_ms"),
         _sum(handled, r.c.hold).label("hold_ms"),
-        _sum(and_(handled, r.c.wrapped.is_not(None)), func.round(r.c.wrapped - r.c.ended)).label("wrap_ms"),
+        _sum(and_(handled, r.c.wrapped.is_not(None)), r.c.wrapped - r.c.ended).label("wrap_ms"),
     ).group_by(*keys)
 
 
