@@ -388,3 +388,18 @@ async def test_each_tenant_apart(history: History, demo_admin: TenantApi, center
     assert every["acme"]["from"] == "2011-03-26T00:00:00Z"  # Europe/London: its own midnight
     r = await client.get(f"{API}/reports/tenants?{_query(PERIOD)}", headers=platform | {"X-Tenant": "acme"})
     assert [t["tenant"] for t in r.json()["items"]] == ["acme"]
+
+
+async def test_waits_are_counted_in_whole_milliseconds_alike_on_every_database(demo_admin: TenantApi) -> None:
+    """Queued at .9996 s and answered 20.0008 s later: 20,001 whole milliseconds (the fractions cut off), one over
+    the threshold, however the database rounds a timestamp's fraction."""
+    queue = await demo_admin.call("POST", "/queues", {"name": f"Reports {uuid.uuid4().hex[:8]}", "sl_seconds": 20}, 201)
+    queued = datetime(2011, 3, 20, 10, 0, 0, 999_600, tzinfo=U)
+    answered = datetime(2011, 3, 20, 10, 0, 21, 400, tzinfo=U)
+    body = {"channel": "voice", "direction": "in", "queue_id": queue["id"], "created_at": queued.isoformat(),
+            "queued_at": queued.isoformat(), "answered_at": answered.isoformat(),
+            "ended_at": (answered + timedelta(seconds=30)).isoformat()}  # fmt: skip
+    await demo_admin.call("POST", "/interactions", body, 201)
+    query = _query({"from": "2011-03-20", "to": "2011-03-21", "queue_id": queue["id"], "interval": "day"})
+    totals = (await demo_admin.call("GET", f"/reports/contacts?{query}"))["totals"][0]
+    assert (totals["answered"], totals["answered_in_sl"], totals["service_level"], totals["asa_s"]) == (1, 0, 0.0, 20.0)

@@ -85,15 +85,20 @@ def epoch_ms(dialect: str, at: Any) -> Any:
     SQLite keeps it as text 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds from strftime, milliseconds from the text."""
     if dialect == "postgresql":
         return func.floor(func.extract("epoch", at) * 1000)
-    seconds = cast(func.strftime("%s", at), Integer)
-    return seconds * 1000 + cast(func.substr(at, 21, 3), Integer)
+    return _whole_seconds(at) * 1000 + cast(func.substr(at, 21, 3), Integer)
+
+
+def _whole_seconds(at: Any) -> Any:
+    """SQLite: the seconds since 1970 of a stored timestamp, its fraction cut off first (strftime would round
+    .9995 up into the next second)."""
+    return cast(func.strftime("%s", func.substr(at, 1, 19)), Integer)
 
 
 def slot(dialect: str, at: Any) -> Any:
     """The 15-minute UTC slot of a timestamp (seconds since 1970 // 900), in SQL."""
     if dialect == "postgresql":
         return cast(func.floor(func.extract("epoch", at) / SLOT_S), BigInteger)
-    return cast(func.strftime("%s", at), Integer).op("/")(SLOT_S)  # integer division
+    return _whole_seconds(at).op("/")(SLOT_S)  # integer division
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
