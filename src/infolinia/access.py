@@ -65,6 +65,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "wrapup.manage": _SUPERVISORS,  # add, change, deactivate and delete them; require one per queue
     "reports.cases": _SUPERVISORS,  # service-level compliance of cases
     "reports.fcr": _FRONT_LINE,  # first-contact resolution (agents: of their own contacts only)
+    "reports.read": _SUPERVISORS,  # contact KPIs per interval, exports, charts, the period and monthly summaries
     "email.read": _FRONT_LINE,  # the tenant's e-mails in and out, their delivery status, attachments
     "email.reply": ALL_TENANT_ROLES,  # answer a case's customer by e-mail (the case as the reader may see it)
     "email.manage": _ADMIN,  # e-mail settings (addresses, relay, queue), sending a failed message again

@@ -34,6 +34,7 @@ from infolinia.api.routes import (
     live,
     people,
     prompts,
+    reports,
     routing,
     scripts,
     telephony,
@@ -89,6 +90,7 @@ ROUTERS = (
     wfm.router,
     wfm_sim.router,
     chat.router,
+    reports.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = (

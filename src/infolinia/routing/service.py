@@ -35,7 +35,7 @@ from infolinia.routing.engine import Engine
 from infolinia.routing.model import AgentSpec, Event, Presence, QueueSpec
 from infolinia.routing.specs import read_agents, read_queues, seconds, task_spec
 from infolinia.store.db import Database
-from infolinia.store.models import AgentProfile, Interaction, Queue, RoutingTask, User
+from infolinia.store.models import AgentPresenceChange, AgentProfile, Interaction, Queue, RoutingTask, User
 from infolinia.store.models import Channel as StoreChannel
 
 #: row states rebuilt into the engine on load
@@ -308,6 +308,7 @@ class RoutingService:
         presence: dict[int, tuple[str, str]] = {}
         completed: dict[int, int] = {}  # agent -> the task it just completed
         wrapped: dict[int, float] = {}  # agent -> when its wrap-up ended
+        presence_at: dict[int, float] = {}  # agent -> when its presence last changed
         for ev in events:
             if ev.task is not None:
                 change = changes.setdefault(ev.task, {})
@@ -339,6 +340,7 @@ class RoutingService:
                 presence[ev.agent] = (
                     (agent.presence.value, agent.reason) if agent else (Presence.OFFLINE.value, ev.reason)
                 )
+                presence_at[ev.agent] = ev.at
         if changes or presence:
             async with self.db.session() as s:
                 for task_id, change in changes.items():
@@ -350,6 +352,11 @@ class RoutingService:
                 for agent_id, (state, reason) in presence.items():
                     profile = await s.get(AgentProfile, agent_id)
                     if profile is not None and state != Presence.WRAPUP.value:
+                        if profile.presence != state:  # its history, for staffed time (reports/presence.py)
+                            at = datetime.fromtimestamp(presence_at[agent_id], UTC)
+                            moved = AgentPresenceChange(tenant_id=profile.tenant_id, agent_id=agent_id,
+                                                         presence=state, reason=reason or None, at=at)  # fmt: skip
+                            s.add(moved)
                         profile.presence, profile.presence_reason = state, reason or None
                 await s.commit()
         if self.bus is not None:  # each event with the views of what it touched (routing/views.py)

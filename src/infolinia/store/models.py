@@ -201,6 +201,26 @@ class AgentProfile(Base):
     voice_exclusive: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
+class AgentPresenceChange(Base):
+    """An agent's presence as it changed (append-only): the one the agent or a supervisor chose, or the routing
+    engine set (``break`` after a missed offer). Wrap-up is not recorded (the agent stays ``ready`` meanwhile).
+    Staffed time for occupancy is read from these (``reports/presence.py``)."""
+
+    __tablename__ = "agent_presence_changes"
+    __table_args__ = (
+        ForeignKeyConstraint(["agent_id", "tenant_id"], ["users.id", "users.tenant_id"], ondelete="CASCADE"),
+        Index("ix_agent_presence_changes_tenant_at", "tenant_id", "at"),
+        Index("ix_agent_presence_changes_agent_at", "agent_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    agent_id: Mapped[int]
+    presence: Mapped[str] = mapped_column(String(20))  # offline, ready, break
+    reason: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+
+
 class Queue(Base):
     __tablename__ = "queues"
     __table_args__ = (
