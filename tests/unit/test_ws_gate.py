@@ -75,7 +75,13 @@ def test_a_websocket_route_without_the_gate_stops_the_start() -> None:
 def test_the_event_stream_shares_its_path_between_sse_and_websocket() -> None:
     http = {path: route_permission(r) for path, r in api_routes() if "GET" in r.methods}
     sockets = {path: route_permission(r) for path, r in api_websocket_routes()}
-    assert sockets == {f"{API}/events": "events.read"} and http[f"{API}/events"] == "events.read"
+    assert sockets[f"{API}/events"] == "events.read" and http[f"{API}/events"] == "events.read"
+
+
+def test_every_api_socket_is_gated() -> None:
+    # the event stream and the agents' chat socket; each with the permission its HTTP counterparts ask for
+    sockets = {path: route_permission(r) for path, r in api_websocket_routes()}
+    assert sockets == {f"{API}/events": "events.read", f"{API}/chat/ws": "chat.handle"}
 
 
 def _published_types() -> set[str]:
