@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.agent_scripts.personal import erase_answers, export_runs
 from infolinia.channels.email.privacy import erase_emails, export_emails
-from infolinia.customers.identities import InvalidIdentity, normalize_identity, normalize_phone
+from infolinia.customers.identities import InvalidIdentity, normalize_email, normalize_identity, normalize_phone
 from infolinia.errors import Conflict, Invalid
 from infolinia.schemas import (
     ConsentEventOut,
@@ -70,6 +70,17 @@ async def customer_by_identity(session: AsyncSession, tenant_id: int, kind: Iden
             CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.kind == kind, CustomerIdentity.value == value
         )
     )
+
+
+def given_identities(tenant: Tenant, email: str, phone: str) -> list[IdentityIn]:
+    """The e-mail and the phone a visitor typed on a public page (either may be empty), normalized; raises
+    ``InvalidIdentity`` for one that is not an address or a number."""
+    out = []
+    if email:
+        out.append(IdentityIn(kind=IdentityKind.EMAIL, value=normalize_email(email)))
+    if phone:
+        out.append(IdentityIn(kind=IdentityKind.PHONE, value=normalize_phone(phone, tenant.country)))
+    return out
 
 
 async def find_or_create(tx: Tx, tenant: Tenant, name: str, identities: Sequence[IdentityIn]) -> Customer:

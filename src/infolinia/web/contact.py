@@ -25,13 +25,13 @@ from infolinia.api.deps import client_ip
 from infolinia.auth.ratelimit import SlidingWindowLimiter
 from infolinia.cases.actions import Moves, create_case, policy_of, route_to_queue
 from infolinia.cases.schemas import CaseIn
-from infolinia.customers.actions import find_or_create
-from infolinia.customers.identities import InvalidIdentity, normalize_email, normalize_phone
+from infolinia.customers.actions import find_or_create, given_identities
+from infolinia.customers.identities import InvalidIdentity
 from infolinia.errors import DomainError
 from infolinia.interactions.actions import create_interaction
 from infolinia.outbound.actions import policy_of as callback_policy_of
 from infolinia.schemas import IdentityIn, InteractionIn
-from infolinia.store.models import Channel, Direction, IdentityKind, Queue, Tenant
+from infolinia.store.models import Channel, Direction, Queue, Tenant
 from infolinia.store.uow import Who, write
 from infolinia.web.forms import HEADERS, Refused, page, read_fields, refusal
 
@@ -110,12 +110,8 @@ async def _form(request: Request, slug: str) -> _Form | None:
 
 def _identities(tenant: Tenant, email: str, phone: str) -> list[IdentityIn]:
     """The e-mail and phone given, checked (at least one)."""
-    out = []
     try:
-        if email:
-            out.append(IdentityIn(kind=IdentityKind.EMAIL, value=normalize_email(email)))
-        if phone:
-            out.append(IdentityIn(kind=IdentityKind.PHONE, value=normalize_phone(phone, tenant.country)))
+        out = given_identities(tenant, email, phone)
     except InvalidIdentity as error:
         raise Refused(422, str(error)) from error
     if not out:

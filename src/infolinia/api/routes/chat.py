@@ -13,12 +13,11 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Query, Request, WebSocket
 from fastapi.responses import Response
 from sqlalchemy import select
-from starlette.websockets import WebSocketDisconnect
 
 from infolinia.api.deps import Access, WsAccess, access, ws_access
-from infolinia.channels.chat import actions, protocol
+from infolinia.channels.chat import actions
 from infolinia.channels.chat.hub import Conn, Live
-from infolinia.channels.chat.public import Refused, file_response, store_file
+from infolinia.channels.chat.public import Refused, file_response, next_frame, store_file
 from infolinia.channels.chat.schemas import (
     ChatOut,
     ChatSettingsOut,
@@ -201,18 +200,7 @@ async def agent_socket(w: WsAccess = Depends(ws_access("chat.handle"))) -> None:
 
 
 async def _agent_loop(service: ChatService, websocket: WebSocket, conn: Conn, user_id: int, label: str) -> None:
-    while True:
-        try:
-            raw = await websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if raw["type"] == "websocket.disconnect":
-            return
-        try:
-            frame = protocol.parse("agent", raw.get("text"))
-        except protocol.Malformed as error:
-            await websocket.close(protocol.MALFORMED, str(error)[:120])
-            return
+    while (frame := await next_frame(websocket, "agent")) is not None:
         if frame.type == "ping":
             conn.send({"type": "pong"})
             continue

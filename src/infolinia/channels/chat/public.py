@@ -39,10 +39,11 @@ from infolinia.channels.chat.files import FileRefused, check, safe_name
 from infolinia.channels.chat.hub import Conn, Live
 from infolinia.channels.chat.service import ChatService
 from infolinia.channels.chat.settings import MAX_FILE_BYTES, ChatSettings
-from infolinia.customers.identities import InvalidIdentity, normalize_email, normalize_phone
+from infolinia.customers.actions import given_identities
+from infolinia.customers.identities import InvalidIdentity, normalize_email
 from infolinia.errors import DomainError
 from infolinia.schemas import IdentityIn
-from infolinia.store.models import ChatFile, ChatSession, IdentityKind, Tenant
+from infolinia.store.models import ChatFile, ChatSession, Tenant
 from infolinia.store.uow import Who, write
 
 router = APIRouter(include_in_schema=False)
@@ -153,12 +154,8 @@ def _topic(widget: Widget, fields: dict[str, Any]) -> tuple[str, int]:
 
 
 def _identities(tenant: Tenant, email: str, phone: str) -> list[IdentityIn]:
-    out = []
     try:
-        if email:
-            out.append(IdentityIn(kind=IdentityKind.EMAIL, value=normalize_email(email)))
-        if phone:
-            out.append(IdentityIn(kind=IdentityKind.PHONE, value=normalize_phone(phone, tenant.country)))
+        out = given_identities(tenant, email, phone)
     except InvalidIdentity as error:
         raise Refused(422, "invalid_contact", str(error)) from error
     if not out:
@@ -509,19 +506,24 @@ async def _hello(service: ChatService, widget: Widget, hello: protocol.Frame) ->
     return await service.hub.live(chat.id)
 
 
+async def next_frame(websocket: WebSocket, side: str) -> protocol.Frame | None:
+    """The next frame ``side`` (customer or agent) sent; None once the socket closed, or after a malformed frame,
+    which closes it with ``protocol.MALFORMED``."""
+    try:
+        raw = await websocket.receive()
+    except (WebSocketDisconnect, RuntimeError):
+        return None
+    if raw["type"] == "websocket.disconnect":
+        return None
+    try:
+        return protocol.parse(side, raw.get("text"))
+    except protocol.Malformed as error:
+        await websocket.close(protocol.MALFORMED, str(error)[:120])
+        return None
+
+
 async def _customer_loop(service: ChatService, websocket: WebSocket, live: Live, conn: Conn) -> None:
-    while True:
-        try:
-            raw = await websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if raw["type"] == "websocket.disconnect":
-            return
-        try:
-            frame = protocol.parse("customer", raw.get("text"))
-        except protocol.Malformed as error:
-            await websocket.close(protocol.MALFORMED, str(error)[:120])
-            return
+    while (frame := await next_frame(websocket, "customer")) is not None:
         if frame.type == "message":
             if live.status == "ended":
                 conn.send({"type": "error", "code": "chat_ended", "message": "the chat has ended",
