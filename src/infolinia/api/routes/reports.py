@@ -5,6 +5,7 @@ names the tenant (each client of an outsourcing center is reported on its own)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -68,14 +69,26 @@ def _zone(tenant: Tenant) -> ZoneInfo:
     return ZoneInfo(tenant.timezone)
 
 
-async def _report(
-    a: Access, start: datetime | None, end: datetime | None, interval: str, group_by: str, queue_id: int | None,
-    agent_id: int | None, channel: Channel | None,
-) -> contacts.Report:  # fmt: skip
+@dataclass
+class ContactQuery:
+    """The query parameters of the contact report and its exports."""
+
+    start: datetime | None = _FROM
+    end: datetime | None = _TO
+    interval: Interval = "60min"
+    group_by: GroupBy = "none"
+    queue_id: Id | None = None
+    agent_id: Id | None = None
+    channel: Channel | None = None
+
+
+async def _report(a: Access, q: ContactQuery) -> contacts.Report:
     tz = _zone(a.tenant)
-    first, last = _period(start, end, tz)
-    await _check(a, queue_id, agent_id)
-    selection = contacts.Selection(a.tenant.id, first, last, interval, tz, group_by, queue_id, agent_id, channel)
+    first, last = _period(q.start, q.end, tz)
+    await _check(a, q.queue_id, q.agent_id)
+    selection = contacts.Selection(
+        a.tenant.id, first, last, q.interval, tz, q.group_by, q.queue_id, q.agent_id, q.channel
+    )
     try:
         return await contacts.contact_report(a.session, selection)
     except ValueError as exc:  # too many intervals
@@ -106,57 +119,39 @@ def _media(media: str, description: str) -> dict[int | str, dict[str, Any]]:
 @router.get("/reports/contacts")
 async def contact_report(
     a: Access = Depends(access("reports.read")),
-    start: datetime | None = _FROM,
-    end: datetime | None = _TO,
-    interval: Interval = "60min",
-    group_by: GroupBy = "none",
-    queue_id: Id | None = None,
-    agent_id: Id | None = None,
-    channel: Channel | None = None,
+    q: ContactQuery = Depends(),
 ) -> dict[str, Any]:
     """Offered, answered, abandoned and short-abandoned contacts, service level, abandon rate, ASA, AHT (talk, hold,
     wrap-up), staffed time and occupancy per interval of the tenant's clock, optionally per queue, agent or channel;
     and over the whole period. docs/reports.md has the definitions."""
-    report = await _report(a, start, end, interval, group_by, queue_id, agent_id, channel)
+    report = await _report(a, q)
     s = report.selection
     return {"tenant": a.tenant.slug, "timezone": a.tenant.timezone, "from": _z(s.start), "to": _z(s.end),
-            "interval": interval, "group_by": group_by, "queue_id": queue_id, "agent_id": agent_id,
-            "channel": channel.value if channel else None, "columns": _columns(report), "rows": report.rows(),
+            "interval": q.interval, "group_by": q.group_by, "queue_id": q.queue_id, "agent_id": q.agent_id,
+            "channel": q.channel.value if q.channel else None, "columns": _columns(report), "rows": report.rows(),
             "totals": report.total_rows()}  # fmt: skip
 
 
 @router.get("/reports/contacts.csv", response_class=Response, responses=_media("text/csv", "The rows as CSV"))
 async def contact_report_csv(
     a: Access = Depends(access("reports.read")),
-    start: datetime | None = _FROM,
-    end: datetime | None = _TO,
-    interval: Interval = "60min",
-    group_by: GroupBy = "none",
-    queue_id: Id | None = None,
-    agent_id: Id | None = None,
-    channel: Channel | None = None,
+    q: ContactQuery = Depends(),
 ) -> Response:
     """The rows of ``/reports/contacts`` as CSV, the same columns."""
-    report = await _report(a, start, end, interval, group_by, queue_id, agent_id, channel)
+    report = await _report(a, q)
     body = export.to_csv(_columns(report), report.rows())
-    return _download(body, "text/csv; charset=utf-8", f"{a.tenant.slug}-contacts-{interval}.csv")
+    return _download(body, "text/csv; charset=utf-8", f"{a.tenant.slug}-contacts-{q.interval}.csv")
 
 
 @router.get("/reports/contacts.xlsx", response_class=Response, responses=_media(XLSX, "The rows as a workbook"))
 async def contact_report_xlsx(
     a: Access = Depends(access("reports.read")),
-    start: datetime | None = _FROM,
-    end: datetime | None = _TO,
-    interval: Interval = "60min",
-    group_by: GroupBy = "none",
-    queue_id: Id | None = None,
-    agent_id: Id | None = None,
-    channel: Channel | None = None,
+    q: ContactQuery = Depends(),
 ) -> Response:
     """The rows of ``/reports/contacts`` as an XLSX workbook, the same columns."""
-    report = await _report(a, start, end, interval, group_by, queue_id, agent_id, channel)
+    report = await _report(a, q)
     body = export.to_xlsx(_columns(report), report.rows(), "Contacts")
-    return _download(body, XLSX, f"{a.tenant.slug}-contacts-{interval}.xlsx")
+    return _download(body, XLSX, f"{a.tenant.slug}-contacts-{q.interval}.xlsx")
 
 
 @router.get("/reports/contacts/chart", response_class=Response, responses=_media("image/svg+xml", "An SVG chart"))
@@ -171,7 +166,7 @@ async def contact_chart(
     channel: Channel | None = None,
 ) -> Response:
     """One KPI over the intervals as an SVG line chart (an interval with no figure is a gap)."""
-    report = await _report(a, start, end, interval, "none", queue_id, agent_id, channel)
+    report = await _report(a, ContactQuery(start, end, interval, "none", queue_id, agent_id, channel))
     rows = report.rows()
     title = f"{a.tenant.name}: {kpi} per {interval}"
     values = [row[kpi] for row in rows]
@@ -205,7 +200,7 @@ async def period_summary(
     """The period's contact KPIs (as ``/reports/contacts`` totals them) with first-contact resolution, callback
     promises kept, predictive campaigns' abandon rate and case service-level compliance (the tenant's cases; not
     given for one queue)."""
-    report = await _report(a, start, end, "day", "none", queue_id, None, None)
+    report = await _report(a, ContactQuery(start, end, "day", "none", queue_id))
     s = report.selection
     return {
         "tenant": a.tenant.slug,
