@@ -45,7 +45,7 @@ async def _diff(url: str) -> list[object]:
 async def test_upgrade_downgrade_upgrade(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    assert await asyncio.to_thread(store.current_revision, url) == "0023"
+    assert await asyncio.to_thread(store.current_revision, url) == "0024"
     expected = set(Base.metadata.tables) | {"alembic_version"}
     assert await _tables(url) == expected
     assert await _diff(url) == [], "the migrations and the models disagree: write a migration"

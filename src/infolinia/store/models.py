@@ -345,6 +345,7 @@ class Interaction(Base):
         ForeignKeyConstraint(["customer_id", "tenant_id"], ["customers.id", "customers.tenant_id"]),
         ForeignKeyConstraint(["queue_id", "tenant_id"], ["queues.id", "queues.tenant_id"]),
         ForeignKeyConstraint(["agent_id", "tenant_id"], ["users.id", "users.tenant_id"]),
+        ForeignKeyConstraint(["transferred_from_id", "tenant_id"], ["interactions.id", "interactions.tenant_id"]),
         Index("ix_interactions_tenant_created", "tenant_id", "created_at"),
         Index("ix_interactions_tenant_customer_created", "tenant_id", "customer_id", "created_at"),
     )
@@ -375,6 +376,11 @@ class Interaction(Base):
     recording: Mapped[str | None] = mapped_column(String(500))
     end_reason: Mapped[str | None] = mapped_column(String(40))
     sip_call_id: Mapped[str | None] = mapped_column(String(200))
+    # transfers: ``transferred_at`` is when an agent handed this contact on (to a queue or another agent; the
+    # reports count it as a transfer of this interaction's queue and agent); the continuation is a new interaction
+    # whose ``transferred_from_id`` names this one, so the next agent sees the whole history
+    transferred_at: Mapped[datetime | None]
+    transferred_from_id: Mapped[int | None]
 
 
 class RoutingTask(Base):
