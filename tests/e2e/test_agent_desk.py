@@ -42,7 +42,6 @@ def live(fresh_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
 
 
 async def shot(page: Any, folder: Path, name: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ui-{name}.png"
     await page.screenshot(path=str(path))
     docs = os.environ.get("INFOLINIA_SCREENSHOTS")
@@ -59,7 +58,7 @@ async def audited(page: Any, where: str) -> None:
 async def test_an_agent_takes_a_chat_answers_schedules_a_callback_and_wraps_up(
     live: LiveServer, tmp_path: Path
 ) -> None:
-    shots = tmp_path / "screenshots"
+    shots = tmp_path
     async with httpx.AsyncClient(base_url=live.base_url, timeout=20) as http:
         admin = await api_login(http, "admin@demo.test")
         with steps.widget_site(live.base_url, tmp_path) as site:

@@ -400,8 +400,7 @@ async def decline(task_id: int, request: Request) -> Response:
 
 async def _refused(p: Page, task_id: int, exc: DomainError | ValidationError) -> Response:
     status, message = _problem(exc)
-    p.access.session.expire_all()
-    await p.reload()
+    await p.reload(*p.access.objects.values())  # a failed write's rollback expired them
     return await _desk(p, task_id, status, message)
 
 
