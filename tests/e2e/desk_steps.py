@@ -86,9 +86,13 @@ async def offer_rings(page: Any) -> None:
     await page.wait_for_function("() => Number(document.getElementById('desk').dataset.rings || 0) >= 1")
 
 
-async def accept_offer(page: Any) -> None:
-    """Accept the first offer: its contact opens, its chat pane too."""
-    await page.locator(".offer button.accept").first.click()
+async def accept_offer(page: Any, by_key: bool = False) -> None:
+    """Accept the first offer (its button, or the ``A`` shortcut): its contact opens, its chat pane too."""
+    if by_key:
+        await page.locator("body").focus()
+        await page.keyboard.press("a")
+    else:
+        await page.locator(".offer button.accept").first.click()
     await page.get_by_role("status").filter(has_text="Contact accepted.").wait_for()
     await page.locator(".chat-pane").first.wait_for()
 

@@ -82,7 +82,16 @@ async def test_an_agent_takes_a_chat_answers_schedules_a_callback_and_wraps_up(
                 await steps.offer_rings(desk)
                 assert "Ola <i>Klientka</i>" in await desk.locator(".offer").first.inner_text()
                 await shot(desk, shots, "desk-offer")
-                await steps.accept_offer(desk)
+                # shortcuts: "/" goes to the knowledge base's field, where "a" is just a letter; Escape leaves it
+                await desk.keyboard.press("?")
+                assert await desk.locator("#shortcuts").get_attribute("open") is not None
+                await desk.keyboard.press("/")
+                assert await desk.evaluate("document.activeElement.id") == "kb-q"
+                await desk.keyboard.type("a")
+                assert await desk.locator("#kb-q").input_value() == "a"
+                assert await desk.locator(".offer").count() == 1
+                await desk.keyboard.press("Escape")
+                await steps.accept_offer(desk, by_key=True)
                 await customer.locator(".status").filter(has_text="You are chatting with Agata Nowak").wait_for()
 
                 # the customer's markup is text on the desk, and nothing of it ran

@@ -108,3 +108,47 @@ async def test_an_offer_reaches_the_agent_s_event_socket(live: LiveServer) -> No
             assert r.status_code == 303
         await http.delete(f"/api/v1/tasks/{task}", headers=admin)
         await http.put("/api/v1/me/presence", json={"presence": "offline"}, headers=agent)
+
+
+async def test_wrap_up_shows_its_timer_and_ends_on_the_desk(live: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=20) as http:
+        admin = await api_login(http, "admin@demo.test")
+        agent = await api_login(http, "agent4@demo.test")
+        cookie, token = await _session(http, "agent4@demo.test")
+        me = (await http.get("/api/v1/auth/me", headers=agent)).json()["id"]
+        queues = (await http.get("/api/v1/queues", headers=admin)).json()
+        technical = next(q["id"] for q in queues if q["name"] == "Technical")
+        r = await http.patch(f"/api/v1/queues/{technical}", json={"wrapup_s": 600}, headers=admin)
+        assert r.status_code == 200, r.text
+        async with _ws(live, "/desk/ws/events", cookie, origin=live.base_url) as ws:
+            await ws.send(json.dumps({"type": "auth", "csrf": token}))
+            await _frame(ws, lambda f: f["type"] == "ready")
+            r = await http.post("/desk/presence", data={"csrf": token, "presence": "ready"})
+            assert r.status_code == 303
+            # a callback's task: wrap-up follows it as it follows a call (and it waits outside business hours)
+            r = await http.post("/api/v1/tasks", json={"queue_id": technical, "channel": "callback",
+                                                       "preferred_agent_id": me}, headers=admin)  # fmt: skip
+            assert r.status_code == 201, r.text
+            task = r.json()["id"]
+            await _frame(ws, lambda f: f["type"] == "routing.offer" and f["data"]["task"] == task)
+            await _stored(http, agent, task, "reserved")
+            r = await http.post(f"/desk/tasks/{task}/accept", data={"csrf": token})
+            assert r.status_code == 303, r.text[-2000:]
+            r = await http.post(f"/api/v1/tasks/{task}/complete", headers=agent)
+            assert r.status_code == 200, r.text
+            await _frame(ws, lambda f: f.get("data", {}).get("to") == "wrapup")
+        page = (await http.get("/desk")).text
+        assert 'data-state="wrapup"' in page and 'class="timer" data-since=' in page and "End wrap-up" in page
+        r = await http.post("/desk/presence", data={"csrf": token, "presence": "ready"})
+        assert r.status_code == 303
+        assert 'data-state="available"' in (await http.get("/desk/offers")).text
+        await http.put("/api/v1/me/presence", json={"presence": "offline"}, headers=agent)
+
+
+async def _stored(http: httpx.AsyncClient, headers: dict[str, str], task: int, state: str) -> None:
+    """The task's row says ``state`` (the engine publishes an offer, then stores it)."""
+    for _ in range(500):
+        if (await http.get(f"/api/v1/tasks/{task}", headers=headers)).json()["state"] == state:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"task {task} not {state}")
