@@ -100,8 +100,9 @@ async def test_an_offer_reaches_the_agent_s_event_socket(live: LiveServer) -> No
                                                        "preferred_agent_id": me}, headers=admin)  # fmt: skip
             assert r.status_code == 201, r.text
             task = r.json()["id"]
-            offer = await _frame(ws, lambda f: f.get("data", {}).get("task") == task and f["data"].get("agent") == me)
-            assert offer["tenant_id"] is not None
+            offer = await _frame(ws, lambda f: f["type"] == "routing.offer" and f["data"]["task"] == task)
+            assert offer["data"]["agent"] == me
+            await _stored(http, agent, task, "reserved")
             part = await http.get("/desk/offers")
             assert f'data-offer="{task}"' in part.text
             r = await http.post(f"/desk/tasks/{task}/decline", data={"csrf": token})
