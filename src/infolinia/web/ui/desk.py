@@ -21,8 +21,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
+from infolinia.api.deps import interaction_scope
 from infolinia.api.routes import callbacks as callbacks_api
 from infolinia.api.routes import cases as cases_api
 from infolinia.api.routes import context as context_api
@@ -133,16 +134,13 @@ async def _status(p: Page) -> dict[str, Any]:
     if seen is None:
         return {"agent": False}
     since = None
-    if seen.presence.value == "wrapup":
+    if seen.presence.value == "wrapup":  # it began when the agent's last contact was completed
         since = await a.session.scalar(
-            select(Interaction.ended_at)
-            .where(
-                Interaction.tenant_id == a.tenant.id,
-                Interaction.agent_id == a.actor.user_id,
-                Interaction.ended_at.is_not(None),
+            select(func.max(RoutingTask.updated_at)).where(
+                RoutingTask.tenant_id == a.tenant.id,
+                RoutingTask.agent_id == a.actor.user_id,
+                RoutingTask.state == "done",
             )
-            .order_by(Interaction.ended_at.desc())
-            .limit(1)
         )
     return {
         "agent": True,
@@ -424,8 +422,6 @@ async def disposition(task_id: int, request: Request) -> Response:
 
 async def _own_interaction(p: Page, row: RoutingTask) -> Interaction:
     """The task's contact, seen as ``/interactions/{id}`` would resolve it for this reader."""
-    from infolinia.api.deps import interaction_scope
-
     if row.agent_id != p.access.actor.user_id or row.interaction_id is None:
         raise Invalid("this task has no contact of yours", code="no_contact")
     found = await p.access.session.scalar(
