@@ -91,6 +91,7 @@ async def test_an_agent_takes_a_call_on_the_desk_and_schedules_a_callback_on_the
             pane = (await browser.get(r.headers["location"])).text
             assert "Current call" in pane and "+48225550199" in pane and "Billing" in pane
             assert ZONE in pane  # the callback form says whose clock it is
+            assert "Script: " in pane and 'class="script-steps"' in pane  # Billing's script, filled in for the call
 
             # a time that is not one: refused, shown, nothing stored
             r = await browser.post(

@@ -23,7 +23,10 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 
-from infolinia.api.deps import interaction_scope
+from infolinia.agent_scripts import actions as script_actions
+from infolinia.agent_scripts import context as script_context
+from infolinia.agent_scripts.render import render as render_script
+from infolinia.api.deps import case_scope, interaction_scope
 from infolinia.api.routes import callbacks as callbacks_api
 from infolinia.api.routes import cases as cases_api
 from infolinia.api.routes import context as context_api
@@ -38,7 +41,16 @@ from infolinia.errors import DomainError, Invalid
 from infolinia.kb import markup
 from infolinia.routing import views
 from infolinia.schemas import CallbackIn, PresenceIn
-from infolinia.store.models import Callback, ChatSession, Customer, EmailMessage, Interaction, Queue, RoutingTask
+from infolinia.store.models import (
+    AgentScript,
+    Callback,
+    ChatSession,
+    Customer,
+    EmailMessage,
+    Interaction,
+    Queue,
+    RoutingTask,
+)
 from infolinia.store.types import utcnow
 from infolinia.web.ui.gate import Page, form, gate, page
 from infolinia.web.ui.render import N_
@@ -252,6 +264,7 @@ async def _pane(p: Page, task_id: int) -> dict[str, Any]:
     wait = None
     if interaction is not None and interaction.answered_at and interaction.queued_at:
         wait = int((interaction.answered_at - interaction.queued_at).total_seconds())
+    script = await _script(p, ctx.scripts[0].id, interaction) if ctx.scripts else None
     customer_callbacks = []
     if customer is not None:
         customer_callbacks = list(
@@ -270,6 +283,7 @@ async def _pane(p: Page, task_id: int) -> dict[str, Any]:
         "ctx": ctx,
         "task": row,
         "customer_callbacks": customer_callbacks,
+        "script": script,
         "interaction": interaction,
         "customer": customer,
         "zone": zone.key,
@@ -283,6 +297,20 @@ async def _pane(p: Page, task_id: int) -> dict[str, Any]:
         "wait": wait,
         "categories": case_actions.policy_of(a.tenant).categories,
     }
+
+
+async def _script(p: Page, script_id: int, interaction: Interaction | None) -> dict[str, Any] | None:
+    """The best suggested script filled in for the contact, as ``GET /scripts/{id}/render`` fills it."""
+    a = p.access
+    row = await a.session.get(AgentScript, script_id)
+    if row is None or row.tenant_id != a.tenant.id:
+        return None
+    records = await script_context.records_of(
+        a.session, a.tenant, a.actor.user_id, case_scope(a.actor, a.tenant.id), interaction=interaction
+    )
+    definition = script_actions.definition_of(row)
+    steps, missing = render_script(definition, script_context.values(records))
+    return {"row": row, "steps": steps, "missing": missing}
 
 
 async def _desk(p: Page, task_id: int | None, status: int = 200, problem: str = "", done: str = "") -> Response:
