@@ -36,3 +36,20 @@ async def ui_client(app: Any, email: str | None = None, language: str = "en") ->
             )
             assert r.status_code == 303, r.text
         yield client
+
+
+async def a_platform_admin(center: Any) -> str:
+    """A platform admin's e-mail (made once; password ``demo``)."""
+    from sqlalchemy import select
+
+    from infolinia.auth.actions import create_user
+    from infolinia.schemas import UserIn
+    from infolinia.store.models import Role, User
+    from infolinia.store.uow import Who, transaction
+
+    email = "ui-root@platform.test"
+    async with center.db.session() as s, transaction(s, center.bus, Who(None, "test", None)) as tx:
+        if await tx.session.scalar(select(User.id).where(User.email == email)) is None:
+            body = UserIn(email=email, display_name="UI root", role=Role.PLATFORM_ADMIN, password="demo")
+            await create_user(tx, None, body, min_password_length=0)
+    return email
