@@ -5,30 +5,14 @@ demo tenants' policies stay as other tests expect them."""
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import httpx
 
 from tests.conftest import Login
-from tests.ui_helpers import a_platform_admin, csrf_of, ui_client
+from tests.ui_helpers import a_platform_admin, csrf_of, own_tenant, ui_client, work_on
 
 API = "/api/v1"
-
-
-async def own_tenant(center: Any, client: httpx.AsyncClient, login: Login) -> tuple[str, dict[str, str]]:
-    """A new tenant: its slug and a platform admin's headers working on it."""
-    email = await a_platform_admin(center)
-    slug = f"ui-{uuid.uuid4().hex[:8]}"
-    headers = await login(email)
-    body = {"slug": slug, "name": "UI policy", "timezone": "Europe/Warsaw", "languages": ["pl", "en"]}
-    assert (await client.post(f"{API}/tenants", json=body, headers=headers)).status_code == 201
-    return slug, {**headers, "X-Tenant": slug}
-
-
-async def work_on(browser: httpx.AsyncClient, slug: str) -> None:
-    token = csrf_of((await browser.get("/admin/tenants")).text)
-    assert (await browser.post("/admin/tenants/choose", data={"csrf": token, "slug": slug})).status_code == 303
 
 
 def row_problem(html: str, kind: str, index: int) -> str:
