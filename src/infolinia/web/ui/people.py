@@ -74,6 +74,13 @@ async def overview(request: Request) -> Response:
                 ("/admin/users", N_("Users and agents"), N_("People, roles, extensions and skills."), "users.read"),
                 ("/admin/queues", N_("Queues"), N_("Where contacts wait, and how they are routed."), "queues.read"),
                 ("/admin/ivr", N_("IVR flows"), N_("Menus and announcements callers hear."), "telephony.read"),
+                ("/admin/trunks", N_("SIP trunks"), N_("Carriers' connections for calls."), "telephony.read"),
+                (
+                    "/admin/sla",
+                    N_("Case policy and SLA"),
+                    N_("Case categories, the escalation ladder, service-level rules."),
+                    "tenants.update",
+                ),
                 (
                     "/admin/settings",
                     N_("Settings"),
