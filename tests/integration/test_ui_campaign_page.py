@@ -72,6 +72,8 @@ async def test_settings_status_and_contacts_of_a_campaign(
         assert r.status_code == 422 and problem_of(r.text, "max_attempts") and 'value="30"' in r.text
         r = await browser.post(url, data=settings | {"max_attempts": "4", "abandon_cap": "9"})
         assert r.status_code == 422 and problem_of(r.text, "abandon_cap") and 'value="9"' in r.text
+        r = await browser.post(url, data=settings | {"max_attempts": "4", "name": ""})
+        assert r.status_code == 422 and problem_of(r.text, "name")
         r = await browser.post(url, data=settings | {"max_attempts": "4", "abandon_cap": "lots"})
         assert r.status_code == 422 and problem_of(r.text, "abandon_cap")
         r = await browser.post(url, data=settings | {"max_attempts": "4"})

@@ -171,6 +171,7 @@ async def save_campaign(campaign_id: int, request: Request) -> Response:
         values = {key: (fields.get(key) or [""])[0].strip()[:200] for key in SETTINGS}
         values["detect_machines"] = "on" if (fields.get("detect_machines") or [""])[0] else ""
         data: dict[str, Any] = {key: value for key, value in values.items() if value and key != "abandon_cap"}
+        data["name"] = values["name"]  # always: an emptied name is refused, not kept
         data["detect_machines"] = bool(values["detect_machines"])
         problems: dict[str, str] = {}
         if values["abandon_cap"]:
