@@ -31,7 +31,7 @@ pytestmark = needs_sipp
 
 VIEWPORT = {"width": 1366, "height": 768}
 #: the screenshots the docs show (INFOLINIA_SCREENSHOTS copies these)
-DOC_SHOTS = frozenset({"ivr-editor", "ivr-problem", "users-pl", "queues", "settings"})
+DOC_SHOTS = frozenset({"ivr-editor", "ivr-problem", "users-pl", "queues", "settings", "campaign", "sla"})
 NEWS = {"id": "news", "type": "announce", "prompt": "payment_deadlines", "next": "main_menu"}
 
 
