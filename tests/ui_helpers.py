@@ -23,6 +23,12 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def problem_of(html: str, name: str) -> str:
+    """The problem shown under the form's field ``name`` (empty when none)."""
+    found = re.search(rf'<p class="problem" id="f-{name}-problem">(.*?)</p>', html, re.S)
+    return found.group(1) if found else ""
+
+
 @asynccontextmanager
 async def ui_client(
     app: Any, email: str | None = None, language: str = "en", password: str = demo.PASSWORD

@@ -5,23 +5,17 @@ tenants' people stay as other tests expect them."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 import httpx
 
 from tests.conftest import Login
-from tests.ui_helpers import csrf_of, own_tenant, ui_client
+from tests.ui_helpers import csrf_of, own_tenant, problem_of, ui_client
 
 API = "/api/v1"
 PASSWORD = "the first long password"
 NEW_PASSWORD = "a second long password"
-
-
-def problem_of(html: str, name: str) -> str:
-    found = re.search(rf'<p class="problem" id="f-{name}-problem">(.*?)</p>', html, re.S)
-    return found.group(1) if found else ""
 
 
 async def a_user(client: httpx.AsyncClient, headers: dict[str, str], role: str) -> dict[str, Any]:

@@ -12,18 +12,13 @@ from typing import Any
 import httpx
 
 from tests.conftest import Login
-from tests.ui_helpers import a_platform_admin, csrf_of, own_tenant, ui_client, work_on
+from tests.ui_helpers import a_platform_admin, csrf_of, own_tenant, problem_of, ui_client, work_on
 
 API = "/api/v1"
 
 
 def a_pl_number() -> str:
     return f"22{uuid.uuid4().int % 10_000_000:07d}"
-
-
-def problem_of(html: str, name: str) -> str:
-    found = re.search(rf'<p class="problem" id="f-{name}-problem">(.*?)</p>', html, re.S)
-    return found.group(1) if found else ""
 
 
 def listed_numbers(html: str) -> list[str]:

@@ -4,22 +4,16 @@ permission and the CSRF token required, another tenant's trunk not found."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 import httpx
 
 from tests.conftest import Login
-from tests.ui_helpers import csrf_of, ui_client
+from tests.ui_helpers import csrf_of, problem_of, ui_client
 
 API = "/api/v1"
 SECRET = "a carrier's long secret"
-
-
-def problem_of(html: str, name: str) -> str:
-    found = re.search(rf'<p class="problem" id="f-{name}-problem">(.*?)</p>', html, re.S)
-    return found.group(1) if found else ""
 
 
 def a_username() -> str:
