@@ -98,3 +98,19 @@ async def test_accounts_need_the_permission_the_token_and_the_tenant(
     [after] = [u for u in (await client.get(f"{API}/users", headers=await login("admin@acme.test"))).json()["items"]
                if u["id"] == worker["id"]]  # fmt: skip
     assert after["active"] is True and after["role"] == "agent"
+
+
+async def test_the_api_refuses_the_last_admin_their_own_demotion_too(
+    center: Any, client: httpx.AsyncClient, login: Login
+) -> None:
+    _, headers = await own_tenant(center, client, login)
+    boss = await a_user(client, headers, "tenant_admin")
+    r = await client.post(f"{API}/auth/login", json={"email": boss["email"], "password": PASSWORD})
+    client.cookies.clear()
+    mine = {"Authorization": f"Bearer {r.json()['token']}"}
+    r = await client.patch(f"{API}/users/{boss['id']}", json={"role": "supervisor"}, headers=mine)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "last_admin", r.text
+    assert (await client.get(f"{API}/users/{boss['id']}", headers=headers)).json()["role"] == "tenant_admin"
+    await a_user(client, mine, "tenant_admin")  # with another active admin, the role may be handed over
+    r = await client.patch(f"{API}/users/{boss['id']}", json={"role": "supervisor"}, headers=mine)
+    assert r.status_code == 200 and r.json()["role"] == "supervisor", r.text

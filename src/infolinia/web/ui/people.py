@@ -178,14 +178,6 @@ async def agent(user_id: int, request: Request) -> Response:
         return await _agent_page(p, user, values, {}, saved=request.query_params.get("saved") == "1")
 
 
-async def _other_admins(p: Page, user: User) -> int:
-    """The tenant's active admins other than ``user``."""
-    query = select(User.id).where(
-        User.tenant_id == user.tenant_id, User.role == Role.TENANT_ADMIN, User.active.is_(True), User.id != user.id
-    )
-    return len(list(await p.access.session.scalars(query)))
-
-
 @router.post("/admin/users/{user_id}/account")
 @page
 async def save_account(user_id: int, request: Request) -> Response:
@@ -220,7 +212,7 @@ async def save_account(user_id: int, request: Request) -> Response:
             return await again(problems_of(exc), 422)
         demoted = body.role is not None and body.role is not Role.TENANT_ADMIN
         myself = user.id == a.actor.user_id and user.role is Role.TENANT_ADMIN
-        if myself and demoted and not await _other_admins(p, user):
+        if myself and demoted and not await user_actions.other_active_admins(a.session, user):
             message = p._("You are the last active admin: give another user the admin role first.")
             return await again({"role": message}, 409)
         try:
