@@ -21,7 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infolinia.store.models import Interaction
+from tests.a11y import audit
 from tests.baresip import Baresip, needs_baresip, running_baresip
+from tests.browser import browser, offsite_requests
 from tests.integration.test_calls_agent import connect, last_call, tail_frequency_so_far, until_logged
 from tests.live import LiveServer, api_login, voice_server
 
@@ -213,3 +215,66 @@ async def test_a_transfer_hands_the_caller_to_another_agent(server: Served, tmp_
     assert new.transferred_from_id == old.id and new.agent_id == agent1_id and new.answered_at is not None
     assert new.queue_id == (billing if to == "queue" else technical) and new.end_reason == "caller_hangup"
     assert new.sip_call_id == old.sip_call_id and new.customer_id == old.customer_id
+
+
+def desk_include(interaction_id: int) -> str:
+    """``desk/call_controls.html`` as the desk includes it: with the interaction and the CSRF token only."""
+    from types import SimpleNamespace
+
+    from infolinia.web.ui.render import environment
+
+    template = environment("en").get_template("desk/call_controls.html")
+    return template.render(interaction=SimpleNamespace(id=interaction_id), csrf_token="", csrf_field="csrf")
+
+
+async def test_the_desk_s_controls_in_a_browser(server: Served, tmp_path: Path) -> None:
+    """The controls as the desk includes them, in Chromium at 1366x768: htmx loads them, they pass the
+    accessibility audit, and Hold, Resume and Hang up clicked there act on the call."""
+    live, sip_port, _ = server
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=20) as client:
+        admin = await api_login(client, "admin@demo.test")
+        async with (
+            ready(client, "agent2@demo.test"),
+            phones(tmp_path, sip_port) as [caller, agent],
+            browser() as chromium,
+        ):
+            await connect(caller, agent, sip_port)
+            call = await last_call(client, admin)
+            context = await chromium.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+            await context.add_cookies([{"name": "infolinia_lang", "value": "en", "url": live.base_url}])
+            page = await context.new_page()
+            offsite = offsite_requests(page)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(f"{live.base_url}/login?next=/admin")
+            await page.get_by_label("E-mail").fill("agent2@demo.test")
+            await page.get_by_label("Password").fill("demo")
+            await page.get_by_role("button", name="Log in").click()
+            await page.wait_for_url("**/admin")
+            await page.evaluate(
+                "html => { const main = document.querySelector('main'); main.insertAdjacentHTML('beforeend', html);"
+                " htmx.process(main.lastElementChild); }",
+                desk_include(call["id"]),
+            )
+            hold = page.get_by_role("button", name="Hold", exact=True)
+            await hold.wait_for()
+            problems = await audit(page)
+            assert not problems, problems
+            await page.screenshot(path=str(tmp_path / "call-controls.png"))
+            mark = len(live.output())
+            await hold.click()
+            resume = page.get_by_role("button", name="Resume")
+            await resume.wait_for()
+            assert "On hold" in await page.locator("section.call-controls [role=status]").inner_text()
+            await until_logged(live, mark, "the desk held the call")
+            await resume.click()
+            await hold.wait_for()
+            await until_logged(live, mark, "the desk resumed the call")
+            await page.get_by_role("button", name="Hang up").click()
+            await page.get_by_text("No live call").wait_for()
+            await caller.wait_event("CALL_CLOSED", within_s=15)
+            await agent.wait_event("CALL_CLOSED", within_s=15)
+            await context.close()
+        ended = await last_call(client, admin)
+    assert not offsite and not errors, (offsite, errors)
+    assert ended["id"] == call["id"] and ended["end_reason"] == "agent_hangup" and ended["hold_s"] > 0, ended

@@ -102,7 +102,7 @@ async def _do(request: Request, interaction_id: int, operation: Operation) -> Re
         except DomainError as exc:
             if not _fragment(request):
                 raise
-            await p.access.session.rollback()
+            await p.reload()  # a failed write rolled the session back
             return await _show(p, interaction_id, _refusal(p, exc))
         if _fragment(request):
             return await _show(p, interaction_id)
