@@ -278,3 +278,50 @@ async def test_the_desk_s_controls_in_a_browser(server: Served, tmp_path: Path) 
         ended = await last_call(client, admin)
     assert not offsite and not errors, (offsite, errors)
     assert ended["id"] == call["id"] and ended["end_reason"] == "agent_hangup" and ended["hold_s"] > 0, ended
+
+
+async def test_a_transfer_to_an_agent_who_does_not_answer_goes_back_to_the_queue(
+    server: Served, tmp_path: Path
+) -> None:
+    """Agent 1001 is rung for the queue's offer timeout (5 s here) and does not answer: the caller is not dropped
+    but waits in Technical again, where agent 1002 (free again: no wrap-up in this queue) is rung and takes it."""
+    live, sip_port, url = server
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=20) as client:
+        admin = await api_login(client, "admin@demo.test")
+        technical = await queue_id(client, admin, "Technical")
+        agent1_id = await user_id(client, admin, "agent1@demo.test")
+        agent2_id = await user_id(client, admin, "agent2@demo.test")
+        r = await client.patch(f"/api/v1/queues/{technical}", json={"offer_timeout_s": 5}, headers=admin)
+        assert r.status_code == 200, r.text
+        try:
+            async with (
+                ready(client, "agent2@demo.test") as [agent2],
+                phones(tmp_path, sip_port, second_agent=True) as [caller, first, second],
+            ):
+                await connect(caller, first, sip_port)
+                call = await last_call(client, admin)
+                async with ready(client, "agent1@demo.test"):
+                    r = await client.post(
+                        f"/api/v1/calls/{call['id']}/transfer", json={"agent_id": agent1_id}, headers=agent2
+                    )
+                    assert r.status_code == 200, r.text
+                    new_id = r.json()["current_interaction_id"]
+                    await first.wait_event("CALL_CLOSED", within_s=15)
+                    await second.wait_event("CALL_INCOMING", within_s=30)
+                    rung_at = time.monotonic()
+                    await second.wait_event("CALL_CLOSED", within_s=30)  # not answered: withdrawn
+                    assert time.monotonic() - rung_at > 3.0
+                    incoming = await first.wait_event("CALL_INCOMING", within_s=30)  # the queue again
+                    assert "48601200300" in (incoming.param or ""), first.describe()
+                    await first.accept()
+                    await first.wait_event("CALL_ESTABLISHED")
+                    heard_by_first = sorted(first.recordings(), key=lambda p: p.stat().st_mtime)[-1]
+                    await asyncio.sleep(2.0)
+                    assert abs(tail_frequency_so_far(heard_by_first) - 440) < 15, first.describe()
+                    await caller.hangup()
+                    await first.wait_event("CALL_CLOSED", within_s=15)
+        finally:
+            await client.patch(f"/api/v1/queues/{technical}", json={"offer_timeout_s": 15}, headers=admin)
+    new = await row(url, new_id)
+    assert new.transferred_from_id == call["id"] and new.agent_id == agent2_id and new.queue_id == technical
+    assert new.end_reason == "caller_hangup" and new.answered_at is not None
