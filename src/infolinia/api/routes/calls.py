@@ -19,6 +19,7 @@ from infolinia.errors import Forbidden, Invalid
 from infolinia.schemas import MAX_ID
 from infolinia.store.models import AgentProfile, Interaction, Queue
 from infolinia.store.refs import require_in_tenant
+from infolinia.store.uow import Tx
 from infolinia.voice.calls import control
 from infolinia.voice.calls.control import Operation, Order, Outcome
 
@@ -30,6 +31,19 @@ EVENTS: dict[Operation, str] = {
     "transfer": "call.transferred",
     "hangup": "call.hung_up",
 }
+
+
+def _emit(tx: Tx, operation: Operation, tenant_id: int, data: dict[str, object]) -> None:
+    """The event of ``operation`` (each type spelled out, as the check that every event has a schema reads)."""
+    match operation:
+        case "hold":
+            tx.emit("call.held", tenant_id, **data)
+        case "resume":
+            tx.emit("call.resumed", tenant_id, **data)
+        case "transfer":
+            tx.emit("call.transferred", tenant_id, **data)
+        case "hangup":
+            tx.emit("call.hung_up", tenant_id, **data)
 
 
 class TransferIn(BaseModel):
@@ -88,7 +102,7 @@ async def act(a: Access, operation: Operation, where: TransferIn | None = None) 
                      "to_agent": done.agent_id}  # fmt: skip
         tx.audit(tenant.id, EVENTS[operation], "interaction", done.interaction_id,
                  **{k: v for k, v in data.items() if k != "interaction_id"})  # fmt: skip
-        tx.emit(EVENTS[operation], tenant.id, **data)
+        _emit(tx, operation, tenant.id, data)
     return CallControlOut(
         operation=operation, interaction_id=done.interaction_id, current_interaction_id=done.current_interaction_id,
         held=done.held, queue_id=call.queue_id if operation == "transfer" else None, agent_id=done.agent_id,
