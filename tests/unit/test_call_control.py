@@ -91,3 +91,15 @@ async def test_a_transfer_to_an_agent_needs_a_queue_to_fall_back_to() -> None:
     with pytest.raises(Conflict) as refused:
         await perform(call, Order("transfer", agent_id=5))  # type: ignore[arg-type]
     assert refused.value.code == "no_queue" and call.done == []
+
+
+async def test_a_call_that_ends_before_it_reads_the_order_answers_no_live_call() -> None:
+    call = StandIn(CallState.TALKING)
+
+    def lost(kind: str, value: Any = None) -> None:  # the caller hung up: the call's task reads no more inputs
+        call.state = CallState.ENDED
+
+    call.post = lost  # type: ignore[method-assign]
+    with pytest.raises(Conflict) as refused:
+        await perform(call, Order("hold"))  # type: ignore[arg-type]
+    assert refused.value.code == "no_live_call" and call.done == []

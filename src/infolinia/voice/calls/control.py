@@ -37,6 +37,7 @@ Operation = Literal["hold", "resume", "transfer", "hangup"]
 OPERATIONS: tuple[Operation, ...] = ("hold", "resume", "transfer", "hangup")
 #: how long a request waits for the call's task to carry out an operation
 ANSWER_WITHIN_S = 10.0
+CHECK_EVERY_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +99,19 @@ async def perform(call: InboundCall, order: Order) -> Outcome:
     if call.state is CallState.ENDED:
         raise Conflict("the call has ended", code="not_connected")
     call.post("control", order)
-    try:
-        return await asyncio.wait_for(asyncio.shield(order.done), ANSWER_WITHIN_S)
-    except TimeoutError as exc:
-        raise Conflict("the call did not take the request in time", code="call_busy") from exc
+    deadline = asyncio.get_running_loop().time() + ANSWER_WITHIN_S
+    while True:  # a call that ends before its task reads the order never answers it: the end is the answer
+        try:
+            return await asyncio.wait_for(asyncio.shield(order.done), CHECK_EVERY_S)
+        except TimeoutError:
+            if _ended(call) and not order.done.done():
+                raise Conflict("the call has ended", code="no_live_call") from None
+            if asyncio.get_running_loop().time() > deadline:
+                raise Conflict("the call did not take the request in time", code="call_busy") from None
+
+
+def _ended(call: InboundCall) -> bool:
+    return call.state is CallState.ENDED
 
 
 async def carry_out(call: InboundCall, order: Order) -> None:
