@@ -149,7 +149,8 @@ class InboundCall:
         self._offered: SessionDescription | None = None  # our offer in the 200, for an INVITE without one
         self._held_since: float | None = None  # the agent's phone holds the call since (loop time)
         self._hold_s = 0.0  # time on hold so far
-        self._priority = 0  # the priority of the call's voice task (a transfer keeps it)
+        self._priority = 0  # the priority and language of the call's voice task (a transfer keeps them)
+        self._task_language: str | None = None
 
     # --- life ------------------------------------------------------------------------------------------------
 
@@ -605,7 +606,7 @@ class InboundCall:
         queue_id = row.queue_id
         self.queue_id = queue_id
         self._queued_at = row.enqueued_at
-        self._priority = row.priority
+        self._priority, self._task_language = row.priority, row.language
         self._set(CallState.QUEUED)
         assert self.interaction_id is not None
         await self.m.records.update(
@@ -803,7 +804,7 @@ class InboundCall:
         self.agent_id = None
         self.interaction_id = await self.m.records.continuation(self.tenant_id, old)
         row = RoutingTask(
-            tenant_id=self.tenant_id, queue_id=target, channel="voice", skills={}, language=None,
+            tenant_id=self.tenant_id, queue_id=target, channel="voice", skills={}, language=self._task_language,
             priority=self._priority, enqueued_at=utcnow(), interaction_id=self.interaction_id,
         )  # fmt: skip
         if agent_id is not None:
