@@ -261,6 +261,12 @@ async def test_the_desk_s_controls_in_a_browser(server: Served, tmp_path: Path) 
             problems = await audit(page)
             assert not problems, problems
             await page.screenshot(path=str(tmp_path / "call-controls.png"))
+            token = await page.locator("section.call-controls input[name=csrf]").first.input_value()
+            resume_url = f"{live.base_url}/desk/calls/{call['id']}/resume"
+            wrong = await page.request.post(resume_url, form={"csrf": token}, max_redirects=0)
+            assert wrong.status == 409 and "The call is not on hold." in await wrong.text()  # the error page
+            stale = await page.request.post(resume_url, form={"csrf": "stale"}, max_redirects=0)
+            assert stale.status == 403
             mark = len(live.output())
             await hold.click()
             resume = page.get_by_role("button", name="Resume")

@@ -100,8 +100,8 @@ async def _do(request: Request, interaction_id: int, operation: Operation) -> Re
                 where = _where(p, fields)
             await act(p.access, operation, where)
         except DomainError as exc:
-            if not _fragment(request):
-                raise
+            if not _fragment(request):  # the error page, in the viewer's language
+                raise type(exc)(_refusal(p, exc), code=exc.code, details=exc.details) from exc
             await p.reload()  # a failed write rolled the session back
             return await _show(p, interaction_id, _refusal(p, exc))
         if _fragment(request):
