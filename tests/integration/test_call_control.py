@@ -208,6 +208,7 @@ async def test_a_transfer_hands_the_caller_to_another_agent(server: Served, tmp_
                 task = next(t for t in tasks["items"] if t["interaction_id"] == new_id)
                 context = (await client.get(f"/api/v1/tasks/{task['id']}/context", headers=agent1)).json()
                 assert context["interaction"]["id"] == new_id, context
+                assert context["interaction"]["transferred_from_id"] == call["id"], context  # the API says it too
                 await caller.hangup()
                 await second.wait_event("CALL_CLOSED", within_s=15)
     old, new = await row(url, call["id"]), await row(url, new_id)
