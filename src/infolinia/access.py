@@ -73,6 +73,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "chat.read": _FRONT_LINE,  # the tenant's chats, their transcripts and files
     "chat.handle": ALL_TENANT_ROLES,  # write in a chat one accepted (socket or HTTP), send files, end it
     "chat.manage": _ADMIN,  # chat settings: widget key, allowed origins, topics and queues, limits
+    "calls.control": _FRONT_LINE,  # hold, resume, transfer, hang up a live voice call one is on (voice/calls/control)
+    "calls.supervise": _SUPERVISORS,  # the same on any agent's call
 }
 
 #: roles whose view of interactions is limited to their teams' queues and their own contacts

@@ -23,6 +23,7 @@ from infolinia.api import deps, errors
 from infolinia.api.routes import (
     auth,
     callbacks,
+    calls,
     campaigns,
     cases,
     chat,
@@ -91,6 +92,7 @@ ROUTERS = (
     wfm_sim.router,
     chat.router,
     reports.router,
+    calls.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = (

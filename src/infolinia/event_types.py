@@ -295,6 +295,23 @@ class ChatEnded(Data):
     interaction_id: int | None
 
 
+class CallControlled(Data):
+    """A call held, resumed or hung up from the desk or the API (``voice/calls/control.py``): ``agent`` is the
+    agent on the call (who is told of it besides supervisors), ``by`` the user who asked."""
+
+    interaction_id: int
+    agent: int | None
+    by: int
+
+
+class CallTransferred(CallControlled):
+    """The call goes on in ``to_interaction_id``, waiting in ``queue_id`` (for ``to_agent`` first, if named)."""
+
+    to_interaction_id: int | None
+    queue_id: int | None
+    to_agent: int | None
+
+
 SCHEMAS: dict[str, type[Data]] = {
     "agent.updated": AgentUpdated,
     "user.created": UserCreated,
@@ -348,6 +365,10 @@ SCHEMAS: dict[str, type[Data]] = {
     "chat.accepted": ChatAccepted,
     "chat.ended": ChatEnded,
     "interaction.created": InteractionCreated,
+    "call.held": CallControlled,
+    "call.resumed": CallControlled,
+    "call.transferred": CallTransferred,
+    "call.hung_up": CallControlled,
     "interaction.updated": InteractionUpdated,
     "ivr_flow.created": FlowSaved,
     "ivr_flow.updated": FlowChanged,

@@ -537,6 +537,8 @@ class InteractionOut(Output):
     ivr_path: list[str] = []
     recording: str | None = None
     end_reason: str | None = None
+    transferred_at: datetime | None = None  # when an agent handed this contact on
+    transferred_from_id: int | None = None  # the interaction this transferred contact continues
 
 
 # --- auth and audit --------------------------------------------------------------------------------------

@@ -28,14 +28,14 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from infolinia.routing.model import Event as RoutingEvent
 from infolinia.store.models import RoutingTask
 from infolinia.store.types import utcnow
-from infolinia.voice.calls.agent import AgentLeg, connect_media, rearm
+from infolinia.voice.calls.agent import AgentLeg, connect_media, end_legs, rearm
 from infolinia.voice.calls.callback_number import Done, NumberConfirmation, Step, usable_number
 from infolinia.voice.ivr import (
     Call,
@@ -75,6 +75,9 @@ log = logging.getLogger(__name__)
 
 MAX_CALL_S = 4 * 3600.0  # a call still up after this is ended: a lost BYE must not hold a line forever
 CALLBACK_DIGIT_S = 6.0
+#: a transfer to an agent waits for that agent this long past the queue's offer timeout, then for anyone in the
+#: queue: the engine returns a missed offer first, so the task is not left waiting for that agent alone
+PREFERRED_SLACK_S = 1.0
 
 
 class CallState(Enum):
@@ -146,6 +149,8 @@ class InboundCall:
         self._offered: SessionDescription | None = None  # our offer in the 200, for an INVITE without one
         self._held_since: float | None = None  # the agent's phone holds the call since (loop time)
         self._hold_s = 0.0  # time on hold so far
+        self._priority = 0  # the priority and language of the call's voice task (a transfer keeps them)
+        self._task_language: str | None = None
 
     # --- life ------------------------------------------------------------------------------------------------
 
@@ -217,6 +222,10 @@ class InboundCall:
             await self._late_answer(item.value)
         elif kind == "agent_hold":
             await self._agent_hold(bool(item.value))
+        elif kind == "control":
+            from infolinia.voice.calls.control import carry_out  # control.py reads this module's states
+
+            await carry_out(self, item.value)
 
     async def _answer(self) -> None:
         sdp = make_offer(self.m.local_sdp(self.leg)) if self.answer is None else self.answer.sdp
@@ -587,11 +596,17 @@ class InboundCall:
             priority=command.priority if isinstance(command, EnterQueue) else 0,
             enqueued_at=utcnow(), interaction_id=self.interaction_id,
         )  # fmt: skip
-        self.queue_id = queue_id
-        self._queued_at = row.enqueued_at
         if isinstance(command, EnterQueue):
             self._messages = command.messages
             self._announce_every_s = min(self.m.announce_every_s, command.announce_every_s)
+        await self._queue_task(row)
+
+    async def _queue_task(self, row: RoutingTask) -> None:
+        """The caller waits in ``row``'s queue (music, announcements) for the routing engine's offer."""
+        queue_id = row.queue_id
+        self.queue_id = queue_id
+        self._queued_at = row.enqueued_at
+        self._priority, self._task_language = row.priority, row.language
         self._set(CallState.QUEUED)
         assert self.interaction_id is not None
         await self.m.records.update(
@@ -710,12 +725,12 @@ class InboundCall:
         assert self.interaction_id is not None
         await self.m.records.update(self.tenant_id, self.interaction_id, agent_id=self.agent_id, answered_at=utcnow())
 
-    async def _agent_hold(self, held: bool) -> None:
-        """The agent's phone held the call (the caller hears music, the agent nothing) or resumed it (bridged
-        again). The time on hold is added up on the Interaction (``hold_s``)."""
+    async def _agent_hold(self, held: bool, source: str = "the agent") -> None:
+        """The agent's phone (or the desk, ``control.py``) held the call (the caller hears music, the agent nothing)
+        or resumed it (bridged again). The time on hold is added up on the Interaction (``hold_s``)."""
         if self.state is not CallState.TALKING or self.agent_leg is None or held == (self._held_since is not None):
             return
-        log.info("call %s: the agent %s the call", self.request.call_id, "held" if held else "resumed")
+        log.info("call %s: %s %s the call", self.request.call_id, source, "held" if held else "resumed")
         if held:
             self._held_since = self._now()
             self.leg.unbridge()
@@ -743,6 +758,61 @@ class InboundCall:
         self._set(CallState.QUEUED)
         self._queue_music()
         await self.m.routing.decline(self.task_id)
+
+    # --- control from the server (``control.py`` checks the state first) ---------------------------------------
+
+    @property
+    def held(self) -> bool:
+        """On hold (from the agent's phone or from the desk)."""
+        return self._held_since is not None
+
+    async def hold(self, held: bool) -> None:
+        """Hold the call (the caller hears music on hold, the agent's phone is sent nothing) or resume it."""
+        await self._agent_hold(held, "the desk")
+
+    async def hang_up(self) -> None:
+        """End both legs with BYE; the task is completed (the agent wraps up)."""
+        log.info("call %s: hung up from the desk", self.request.call_id)
+        await self._end("agent_hangup", bye=True)
+
+    async def transfer_out(self, queue_id: int | None, agent_id: int | None) -> None:
+        """The agent hands the caller on: to ``queue_id``, or to ``agent_id`` first in the call's queue (or in
+        ``queue_id``) until the queue's offer timeout. The agent's leg ends with BYE and their task is completed;
+        this Interaction ends as transferred and a new one (``transferred_from_id``) carries the call on."""
+        target = queue_id if queue_id is not None else self.queue_id
+        old = self.interaction_id
+        assert target is not None and old is not None
+        log.info("call %s: transferred to queue %s, agent %s", self.request.call_id, target, agent_id)
+        leg, self.agent_leg = self.agent_leg, None
+        end_legs(leg)
+        self.leg.unbridge()
+        self._end_hold()
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            recording.stop()
+        task_id, self.task_id = self.task_id, None
+        if task_id is not None:
+            self.m.by_task.pop(task_id, None)
+            await self.m.routing.complete(task_id)
+        now = utcnow()
+        held = {"hold_s": round(self._hold_s, 3)} if self._hold_s else {}
+        await self.m.records.update(
+            self.tenant_id, old, ended_at=now, transferred_at=now, end_reason="transferred",
+            recording=None if recording is None else self.m.relative(recording.path), **held,
+        )  # fmt: skip
+        self._hold_s = 0.0
+        self.agent_id = None
+        self.interaction_id = await self.m.records.continuation(self.tenant_id, old)
+        row = RoutingTask(
+            tenant_id=self.tenant_id, queue_id=target, channel="voice", skills={}, language=self._task_language,
+            priority=self._priority, enqueued_at=utcnow(), interaction_id=self.interaction_id,
+        )  # fmt: skip
+        if agent_id is not None:
+            row.preferred_agent_id = agent_id
+            row.preferred_until = row.enqueued_at + timedelta(
+                seconds=self.m.offer_timeout_s(target) + PREFERRED_SLACK_S
+            )
+        await self._queue_task(row)
 
     # --- transfer to an extension ----------------------------------------------------------------------------
 

@@ -353,6 +353,11 @@ class CallManager:
         self._dials.add(runner)
         runner.add_done_callback(self._dials.discard)
 
+    def offer_timeout_s(self, queue_id: int) -> float:
+        """How long the routing engine waits for an agent to take an offer from ``queue_id``."""
+        queue = self.routing.engine.queues.get(queue_id)
+        return 15.0 if queue is None else queue.spec.offer_timeout_s
+
     async def ring_agent(self, call: InboundCall, agent_id: int) -> AgentLeg | None:
         """Call the agent's registered phone for ``call``; None when the agent has no extension or no phone."""
         extension = await self.records.extension(call.tenant_id, agent_id)

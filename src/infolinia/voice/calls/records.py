@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 CALLS = Who(None, "phone")
 CALL_FIELDS = frozenset(
-    {*TIMELINE, "queue_id", "agent_id", "customer_id", "ivr_path", "recording", "end_reason", "hold_s"}
+    {*TIMELINE, "queue_id", "agent_id", "customer_id", "ivr_path", "recording", "end_reason", "hold_s",
+     "transferred_at"}
 )  # fmt: skip
 
 
@@ -57,6 +58,23 @@ class CallRecords:
             tx.session.add(row)
             await tx.session.flush()
             tx.emit("interaction.created", tenant_id, id=row.id, channel=row.channel.value, customer_id=None)
+            return row.id
+
+    async def continuation(self, tenant_id: int, interaction_id: int) -> int:
+        """A new Interaction that continues a transferred call (same customer, caller, number and Call-ID; its
+        ``transferred_from_id`` the one handed on); its id."""
+        async with write(self.db, self.bus, CALLS) as tx:
+            old = await tx.session.get(Interaction, interaction_id)
+            if old is None or old.tenant_id != tenant_id:
+                raise LookupError(f"call record {interaction_id} of tenant {tenant_id} is gone")
+            row = Interaction(
+                tenant_id=tenant_id, channel=Channel.VOICE, direction=old.direction, customer_id=old.customer_id,
+                from_address=old.from_address, to_address=old.to_address, sip_call_id=old.sip_call_id,
+                transferred_from_id=old.id, created_at=utcnow(),
+            )  # fmt: skip
+            tx.session.add(row)
+            await tx.session.flush()
+            tx.emit("interaction.created", tenant_id, id=row.id, channel=row.channel.value, customer_id=row.customer_id)
             return row.id
 
     async def update(self, tenant_id: int, interaction_id: int, **fields: Any) -> None:

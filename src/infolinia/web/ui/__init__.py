@@ -13,7 +13,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from infolinia.errors import NotFound
-from infolinia.web.ui import auth, campaigns, desk, desk_live, ivr, kb, numbers, people, prompts, scripts, settings
+from infolinia.web.ui import (
+    auth,
+    campaigns,
+    desk,
+    desk_calls,
+    desk_live,
+    ivr,
+    kb,
+    numbers,
+    people,
+    prompts,
+    scripts,
+    settings,
+    sla,
+    trunks,
+)
 from infolinia.web.ui.gate import page
 from infolinia.web.ui.render import STATIC_URL
 
@@ -33,6 +48,9 @@ router.include_router(prompts.router)
 router.include_router(campaigns.router)
 router.include_router(desk.router)
 router.include_router(desk_live.router)
+router.include_router(trunks.router)
+router.include_router(sla.router)
+router.include_router(desk_calls.router)
 
 #: the console's upload forms, whose bodies may be larger than other requests (``api/errors.BodyLimit``)
 BODY_LIMITS = (*prompts.BODY_LIMITS, *campaigns.BODY_LIMITS)
