@@ -40,6 +40,8 @@ NAV: Final = (
     ("/admin/scripts", N_("Agent scripts"), "scripts.manage"),
     ("/admin/prompts", N_("Voice prompts"), "prompts.read"),
     ("/admin/campaigns", N_("Campaigns"), "campaigns.read"),
+    ("/reports", N_("Reports"), "reports.read"),
+    ("/planning", N_("Planning"), "wfm.plan"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
