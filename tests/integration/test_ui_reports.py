@@ -238,6 +238,9 @@ async def test_the_staffing_calculator_answers_as_the_api(
             percent = format_decimal(round(expected["service_level"] * 100, 2), locale="en")
             assert got["service_level"] == f"{percent} %"
             assert ("Erlang A" if extra else "Erlang C") in page.text
+            both = await browser.get("/planning", params={k: str(v) for k, v in body.items()} | {"fc_days": "3"})
+            assert 'id="staffing-result"' in both.text and 'id="forecast-days"' in both.text
+            assert f'<input type="hidden" name="calls" value="{body["calls"]}">' in both.text
 
 
 async def test_the_forecast_and_its_error_as_the_api(http_app: Any, client: httpx.AsyncClient, login: Login) -> None:

@@ -107,14 +107,18 @@ async def planning(request: Request) -> Response:
         staffing_values = _given(request, STAFFING, STAFFING_DEFAULTS)
         forecast_values = _given(request, FORECAST, FORECAST)
         wanted = request.query_params.get("do", "")
+        asked = {name for name, value in request.query_params.items() if value}
         staffing = forecast = None
         staffing_problems: dict[str, str] = {}
         forecast_problems: dict[str, str] = {}
-        if wanted == "staffing":
+        kept: dict[str, dict[str, str]] = {"staffing": {}, "forecast": {}}  # what the other form carries along
+        if wanted == "staffing" or "calls" in asked:
             staffing, staffing_problems = await _staffing(p, staffing_values)
-        elif wanted == "forecast":
+            kept["forecast"] = staffing_values
+        if wanted == "forecast" or asked & set(FORECAST):
             forecast, forecast_problems = await _forecast(p, forecast_values)
+            kept["staffing"] = forecast_values
         status = 422 if staffing_problems or forecast_problems else 200
         return p.render("planning/planning.html", status, values=staffing_values | forecast_values,
                         staffing=staffing, forecast=forecast, staffing_problems=staffing_problems,
-                        forecast_problems=forecast_problems, queues=await queues_of(p))  # fmt: skip
+                        forecast_problems=forecast_problems, queues=await queues_of(p), kept=kept)  # fmt: skip
