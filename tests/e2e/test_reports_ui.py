@@ -10,7 +10,6 @@ at 1366x768, and must request nothing from another host and log no error (a CSP 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -22,8 +21,9 @@ import httpx
 import pytest
 
 from infolinia import demo
-from tests.a11y import audit
 from tests.browser import browser, offsite_requests
+from tests.e2e import test_admin_console as console
+from tests.e2e.test_admin_console import checked
 from tests.live import LiveServer, api_login, running_server
 
 VIEWPORT = {"width": 1366, "height": 768}
@@ -62,23 +62,13 @@ async def seed(live: LiveServer) -> int:
         return queue_id
 
 
-class Shots:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.docs = os.environ.get("INFOLINIA_SCREENSHOTS")
+class Shots(console.Shots):
+    """The console test's screenshots, with this test's own pictures for the docs."""
 
-    async def take(self, page: Any, name: str) -> None:
-        path = self.folder / f"{name}.png"
-        await page.screenshot(path=str(path))
+    async def take(self, page: Any, name: str, full: bool = False) -> None:
+        await super().take(page, name, full)
         if self.docs and name in DOC_SHOTS:
-            shutil.copy(path, Path(self.docs) / f"ui-{name}.png")
-
-
-async def checked(page: Any, where: str) -> None:
-    await page.wait_for_load_state("load")
-    problems = await audit(page)
-    assert not problems, (where, problems)
+            shutil.copy(self.folder / f"{name}.png", Path(self.docs) / f"ui-{name}.png")
 
 
 async def test_a_supervisor_reads_the_report_and_plans(live: LiveServer, tmp_path: Path) -> None:
