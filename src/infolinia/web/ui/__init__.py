@@ -21,7 +21,9 @@ from infolinia.web.ui import (
     kb,
     numbers,
     people,
+    planning,
     prompts,
+    reports,
     scripts,
     settings,
     sla,
@@ -47,6 +49,8 @@ router.include_router(campaigns.router)
 router.include_router(trunks.router)
 router.include_router(sla.router)
 router.include_router(desk_calls.router)
+router.include_router(reports.router)
+router.include_router(planning.router)
 
 #: the console's upload forms, whose bodies may be larger than other requests (``api/errors.BodyLimit``)
 BODY_LIMITS = (*prompts.BODY_LIMITS, *campaigns.BODY_LIMITS)

@@ -42,6 +42,8 @@ NAV: Final = (
     ("/admin/prompts", N_("Voice prompts"), "prompts.read"),
     ("/admin/campaigns", N_("Campaigns"), "campaigns.read"),
     ("/admin/sla", N_("Case policy and SLA"), "tenants.update"),
+    ("/reports", N_("Reports"), "reports.read"),
+    ("/planning", N_("Planning"), "wfm.plan"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
