@@ -41,9 +41,9 @@ def live(fresh_db_url: Callable[[], Awaitable[str]], tmp_path_factory: pytest.Te
         yield server
 
 
-async def shot(page: Any, folder: Path, name: str) -> None:
+async def shot(page: Any, folder: Path, name: str, full: bool = False) -> None:
     path = folder / f"{name}.png"
-    await page.screenshot(path=str(path))
+    await page.screenshot(path=str(path), full_page=full)
     docs = os.environ.get("INFOLINIA_SCREENSHOTS")
     if docs and name in DOC_SHOTS:
         shutil.copy(path, Path(docs) / f"ui-{name}.png")
@@ -89,6 +89,12 @@ async def test_a_supervisor_sees_each_step_within_a_second(live: LiveServer, tmp
             if answer_s is not None:
                 body["answered_at"] = (begun + timedelta(seconds=answer_s)).isoformat()
             await call("POST", "/interactions", admin, body)
+        renewals = {"name": "Contract renewals", "purpose": "service", "queue_id": queue["id"], "mode": "progressive"}
+        campaign = await call("POST", "/campaigns", admin, renewals)
+        r = await api.post(f"/api/v1/campaigns/{campaign['id']}/contacts", headers=admin | {"content-type": "text/csv"},
+                           content=b"number\n+48600200300\n+48600200301\n+48600200302\n")  # fmt: skip
+        assert r.status_code in (200, 201), r.text
+        await call("PATCH", f"/campaigns/{campaign['id']}", admin, {"status": "running"})
         me = await call("GET", "/auth/me", agent)
         board = await call("GET", "/wallboard", supervisor)
         scheduled = board["callbacks"]["open"]
@@ -136,7 +142,9 @@ async def test_a_supervisor_sees_each_step_within_a_second(live: LiveServer, tmp
                                                      "at": tomorrow.isoformat()})  # fmt: skip
             await expect(page.locator('[data-field="open"] dd')).to_have_text(str(scheduled + 1), timeout=LIVE_S * 1000)
             await checked(page, "wallboard after the steps", LAPTOP["width"])
-            await shot(page, folder, "wallboard")
+            campaign_row = page.locator(f'tr[data-campaign="{campaign["id"]}"]')
+            await expect(campaign_row.locator("td").first).to_have_text("3")  # contacts left, nobody to call them
+            await shot(page, folder, "wallboard", full=True)
 
             # the large-screen mode: no navigation, big figures; at a laptop's and a wall screen's size
             await page.get_by_role("link", name="Large-screen mode").click()
@@ -148,9 +156,9 @@ async def test_a_supervisor_sees_each_step_within_a_second(live: LiveServer, tmp
             await checked(page, "large screen 1920", SCREEN["width"])
             big = await row.locator('[data-field="waiting"]').evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
             assert big >= 32
+            await shot(page, folder, "wallboard-tv")
             await call("DELETE", f"/tasks/{task['id']}", admin)  # the customer left: the queue empties, live
             await expect(row.locator('[data-field="waiting"]')).to_have_text("0", timeout=LIVE_S * 1000)
-            await shot(page, folder, "wallboard-tv")
 
             # in Polish
             await page.set_viewport_size(LAPTOP)
