@@ -68,7 +68,8 @@ async def test_the_figures_are_the_reports_own(center: Infolinia, demo_admin: Te
     await _contact(demo_admin, queue, _t(21, 30, day=4), answer_s=5)  # 23:30 on 4 June in Warsaw: yesterday
     await _contact(demo_admin, queue, _t(12, 5), answer_s=5)  # after the board's instant
 
-    board = await center.wallboard.read(await _demo_id(center), 0, NOW)
+    tenant = await _demo_id(center)
+    board = await center.wallboard.read(tenant, 0, NOW)
     assert board.day_start == datetime(2012, 6, 4, 22, 0, tzinfo=UTC)
     assert board.window_start == _t(11, 30)
     row = next(q for q in board.queues if q.id == queue)
@@ -91,6 +92,16 @@ async def test_the_figures_are_the_reports_own(center: Infolinia, demo_admin: Te
         assert r.status_code == 200, r.text
         (total,) = r.json()["totals"]
         assert {k: total[k] for k in type(figures).model_fields} == figures.model_dump(), (start, total)
+
+    # today's figures before the window's slot are kept between boards, and read again when one of their contacts
+    # changes (or a contact is added to them)
+    earlier = center.wallboard.earlier(tenant)
+    reads = earlier.reads
+    assert (await center.wallboard.read(tenant, 0, NOW)).queues == board.queues and earlier.reads == reads
+    await _contact(demo_admin, queue, _t(9, 0), abandon_s=2)  # a short abandon early in the day
+    again = next(q for q in (await center.wallboard.read(tenant, 0, NOW)).queues if q.id == queue)
+    assert (again.today.offered, again.today.short_abandoned, again.last_30_min.offered) == (6, 2, 3)
+    assert earlier.reads == reads + 1
 
 
 async def test_the_board_follows_the_actions(

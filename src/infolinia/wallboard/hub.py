@@ -15,10 +15,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from infolinia.events import Event, EventBus
+from infolinia.events import Event, EventBus, Subscription
 from infolinia.routing.model import AgentState
 from infolinia.routing.service import RoutingService
 from infolinia.store.db import Database
@@ -40,6 +40,7 @@ class _Tenant:
     made: float = float("-inf")  # monotonic time the board's computation started
     running: asyncio.Task[Board] | None = None
     computed: int = 0  # boards computed (for tests and the benchmark)
+    earlier: read.Earlier = field(default_factory=read.Earlier)  # today's figures before the last half hour
 
 
 class Wallboards:
@@ -59,6 +60,11 @@ class Wallboards:
         self.max_age_s = max_age_s
         self.clock = StateClock()
         self._tenants: dict[int, _Tenant] = {}
+        self._sub: Subscription | None = None
+
+    def earlier(self, tenant_id: int) -> read.Earlier:
+        """The tenant's figures kept from one board to the next (today before the last half hour)."""
+        return self._tenants.setdefault(tenant_id, _Tenant()).earlier
 
     def computed(self, tenant_id: int) -> int:
         found = self._tenants.get(tenant_id)
@@ -89,20 +95,41 @@ class Wallboards:
         return board
 
     async def read(self, tenant_id: int, seq: int, now: datetime) -> Board:
+        self._drain()  # the events published so far are seen: the changed interactions are known before reading
+        earlier = self.earlier(tenant_id)
         async with self.db.session() as s:
             tenant = await s.get(Tenant, tenant_id)
             assert tenant is not None, f"no tenant {tenant_id}"
-            return await read.board(s, tenant, self.routing.engine, self.clock, seq, now)
+            return await read.board(s, tenant, self.routing.engine, self.clock, seq, now, earlier)
 
     async def track(self) -> None:
-        """Follow the routing events for the agents' time in state, until cancelled."""
+        """Follow the routing events (the agents' time in state) and the interactions' (which contacts changed),
+        until cancelled. A computation also takes what is waiting (``_drain``) before it reads."""
         while True:
-            with self.bus.subscribe(100_000, lambda e: e.type.startswith("routing.")) as sub:
+            with self.bus.subscribe(100_000, lambda e: e.type.startswith(("routing.", "interaction."))) as sub:
+                self._sub = sub
                 while not sub.overflowed:
                     self.observe(await sub.get())
-            log.warning("wallboard: fell behind the routing events; time in state may be off until the next change")
+                    self._drain()
+            self._sub = None
+            for t in self._tenants.values():  # which contacts changed is not known: read them all again
+                t.earlier = read.Earlier()
+            log.warning("wallboard: fell behind the events; time in state may be off until the next change")
+
+    def _drain(self) -> None:
+        sub = self._sub
+        while sub is not None and not sub.queue.empty():
+            self.observe(sub.queue.get_nowait())
 
     def observe(self, event: Event) -> None:
+        if event.type.startswith("interaction."):
+            if event.tenant_id is not None and isinstance(event.data.get("id"), int):
+                earlier = self.earlier(event.tenant_id)
+                if len(earlier.changed) < read.MAX_CHANGED:
+                    earlier.changed.add(event.data["id"])
+                else:  # too many to look at one by one: read the earlier figures again
+                    earlier.until = None
+            return
         after = event.data.get("after") or {}
         at = datetime.fromisoformat(event.at)
         changed = event.type == "routing.agent_state"

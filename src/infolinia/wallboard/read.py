@@ -6,6 +6,7 @@ contacts and agents from the engine's memory. Then ``board.compose``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from infolinia.outbound import campaigns as campaign_views
 from infolinia.outbound import predictive, stats
 from infolinia.reports.contacts import Selection, contact_report
 from infolinia.reports.figures import Figures
+from infolinia.reports.intervals import slot_of, slot_start
 from infolinia.routing.engine import Engine
 from infolinia.routing.model import AgentState, TaskState
 from infolinia.store.models import (
@@ -23,6 +25,7 @@ from infolinia.store.models import (
     Campaign,
     CampaignAttempt,
     CampaignContact,
+    Interaction,
     Queue,
     Tenant,
     User,
@@ -39,7 +42,7 @@ from infolinia.wallboard.board import (
     compose,
 )
 
-__all__ = ["WINDOW", "board", "moment"]
+__all__ = ["WINDOW", "Earlier", "board", "moment"]
 
 #: "the last 30 minutes"
 WINDOW = timedelta(minutes=30)
@@ -47,6 +50,8 @@ WINDOW = timedelta(minutes=30)
 PACING_WINDOW_MIN = 15
 #: campaigns the board shows
 ACTIVE = ("running", "paused")
+#: more changed interactions than this since the last board: the earlier figures are read again without looking
+MAX_CHANGED = 500
 _READY_STATES = frozenset({AgentState.AVAILABLE, AgentState.RESERVED, AgentState.BUSY, AgentState.WRAPUP})
 
 
@@ -61,6 +66,47 @@ async def _figures(session: AsyncSession, tenant: Tenant, start: datetime, end: 
     selection = Selection(tenant.id, start, end, "day", ZoneInfo(tenant.timezone), group_by="queue")
     report = await contact_report(session, selection, end)
     return {int(key): f for key, f in report.totals.items() if key is not None}
+
+
+@dataclass
+class Earlier:
+    """Today's figures before the last half hour's first 15-minute slot, kept between boards: contacts that began
+    then rarely change. ``changed``: the interactions changed since (from their events); one of them that began
+    before ``until`` has them read again, as does a new day or a new slot."""
+
+    day_start: datetime | None = None
+    until: datetime | None = None
+    figures: dict[int, Figures] = field(default_factory=dict)
+    changed: set[int] = field(default_factory=set)
+    reads: int = 0  # how many times they were read (for tests)
+
+
+async def _began_before(session: AsyncSession, tenant_id: int, ids: set[int], cut: datetime) -> bool:
+    i = Interaction
+    query = select(i.id).where(i.tenant_id == tenant_id, i.id.in_(ids), i.created_at < cut).limit(1)
+    return await session.scalar(query) is not None
+
+
+async def _today(session: AsyncSession, tenant: Tenant, m: Moment, earlier: Earlier) -> dict[int, Figures]:
+    """The figures of [midnight, now): the cached part before the window's slot, and the rest read now (the
+    figures are sums over contacts, each counted in the period it began in: the parts add up to the whole)."""
+    cut = max(m.day_start, slot_start(slot_of(m.window_start)))
+    changed, earlier.changed = earlier.changed, set()
+    if cut <= m.day_start:
+        before: dict[int, Figures] = {}
+    else:
+        if (earlier.day_start, earlier.until) != (m.day_start, cut) or (
+            changed and await _began_before(session, tenant.id, changed, cut)
+        ):
+            earlier.figures = await _figures(session, tenant, m.day_start, cut)
+            earlier.day_start, earlier.until = m.day_start, cut
+            earlier.reads += 1
+        before = earlier.figures
+    today: dict[int, Figures] = {}
+    for part in (before, await _figures(session, tenant, cut, m.now)):
+        for queue_id, figures in part.items():
+            today.setdefault(queue_id, Figures()).add(figures)
+    return today
 
 
 def _waiting(engine: Engine, queue_ids: set[int]) -> dict[int, tuple[int, float | None]]:
@@ -79,12 +125,12 @@ def _at(seconds: float | None) -> datetime | None:
 
 
 async def _queues(
-    session: AsyncSession, tenant: Tenant, engine: Engine, m: Moment, backlog: stats.Backlog
+    session: AsyncSession, tenant: Tenant, engine: Engine, m: Moment, backlog: stats.Backlog, earlier: Earlier
 ) -> list[QueueIn]:
     rows = (
         await session.execute(select(Queue.id, Queue.name, Queue.sl_target).where(Queue.tenant_id == tenant.id))
     ).all()
-    today = await _figures(session, tenant, m.day_start, m.now)
+    today = await _today(session, tenant, m, earlier)
     recent = await _figures(session, tenant, m.window_start, m.now)
     waiting = _waiting(engine, {r.id for r in rows})
     out = []
@@ -215,12 +261,19 @@ async def _campaigns(session: AsyncSession, tenant: Tenant, engine: Engine, m: M
 
 
 async def board(
-    session: AsyncSession, tenant: Tenant, engine: Engine, clock: StateClock, seq: int, now: datetime
+    session: AsyncSession,
+    tenant: Tenant,
+    engine: Engine,
+    clock: StateClock,
+    seq: int,
+    now: datetime,
+    earlier: Earlier | None = None,
 ) -> Board:
-    """The tenant's board at ``now``; ``seq``: the newest event already committed when the reading began."""
+    """The tenant's board at ``now``; ``seq``: the newest event already committed when the reading began;
+    ``earlier``: the tenant's figures kept from the previous board (with what changed since)."""
     m = moment(now, tenant.timezone)
     backlog = await stats.backlog(session, tenant.id, m.now)
-    queues = await _queues(session, tenant, engine, m, backlog)
+    queues = await _queues(session, tenant, engine, m, backlog, earlier or Earlier())
     agents = await _agents(session, tenant, engine, clock)
     callbacks = await _callbacks(session, tenant, m, backlog)
     campaigns = await _campaigns(session, tenant, engine, m)
