@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 # becomes a clear failure instead of passing silently.
 define pytest_run
 	@echo "==> pytest ($(1))"
-	@rc=0; $(2) $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(2) --durations=25 $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 		echo "error: pytest ran no tests ($(1)): none collected or all deselected; check tests/ and PYTEST_ARGS" >&2; \
 		exit 1; \

@@ -31,7 +31,7 @@ pytestmark = needs_sipp
 
 VIEWPORT = {"width": 1366, "height": 768}
 #: the screenshots the docs show (INFOLINIA_SCREENSHOTS copies these)
-DOC_SHOTS = frozenset({"ivr-editor", "ivr-problem", "users-pl", "queues", "settings"})
+DOC_SHOTS = frozenset({"ivr-editor", "ivr-problem", "users-pl", "queues", "settings", "campaign", "sla"})
 NEWS = {"id": "news", "type": "announce", "prompt": "payment_deadlines", "next": "main_menu"}
 
 
@@ -142,11 +142,25 @@ async def test_an_admin_adds_a_menu_branch_that_a_call_then_follows(
 
         pages = (("/admin", "overview"), ("/admin/users", "users"), ("/admin/queues", "queues"),
                  ("/admin/numbers", "numbers"), ("/admin/kb", "kb"), ("/admin/scripts", "scripts"),
-                 ("/admin/settings", "settings"))  # fmt: skip
+                 ("/admin/settings", "settings"), ("/admin/trunks", "trunks"), ("/admin/sla", "sla"))  # fmt: skip
         for path, name in pages:
             await page.goto(live.base_url + path)
             await checked(page, path)
             await shots.take(page, name)
+        await page.goto(f"{live.base_url}/admin/trunks")
+        await page.get_by_role("link", name="local", exact=True).click()
+        await page.wait_for_url("**/admin/trunks/*")
+        await checked(page, "trunk")
+        await page.goto(f"{live.base_url}/admin/campaigns")
+        await page.get_by_label("Name", exact=True).fill("E2E campaign")
+        csv_file = {"name": "contacts.csv", "mimeType": "text/csv", "buffer": b"number\n221234567\nnope\n"}
+        await page.set_input_files("#f-file", files=[csv_file])
+        await page.get_by_role("button", name="Create").click()
+        await page.wait_for_selector("#row-errors")
+        await page.get_by_role("link", name="E2E campaign").click()
+        await page.wait_for_url("**/admin/campaigns/*")
+        await checked(page, "campaign")
+        await shots.take(page, "campaign", full=True)
         await page.goto(f"{live.base_url}/admin/queues")
         await page.get_by_role("link", name="Billing", exact=True).click()
         await page.wait_for_url("**/admin/queues/*")

@@ -59,7 +59,7 @@ def test_serve_demo_comes_up_healthy(fresh_db_url: Callable[[], Awaitable[str]],
 def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     db = asyncio.run(fresh_db_url())
     r = run_cli("db", "upgrade", db=db)
-    assert r.returncode == 0 and "0024" in r.stdout, r.stderr
+    assert r.returncode == 0 and "0025" in r.stdout, r.stderr
     r = run_cli("admin", "create-tenant", "--slug", "shop", "--name", "Shop", "--timezone", "Europe/Warsaw", db=db)
     assert r.returncode == 0, r.stderr
     r = run_cli("admin", "create-tenant", "--slug", "shop", "--name", "Shop again", db=db)
@@ -83,7 +83,7 @@ def test_admin_commands(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     )
     assert r.returncode == 1 and "password" in r.stderr
     r = run_cli("db", "current", db=db)
-    assert r.stdout.strip() == "0024"
+    assert r.stdout.strip() == "0025"
     r = run_cli("kb", "reindex", "--tenant", "shop", db=db)
     assert r.returncode == 0 and "indexed 0 article(s)" in r.stdout, r.stderr
     r = run_cli("kb", "reindex", "--tenant", "nope", db=db)

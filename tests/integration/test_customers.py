@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from infolinia.app import Infolinia
-from infolinia.store.models import ConsentEvent, Customer
+from infolinia.store.models import ConsentEvent, Customer, Tenant
 from tests.conftest import Login
 
 API = "/api/v1"
@@ -313,3 +314,21 @@ async def test_odd_path_ids_are_not_found(client: httpx.AsyncClient, login: Logi
     agent = await login("agent1@demo.test")
     r = await client.get(f"{API}/customers/{raw}", headers=agent)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+async def test_customers_created_at_once_get_distinct_numbers(
+    center: Infolinia, client: httpx.AsyncClient, login: Login
+) -> None:
+    agent = await login("agent1@demo.test")
+    async with center.db.session() as s:
+        seq = await s.scalar(select(Tenant.customer_seq).where(Tenant.slug == "demo"))
+    assert seq is not None
+    # a number given by hand where the counter goes next is skipped, not answered 409
+    taken = f"C{seq + 1:06d}"
+    await new_customer(client, agent, name="Given Number", number=taken)
+    made = await asyncio.gather(*(new_customer(client, agent, name=f"At once {i}") for i in range(12)))
+    numbers = [c["number"] for c in made]
+    assert len(set(numbers)) == 12 and taken not in numbers
+    assert all(n.startswith("C") and int(n[1:]) > seq + 1 for n in numbers)
+    r = await client.post(f"{API}/customers", json={"name": "Same Again", "number": taken}, headers=agent)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "number_taken"

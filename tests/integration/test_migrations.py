@@ -45,7 +45,7 @@ async def _diff(url: str) -> list[object]:
 async def test_upgrade_downgrade_upgrade(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
     url = await fresh_db_url()
     await asyncio.to_thread(store.upgrade, url)
-    assert await asyncio.to_thread(store.current_revision, url) == "0024"
+    assert await asyncio.to_thread(store.current_revision, url) == "0025"
     expected = set(Base.metadata.tables) | {"alembic_version"}
     assert await _tables(url) == expected
     assert await _diff(url) == [], "the migrations and the models disagree: write a migration"
@@ -101,5 +101,41 @@ async def test_upgrade_keeps_rows_that_reference_altered_tables(fresh_db_url: Ca
             assert (await conn.execute(text("SELECT queue_id FROM interactions WHERE id = 3"))).scalar() == 7
             # 0004: a tenant that existed does not start recording calls
             assert not (await conn.execute(text("SELECT record_calls FROM tenants WHERE id = 1"))).scalar()
+    finally:
+        await engine.dispose()
+
+
+async def test_customer_counter_starts_after_the_numbers_in_use(fresh_db_url: Callable[[], Awaitable[str]]) -> None:
+    """0025: each tenant's automatic customer numbers go on after its highest automatic number (or its number of
+    customers, where that is higher), so no existing number is handed out again."""
+    from sqlalchemy import text
+
+    url = await fresh_db_url()
+    await asyncio.to_thread(store.upgrade, url, "0024")
+    engine = store.create_engine(url)
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            for tenant_id in (1, 2, 3):
+                await conn.execute(
+                    text(
+                        "INSERT INTO tenants (id, slug, name, timezone, country, languages, business_hours,"
+                        " created_at, updated_at) VALUES (:id, :slug, 'T', 'UTC', 'PL', '[]', '{}', :now, :now)"
+                    ),
+                    {"id": tenant_id, "slug": f"t{tenant_id}", "now": now},
+                )
+            customers = [(1, 1, "C000007"), (2, 1, "C000002"), (3, 2, "VIP-1"), (4, 2, "VIP-2"), (5, 2, "C00000x")]
+            for customer_id, tenant_id, number in customers:
+                await conn.execute(
+                    text(
+                        "INSERT INTO customers (id, tenant_id, number, name, contact_windows, tier, restricted,"
+                        " created_at, updated_at) VALUES (:id, :t, :n, 'X', '[]', 'standard', :f, :now, :now)"
+                    ),
+                    {"id": customer_id, "t": tenant_id, "n": number, "f": False, "now": now},
+                )
+        await asyncio.to_thread(store.upgrade, url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT id, customer_seq FROM tenants ORDER BY id"))
+            assert [tuple(r) for r in rows] == [(1, 7), (2, 3), (3, 0)]
     finally:
         await engine.dispose()

@@ -15,7 +15,7 @@ import pytest
 from infolinia.voice.ivr import demo_flow
 from infolinia.web.ui import security
 from tests.conftest import Login
-from tests.ui_helpers import csrf_of, ui_client
+from tests.ui_helpers import a_platform_admin, csrf_of, ui_client
 
 API = "/api/v1"
 
@@ -280,23 +280,6 @@ async def test_every_field_has_a_label_and_the_pages_have_landmarks(http_app: An
 def test_security_tokens_compare_safely() -> None:
     assert security.same("a", "a") and not security.same("a", "b") and not security.same(None, None)
     assert not security.same("", "")
-
-
-async def a_platform_admin(center: Any) -> str:
-    """A platform admin's e-mail (made once; password ``demo``)."""
-    from sqlalchemy import select
-
-    from infolinia.auth.actions import create_user
-    from infolinia.schemas import UserIn
-    from infolinia.store.models import Role, User
-    from infolinia.store.uow import Who, transaction
-
-    email = "ui-root@platform.test"
-    async with center.db.session() as s, transaction(s, center.bus, Who(None, "test", None)) as tx:
-        if await tx.session.scalar(select(User.id).where(User.email == email)) is None:
-            body = UserIn(email=email, display_name="UI root", role=Role.PLATFORM_ADMIN, password="demo")
-            await create_user(tx, None, body, min_password_length=0)
-    return email
 
 
 async def test_a_platform_admin_adds_a_tenant_works_on_it_and_sets_its_hours(

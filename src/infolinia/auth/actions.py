@@ -69,8 +69,20 @@ async def create_user(
     return user
 
 
+async def other_active_admins(session: AsyncSession, user: User) -> int:
+    """How many active admins the user's tenant has besides ``user``."""
+    query = select(User.id).where(
+        User.tenant_id == user.tenant_id, User.role == Role.TENANT_ADMIN, User.active.is_(True), User.id != user.id
+    )
+    return len(list(await session.scalars(query)))
+
+
 async def update_user(tx: Tx, user: User, data: UserPatch, actor: Actor, *, min_password_length: int = 8) -> User:
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    demoted = data.role is not None and data.role is not Role.TENANT_ADMIN and user.role is Role.TENANT_ADMIN
+    if demoted and user.id == actor.user_id and not await other_active_admins(tx.session, user):
+        msg = "you are the tenant's last active admin: give another user the admin role first"
+        raise Conflict(msg, code="last_admin")  # nobody could give the role back
     if "role" in changes and changes["role"] != user.role:
         if not assignable_roles(actor):
             raise Forbidden("changing roles needs the roles.manage permission", code="forbidden")

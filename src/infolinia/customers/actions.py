@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -169,12 +169,18 @@ def is_restricted(customer: Customer, now: datetime | None = None) -> bool:
 
 
 async def _next_number(session: AsyncSession, tenant_id: int) -> str:
-    n = (await session.scalar(select(func.count(Customer.id)).where(Customer.tenant_id == tenant_id)) or 0) + 1
-    while await session.scalar(
-        select(Customer.id).where(Customer.tenant_id == tenant_id, Customer.number == f"C{n:06d}")
-    ):
-        n += 1
-    return f"C{n:06d}"
+    """The tenant's next automatic customer number: its counter moved on in this transaction (the tenant's row stays
+    locked until the commit on PostgreSQL, and SQLite writes one transaction at a time), so two customers created
+    at the same moment never get the same number. A number somebody gave by hand is skipped."""
+    bump = update(Tenant).where(Tenant.id == tenant_id).values(customer_seq=Tenant.customer_seq + 1)
+    query = bump.returning(Tenant.customer_seq).execution_options(synchronize_session=False)
+    while True:
+        n = await session.scalar(query)
+        assert n is not None
+        number = f"C{n:06d}"
+        same = select(Customer.id).where(Customer.tenant_id == tenant_id, Customer.number == number)
+        if await session.scalar(same) is None:
+            return number
 
 
 def _normalized(tenant: Tenant, ident: IdentityIn) -> tuple[IdentityKind, str]:

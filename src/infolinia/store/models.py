@@ -119,6 +119,8 @@ class Tenant(Base):
     case_policy: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     #: the number of the tenant's last case (numbers are per tenant: 1, 2, ...)
     case_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the counter behind the tenant's automatic customer numbers (C000001, C000002, ...)
+    customer_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: first-contact resolution: days after a contact in which a further inbound contact of the same customer
     #: makes it a repeat (``wrapup/fcr.py``)
     fcr_window_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")

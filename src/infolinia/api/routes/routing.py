@@ -93,6 +93,9 @@ async def cancel_task(task_id: int, a: Access = Depends(access("tasks.write"))) 
 
 
 async def _engine_call(a: Access, method: str, task_id: int) -> None:
+    # end the request's read transaction first, so that its pooled connection is not held while the routing
+    # engine's lock is awaited: a burst of accepts would otherwise take the whole pool (objects stay loaded)
+    await a.session.commit()
     try:
         await getattr(service(a), method)(task_id)
     except RoutingError as exc:
@@ -135,6 +138,7 @@ async def complete_task(task_id: int, a: Access = Depends(access("tasks.handle")
 async def _set_presence(a: Access, user_id: int, body: PresenceIn) -> dict[str, object]:
     if await a.session.get(AgentProfile, user_id) is None or user_id not in service(a).engine.agents:
         raise Invalid("this user has no agent profile", code="not_an_agent")
+    await a.session.commit()  # no pooled connection held while the routing lock is awaited (see _engine_call)
     try:
         await service(a).set_presence(user_id, Presence(body.presence), body.reason)
     except RoutingError as exc:

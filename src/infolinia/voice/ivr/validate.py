@@ -5,27 +5,52 @@ Graph checks work on the edges between known nodes. A node is an *exit* when the
 its nodes has a way out (a menu whose other branches lead to a queue), and an error when none has (two plays
 pointing at each other). Nodes that cannot reach an exit are grouped by strongly connected component, so a loop
 is reported once, naming its nodes.
+
+Each problem carries a ``code`` and its ``params`` besides the English ``message`` (``MESSAGES[code] % params``), so
+a page in another language can say it in its own words (the console translates ``MESSAGES``' texts).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Final
 
 from infolinia.graphs import reachable as reach_from
 from infolinia.voice.ivr.flow import Flow, MenuNode, Node, is_exit, prompts_of, queues_of, targets
 
-__all__ = ["FlowError", "validate"]
+__all__ = ["MESSAGES", "FlowError", "validate"]
+
+#: the problems' texts by code; their parameters are quoted names (``'main_menu'``) or a loop (``a -> b -> a``)
+MESSAGES: Final = {
+    "duplicate_id": "duplicate node id %(id)s",
+    "unknown_start": "start names an unknown node %(target)s",
+    "unknown_target": "%(node)s goes to an unknown node %(target)s",
+    "missing_prompt": "%(node)s plays a missing prompt %(prompt)s",
+    "unknown_queue": "%(node)s names an unknown queue %(queue)s",
+    "no_digits": "menu %(node)s offers no digit to press",
+    "unreachable": "%(node)s cannot be reached from the start",
+    "loop_without_exit": "loop %(ring)s has no way out: none of its nodes leads to an exit",
+    "no_way_out": "%(node)s has no way out",
+    "only_loops": "%(node)s leads only into loops without an exit",
+}
 
 
 @dataclass(frozen=True)
 class FlowError:
-    """One problem: ``path`` says where (``nodes[3].digits.1``, ``start``), ``node`` the node id if any."""
+    """One problem: ``path`` says where (``nodes[3].digits.1``, ``start``), ``node`` the node id if any; ``code`` and
+    ``params`` what ``message`` says (``MESSAGES``)."""
 
     path: str
     node: str | None
     message: str
+    code: str = field(default="", compare=False)
+    params: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, path: str, node: str | None, code: str, /, **params: str) -> FlowError:
+        return cls(path, node, MESSAGES[code] % params, code, params)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -37,11 +62,11 @@ def validate(flow: Flow, prompts: set[str], queues: set[str]) -> list[FlowError]
     index: dict[str, int] = {}
     for i, node in enumerate(flow.nodes):
         if node.id in index:
-            errors.append(FlowError(f"nodes[{i}].id", node.id, f"duplicate node id {node.id!r}"))
+            errors.append(FlowError.of(f"nodes[{i}].id", node.id, "duplicate_id", id=repr(node.id)))
         else:
             index[node.id] = i
     if flow.start not in index:
-        errors.append(FlowError("start", None, f"start names an unknown node {flow.start!r}"))
+        errors.append(FlowError.of("start", None, "unknown_start", target=repr(flow.start)))
     edges: dict[str, list[str]] = {node_id: [] for node_id in index}
     for i, node in enumerate(flow.nodes):
         errors.extend(_node_errors(i, node, index, prompts, queues))
@@ -55,17 +80,23 @@ def validate(flow: Flow, prompts: set[str], queues: set[str]) -> list[FlowError]
 def _node_errors(i: int, node: Node, index: Mapping[str, int], prompts: set[str], queues: set[str]) -> list[FlowError]:
     where = f"nodes[{i}]"
     errors: list[FlowError] = []
-    for field, target in targets(node):
+    for name, target in targets(node):
         if target not in index:
-            errors.append(FlowError(f"{where}.{field}", node.id, f"{node.id!r} goes to an unknown node {target!r}"))
-    for field, name in prompts_of(node):
-        if name not in prompts:
-            errors.append(FlowError(f"{where}.{field}", node.id, f"{node.id!r} plays a missing prompt {name!r}"))
-    for field, queue in queues_of(node):
+            errors.append(
+                FlowError.of(f"{where}.{name}", node.id, "unknown_target", node=repr(node.id), target=repr(target))
+            )
+    for name, prompt in prompts_of(node):
+        if prompt not in prompts:
+            errors.append(
+                FlowError.of(f"{where}.{name}", node.id, "missing_prompt", node=repr(node.id), prompt=repr(prompt))
+            )
+    for name, queue in queues_of(node):
         if queue not in queues:
-            errors.append(FlowError(f"{where}.{field}", node.id, f"{node.id!r} names an unknown queue {queue!r}"))
+            errors.append(
+                FlowError.of(f"{where}.{name}", node.id, "unknown_queue", node=repr(node.id), queue=repr(queue))
+            )
     if isinstance(node, MenuNode) and not node.digits:
-        errors.append(FlowError(f"{where}.digits", node.id, f"menu {node.id!r} offers no digit to press"))
+        errors.append(FlowError.of(f"{where}.digits", node.id, "no_digits", node=repr(node.id)))
     return errors
 
 
@@ -74,7 +105,7 @@ def _graph_errors(flow: Flow, index: Mapping[str, int], edges: Mapping[str, list
     reachable = reach_from([flow.start], edges)
     for node_id, i in index.items():
         if node_id not in reachable:
-            errors.append(FlowError(f"nodes[{i}]", node_id, f"{node_id!r} cannot be reached from the start"))
+            errors.append(FlowError.of(f"nodes[{i}]", node_id, "unreachable", node=repr(node_id)))
     reverse: dict[str, list[str]] = {node_id: [] for node_id in edges}
     for source, outs in edges.items():
         for target in outs:
@@ -89,12 +120,11 @@ def _graph_errors(flow: Flow, index: Mapping[str, int], edges: Mapping[str, list
         looped = len(component) > 1 or first in edges[first]
         if looped:
             ring = " -> ".join(_cycle_order(component, first, edges))
-            message = f"loop {ring} has no way out: none of its nodes leads to an exit"
+            errors.append(FlowError.of(path, first, "loop_without_exit", ring=ring))
         elif not edges[first]:
-            message = f"{first!r} has no way out"
+            errors.append(FlowError.of(path, first, "no_way_out", node=repr(first)))
         else:
-            message = f"{first!r} leads only into loops without an exit"
-        errors.append(FlowError(path, first, message))
+            errors.append(FlowError.of(path, first, "only_loops", node=repr(first)))
     return errors
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as attribute
 from typing import Any
 
 import phonenumbers
@@ -60,15 +61,21 @@ def source_network(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class FlowProblem:
     """One problem of a flow: ``path`` inside the definition (``nodes[2].digits.1``), the ``node`` id and the node's
-    ``field`` when it concerns one (``digits.1``; ``start`` for the flow's start), and what is wrong."""
+    ``field`` when it concerns one (``digits.1``; ``start`` for the flow's start), and what is wrong: the English
+    ``message`` and, for the graph's problems, its ``code`` and ``params`` (``voice.ivr.validate.MESSAGES``)."""
 
     path: str
     node: str | None
     field: str | None
     message: str
+    code: str | None = attribute(default=None, compare=False)
+    params: Mapping[str, str] = attribute(default_factory=dict, compare=False)
 
-    def as_json(self) -> dict[str, str | None]:
-        return {"path": self.path, "node": self.node, "field": self.field, "message": self.message}
+    def as_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"path": self.path, "node": self.node, "field": self.field, "message": self.message}
+        if self.code:
+            found |= {"code": self.code, "params": dict(self.params)}
+        return found
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -90,8 +97,8 @@ def check_flow(
 def _graph_problem(flow: Flow, error: FlowError) -> FlowProblem:
     head, _, rest = error.path.partition(".")
     if not head.startswith("nodes["):
-        return FlowProblem(error.path, error.node, error.path, error.message)
-    return FlowProblem(error.path, error.node, rest or None, error.message)
+        return FlowProblem(error.path, error.node, error.path, error.message, error.code or None, error.params)
+    return FlowProblem(error.path, error.node, rest or None, error.message, error.code or None, error.params)
 
 
 def _shape_problem(definition: Mapping[str, Any], error: Any) -> FlowProblem:

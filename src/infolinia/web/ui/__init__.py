@@ -13,7 +13,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from infolinia.errors import NotFound
-from infolinia.web.ui import auth, campaigns, ivr, kb, numbers, people, prompts, scripts, settings, wallboard
+from infolinia.web.ui import (
+    auth,
+    campaigns,
+    ivr,
+    kb,
+    numbers,
+    people,
+    prompts,
+    scripts,
+    settings,
+    sla,
+    trunks,
+    wallboard,
+)
 from infolinia.web.ui.gate import page
 from infolinia.web.ui.render import STATIC_URL
 
@@ -31,6 +44,8 @@ router.include_router(scripts.router)
 router.include_router(settings.router)
 router.include_router(prompts.router)
 router.include_router(campaigns.router)
+router.include_router(trunks.router)
+router.include_router(sla.router)
 router.include_router(wallboard.router)
 
 #: the console's upload forms, whose bodies may be larger than other requests (``api/errors.BodyLimit``)

@@ -24,11 +24,13 @@ from infolinia.api.routes.telephony import change, tenant_rows
 from infolinia.errors import DomainError, Invalid
 from infolinia.store.models import IvrFlow, PhoneNumber
 from infolinia.voice.ivr.flow import Flow
+from infolinia.voice.ivr.validate import MESSAGES
 from infolinia.voice.telephony import actions, known_prompts
 from infolinia.voice.telephony.schemas import FlowIn
 from infolinia.voice.telephony.validation import check_flow
 from infolinia.web.ui.diagram import flow_svg
 from infolinia.web.ui.gate import Page, form, gate, page
+from infolinia.web.ui.render import N_
 
 __all__ = ["router"]
 
@@ -109,18 +111,47 @@ def _read(p: Page, fields: dict[str, list[str]]) -> tuple[Editor, dict[str, Any]
     return editor, {"start": start, "nodes": [value for _, value in nodes]}
 
 
+#: the validator's texts (``voice.ivr.validate.MESSAGES``), marked here to be translated where they are shown; a unit
+#: test keeps the two lists the same
+VALIDATOR_MESSAGES: Final = (
+    N_("duplicate node id %(id)s"),
+    N_("start names an unknown node %(target)s"),
+    N_("%(node)s goes to an unknown node %(target)s"),
+    N_("%(node)s plays a missing prompt %(prompt)s"),
+    N_("%(node)s names an unknown queue %(queue)s"),
+    N_("menu %(node)s offers no digit to press"),
+    N_("%(node)s cannot be reached from the start"),
+    N_("loop %(ring)s has no way out: none of its nodes leads to an exit"),
+    N_("%(node)s has no way out"),
+    N_("%(node)s leads only into loops without an exit"),
+)
+
+
+def problem_text(p: Page, problem: dict[str, Any]) -> str:
+    """A problem in the page's language: the validator's text for its code, translated, with its parameters; else
+    the message as the API gives it."""
+    template = MESSAGES.get(str(problem.get("code") or ""))
+    params = problem.get("params")
+    if template is None or not isinstance(params, dict):
+        return str(problem.get("message", ""))
+    try:
+        return p._(template) % {key: str(value) for key, value in params.items()}
+    except (KeyError, TypeError, ValueError):  # a translation that does not fit its parameters
+        return str(problem.get("message", ""))
+
+
 def _place(p: Page, editor: Editor, problems: list[dict[str, Any]]) -> None:
     """Put each problem next to the node it concerns (by its place in the submitted list), else at the top."""
     positions = editor.positions
     for problem in problems:
         where = NODE_PATH.match(str(problem.get("path", "")))
-        text = str(problem.get("message", ""))
+        text = problem_text(p, problem)
         if problem.get("field"):
             text = f"{problem['field']}: {text}"
         if where and int(where.group(1)) < len(positions):
             editor.nodes[positions[int(where.group(1))]].problems.append(text)
         elif str(problem.get("path", "")).startswith("start"):
-            editor.general.append(p._("Start node") + f": {problem.get('message', '')}")
+            editor.general.append(p._("Start node") + f": {problem_text(p, problem)}")
         else:
             editor.general.append(text)
 

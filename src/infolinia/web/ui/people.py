@@ -13,13 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from infolinia.access import can
+from infolinia.access import assignable_roles, can
 from infolinia.agents import actions as agent_actions
 from infolinia.agents.actions import AGENT_ROLES
 from infolinia.auth import actions as user_actions
 from infolinia.errors import DomainError
 from infolinia.routing.model import Strategy
-from infolinia.schemas import AgentProfileIn, QueueIn, QueuePatch, UserIn
+from infolinia.schemas import AgentProfileIn, QueueIn, QueuePatch, UserIn, UserPatch
 from infolinia.store.models import AgentProfile, Queue, Role, User
 from infolinia.tenants import actions as tenant_actions
 from infolinia.web.ui.gate import Page, form, gate, page
@@ -74,6 +74,13 @@ async def overview(request: Request) -> Response:
                 ("/admin/users", N_("Users and agents"), N_("People, roles, extensions and skills."), "users.read"),
                 ("/admin/queues", N_("Queues"), N_("Where contacts wait, and how they are routed."), "queues.read"),
                 ("/admin/ivr", N_("IVR flows"), N_("Menus and announcements callers hear."), "telephony.read"),
+                ("/admin/trunks", N_("SIP trunks"), N_("Carriers' connections for calls."), "telephony.read"),
+                (
+                    "/admin/sla",
+                    N_("Case policy and SLA"),
+                    N_("Case categories, the escalation ladder, service-level rules."),
+                    "tenants.update",
+                ),
                 (
                     "/admin/settings",
                     N_("Settings"),
@@ -140,10 +147,21 @@ async def add_user(request: Request) -> Response:
         return RedirectResponse("/admin/users?saved=1", status_code=303)
 
 
+def _account_values(user: User) -> dict[str, str]:
+    return {"role": user.role.value, "active": "on" if user.active else ""}
+
+
 async def _agent_page(p: Page, user: User, values: dict[str, str], problems: dict[str, str], status: int = 200,
-                      saved: bool = False) -> Response:  # fmt: skip
+                      saved: bool = False, account: dict[str, str] | None = None,
+                      account_problems: dict[str, str] | None = None) -> Response:  # fmt: skip
+    actor = p.access.actor
+    roles = sorted(role.value for role in assignable_roles(actor) if role is not Role.PLATFORM_ADMIN)
     return p.render("admin/agent_edit.html", status, person=user, values=values, problems=problems, saved=saved,
-                    may_manage=can(p.access.actor, "agents.manage"))  # fmt: skip
+                    may_manage=can(actor, "agents.manage"), may_manage_user=can(actor, "users.manage"),
+                    account=account if account is not None else _account_values(user),
+                    account_problems=account_problems or {}, account_roles=roles or [user.role.value],
+                    account_saved=p.access.request.query_params.get("saved") == "account",
+                    is_self=user.id == actor.user_id)  # fmt: skip
 
 
 @router.get("/admin/users/{user_id}")
@@ -158,6 +176,56 @@ async def agent(user_id: int, request: Request) -> Response:
             "languages": ", ".join(profile.languages) if profile else "",
         }
         return await _agent_page(p, user, values, {}, saved=request.query_params.get("saved") == "1")
+
+
+@router.post("/admin/users/{user_id}/account")
+@page
+async def save_account(user_id: int, request: Request) -> Response:
+    """A user's role and active flag, and a new password: ``auth.actions.update_user`` (its password rules, role
+    grants, audit; a new password or a deactivation ends the user's sessions). Nobody locks themselves out: the
+    tenant's last active admin may not take their own admin role away (nor deactivate themselves, which the
+    action refuses to anyone)."""
+    async with gate(request, "users.manage") as p:
+        a = p.access
+        user: User = a.obj("user_id")
+        fields = await form(request, p)
+        account = {"role": _field(fields, "role"), "active": "on" if _field(fields, "active") else ""}
+        password = (fields.get("password") or [""])[0][:MAX_FIELD]
+        data: dict[str, Any] = {"active": bool(account["active"])}
+        if account["role"] and account["role"] != user.role.value:
+            data["role"] = account["role"]
+        if password:
+            data["password"] = password
+        profile = await a.session.get(AgentProfile, user.id)
+        values = {
+            "extension": (profile.extension or "") if profile else "",
+            "skills": skills_text(profile.skills) if profile else "",
+            "languages": ", ".join(profile.languages) if profile else "",
+        }
+
+        async def again(problems: dict[str, str], status: int) -> Response:
+            return await _agent_page(p, user, values, {}, status=status, account=account, account_problems=problems)
+
+        try:
+            body = UserPatch.model_validate(data)
+        except ValidationError as exc:
+            return await again(problems_of(exc), 422)
+        demoted = body.role is not None and body.role is not Role.TENANT_ADMIN
+        myself = user.id == a.actor.user_id and user.role is Role.TENANT_ADMIN
+        if myself and demoted and not await user_actions.other_active_admins(a.session, user):
+            message = p._("You are the last active admin: give another user the admin role first.")
+            return await again({"role": message}, 409)
+        try:
+            async with a.write() as tx:
+                await user_actions.update_user(
+                    tx, user, body, a.actor, min_password_length=a.settings.min_password_length
+                )
+        except DomainError as exc:
+            await p.reload(user)
+            field = next((name for name in ("password", "role") if name in exc.code), "active")
+            return await again({field: exc.message}, exc.status)
+        await a.routing.reload_agents([user.id])
+        return RedirectResponse(f"/admin/users/{user.id}?saved=account", status_code=303)
 
 
 @router.post("/admin/users/{user_id}")

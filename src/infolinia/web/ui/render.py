@@ -37,10 +37,12 @@ NAV: Final = (
     ("/admin/queues", N_("Queues"), "queues.read"),
     ("/admin/ivr", N_("IVR flows"), "telephony.read"),
     ("/admin/numbers", N_("Phone numbers"), "telephony.read"),
+    ("/admin/trunks", N_("SIP trunks"), "telephony.read"),
     ("/admin/kb", N_("Knowledge base"), "kb.manage"),
     ("/admin/scripts", N_("Agent scripts"), "scripts.manage"),
     ("/admin/prompts", N_("Voice prompts"), "prompts.read"),
     ("/admin/campaigns", N_("Campaigns"), "campaigns.read"),
+    ("/admin/sla", N_("Case policy and SLA"), "tenants.update"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )
