@@ -40,6 +40,7 @@ from infolinia.api.routes import (
     scripts,
     telephony,
     tenants,
+    wallboard,
     wfm,
     wfm_sim,
     wrapup,
@@ -68,6 +69,7 @@ from infolinia.voice.registrar import Registrar
 from infolinia.voice.sip import Request, Response
 from infolinia.voice.sip.transport import Peer, SipTransport, tcp_socket, udp_socket
 from infolinia.voice.telephony import TelephonyDirectory
+from infolinia.wallboard.hub import Wallboards
 from infolinia.web import contact, forms, help, ui
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,7 @@ ROUTERS = (
     chat.router,
     reports.router,
     calls.router,
+    wallboard.router,
 )  # fmt: skip
 #: routes with a request-body limit of their own (full paths), see ``api/errors.BodyLimit``
 BODY_LIMITS = (
@@ -158,6 +161,8 @@ class Infolinia:
         self.campaigns.predictive = self.calls.predictive
         self.email = EmailService(settings, self.db, self.bus, self.routing)  # SMTP in, processing, the outbox
         self.chat = ChatService(settings, self.db, self.bus, self.routing)  # the widget's and agents' chats
+        self.wallboard = Wallboards(self.db, self.bus, self.routing)  # the supervisors' boards, shared
+        self._wallboard: asyncio.Task[None] | None = None
         self._smtp_socket = smtp_socket
         self._sip_socket = sip_socket
         self._sip_tcp_socket = sip_tcp_socket
@@ -200,6 +205,7 @@ class Infolinia:
         restored = await self.routing.load()
         log.info("routing engine loaded: %d open tasks", restored)
         self._timers = asyncio.create_task(self.routing.run_timers(), name="routing-timers")
+        self._wallboard = asyncio.create_task(self.wallboard.track(), name="wallboard-states")
         self._promises = asyncio.create_task(watch_promises(self.db, self.bus), name="callback-promises")
         self._campaigns = asyncio.create_task(self.campaigns.run(), name="campaign-runner")
         self._case_levels = asyncio.create_task(
@@ -255,7 +261,8 @@ class Infolinia:
         await self.sip.close()
         await self.email.stop()
         await self.chat.stop()
-        for task in (self._timers, self._promises, self._campaigns, self._case_levels, self._semantic_load):
+        tasks = (self._timers, self._promises, self._campaigns, self._case_levels, self._semantic_load, self._wallboard)
+        for task in tasks:
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

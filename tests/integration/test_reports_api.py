@@ -21,7 +21,15 @@ from sqlalchemy import select
 from infolinia.app import Infolinia
 from infolinia.auth.actions import create_user
 from infolinia.schemas import UserIn
-from infolinia.store.models import AgentPresenceChange, AgentProfile, Callback, CampaignAttempt, Role, User
+from infolinia.store.models import (
+    AgentPresenceChange,
+    AgentProfile,
+    Callback,
+    CampaignAttempt,
+    Interaction,
+    Role,
+    User,
+)
 from infolinia.store.uow import SYSTEM, write
 from tests.conftest import Login
 from tests.tenant_api import API, TenantApi, acme_admin, demo_admin
@@ -137,7 +145,8 @@ async def test_days_follow_the_tenants_clock_across_the_change_to_summer_time(
     assert answer["totals"] == [{"offered": 6, "answered": 4, "abandoned": 1, "short_abandoned": 1,
                                  "answered_in_sl": 3, "service_level": 0.6, "abandon_rate": 0.2, "asa_s": 16.2,
                                  "handled": 4, "aht_s": 152.5, "avg_talk_s": 140.0, "avg_hold_s": 5.0,
-                                 "avg_wrap_s": 7.5, "staffed_s": 0.0, "occupancy": None}]  # fmt: skip
+                                 "avg_wrap_s": 7.5, "transfers": 0, "transfer_rate": 0.0, "staffed_s": 0.0,
+                                 "occupancy": None}]  # fmt: skip
     assert answer["timezone"] == "Europe/Warsaw" and answer["from"] == "2011-03-25T23:00:00Z"
 
 
@@ -403,3 +412,54 @@ async def test_waits_are_counted_in_whole_milliseconds_alike_on_every_database(d
     query = _query({"from": "2011-03-20", "to": "2011-03-21", "queue_id": queue["id"], "interval": "day"})
     totals = (await demo_admin.call("GET", f"/reports/contacts?{query}"))["totals"][0]
     assert (totals["answered"], totals["answered_in_sl"], totals["service_level"], totals["asa_s"]) == (1, 0, 0.0, 20.0)
+
+
+async def test_transfers_are_counted_on_the_contact_handed_on(demo_admin: TenantApi, center: Infolinia) -> None:
+    """A transfer is recorded on the interaction the agent handed on (``transferred_at``); its continuation is a new
+    interaction (``transferred_from_id``) offered to the queue it entered, where it is no transfer of its own."""
+    first = await demo_admin.call("POST", "/queues", {"name": f"Reports {uuid.uuid4().hex[:8]}"}, 201)
+    second = await demo_admin.call("POST", "/queues", {"name": f"Reports {uuid.uuid4().hex[:8]}"}, 201)
+    async with center.db.session() as s:
+        agent = int(await s.scalar(select(User.id).where(User.email == "agent3@demo.test")) or 0)
+    made = []
+    for n, channel in enumerate(("voice", "voice", "chat")):
+        start = _t(14, 9, 10 * n)
+        body = {"channel": channel, "direction": "in", "queue_id": first["id"], "agent_id": agent,
+                "created_at": start.isoformat(), "answered_at": (start + timedelta(seconds=5)).isoformat(),
+                "ended_at": (start + timedelta(seconds=65)).isoformat()}  # fmt: skip
+        made.append(await demo_admin.call("POST", "/interactions", body, 201))
+    handed_on = _t(14, 9, 1)
+    continuation = await demo_admin.call("POST", "/interactions", {
+        "channel": "voice", "direction": "in", "queue_id": second["id"], "created_at": handed_on.isoformat(),
+        "answered_at": (handed_on + timedelta(seconds=30)).isoformat(),
+        "ended_at": (handed_on + timedelta(seconds=90)).isoformat()}, 201)  # fmt: skip
+    async with center.db.session() as s:
+        for interaction_id in (made[0]["id"], made[2]["id"]):
+            row = await s.get(Interaction, interaction_id)
+            assert row is not None
+            row.transferred_at = handed_on
+        row = await s.get(Interaction, continuation["id"])
+        assert row is not None
+        row.transferred_from_id = made[0]["id"]
+        await s.commit()
+    day = {"from": "2011-03-14", "to": "2011-03-15", "interval": "day"}
+    for queue, expected in ((first, (3, 3, 2, 0.6667)), (second, (1, 1, 0, 0.0))):
+        totals = await demo_admin.call("GET", f"/reports/contacts?{_query(day | {'queue_id': queue['id']})}")
+        t = totals["totals"][0]
+        assert (t["offered"], t["handled"], t["transfers"], t["transfer_rate"]) == expected
+    by_channel = await demo_admin.call(
+        "GET", f"/reports/contacts?{_query(day | {'group_by': 'channel', 'queue_id': first['id']})}"
+    )
+    assert {t["group"]: (t["transfers"], t["transfer_rate"]) for t in by_channel["totals"]} == {
+        "voice": (1, 0.5), "chat": (1, 1.0)}  # fmt: skip
+    by_agent = await demo_admin.call(
+        "GET", f"/reports/contacts?{_query(day | {'group_by': 'agent', 'agent_id': agent})}"
+    )
+    assert [(t["group"], t["transfers"]) for t in by_agent["totals"]] == [(agent, 2)]
+    hours = await demo_admin.call(
+        "GET", f"/reports/contacts?{_query(day | {'interval': '60min', 'queue_id': first['id']})}"
+    )
+    assert {r["interval_start"]: r["transfers"] for r in hours["rows"] if r["transfers"]} == {
+        "2011-03-14T10:00:00+01:00": 2
+    }
+    assert "transfers" in hours["columns"] and "transfer_rate" in hours["columns"]

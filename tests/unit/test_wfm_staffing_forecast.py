@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from infolinia.cli import app
 from infolinia.wfm import forecast
-from infolinia.wfm.erlang import erlang_a, erlang_c
-from infolinia.wfm.staffing import StaffingError, Target, staff_day, staff_interval, with_shrinkage
+from infolinia.wfm.erlang import erlang_a, erlang_c, erlang_c_arrays
+from infolinia.wfm.staffing import StaffingError, Target, plan_day, staff_day, staff_interval, with_shrinkage
 
 
 @settings(max_examples=60, deadline=None)
@@ -37,6 +37,32 @@ def test_least_agents_meeting_the_target(calls: float, aht: float, sl: float, t:
 
     assert perf(req.on_phones) >= sl
     assert req.on_phones == 0 or perf(req.on_phones - 1) < sl
+
+
+@pytest.mark.parametrize(
+    ("sl", "t", "occupancy", "asa"),
+    [(0.8, 20.0, 1.0, None), (0.8, 20.0, 0.85, None), (0.99, 0.5, 1.0, None), (0.999, 0.0, 1.0, 1.0)],
+)
+def test_a_days_erlang_c_answers_are_the_least_agents_and_their_measures(
+    sl: float, t: float, occupancy: float, asa: float | None
+) -> None:
+    """The day's windowed search (narrow, wide, or the general search beyond) against the measures of
+    ``erlang_c_arrays`` at the answer and one agent fewer, interval by interval (the window's Erlang B comes from
+    the recurrence, equal to the closed form to about 1e-12)."""
+    calls = [0.0, 0.3, 2.0, 17.5, 96.0, 410.0, 1234.5, 0.0, 8000.0, 40.0]
+    target = Target(sl, t, occupancy, asa)
+    plan = plan_day(calls, 180.0, 900.0, target)
+    load = np.asarray(calls) * 180.0 / 900.0
+    for i, n in enumerate(plan.on_phones.tolist()):
+        at = erlang_c_arrays(float(n), load[i], 180.0, t)
+        for key, values in plan.measures.items():
+            assert values[i] == pytest.approx(float(at[key]), rel=1e-9, abs=1e-15), (i, key)
+        if n:
+            fewer = erlang_c_arrays(float(n - 1), load[i], 180.0, t)
+            assert (fewer["service_level"] < sl or fewer["occupancy"] > occupancy
+                    or (asa is not None and fewer["asa_s"] > asa))  # fmt: skip
+        else:
+            assert load[i] == 0
 
 
 def test_occupancy_and_asa_caps() -> None:

@@ -135,6 +135,7 @@ def _rows(s: Selection, dialect: str) -> Any:
             epoch_ms(dialect, i.wrapup_ended_at).label("wrapped"),
             func.round(func.coalesce(i.hold_s, 0.0) * 1000).label("hold"),
             case((abandoned, 1), else_=0).label("abandoned"),
+            case((i.transferred_at.is_not(None), 1), else_=0).label("transferred"),
             (Queue.sl_seconds * 1000).label("sl_ms"),
             (Queue.short_abandon_s * 1000).label("short_ms"),
         )
@@ -165,13 +166,15 @@ def contact_query(s: Selection, dialect: str) -> Any:
         _sum(handled, r.c.ended - r.c.answered - r.c.hold).label("talk_ms"),
         _sum(handled, r.c.hold).label("hold_ms"),
         _sum(and_(handled, r.c.wrapped.is_not(None)), r.c.wrapped - r.c.ended).label("wrap_ms"),
+        func.sum(r.c.transferred).label("transferred"),
     ).group_by(*keys)
 
 
 def _figures(row: Any) -> Figures:
     return Figures(int(row.offered), int(row.answered or 0), int(row.abandoned or 0), int(row.short or 0),
                    int(row.in_sl or 0), int(row.wait_ms or 0), int(row.handled or 0), int(row.talk_ms or 0),
-                   int(row.hold_ms or 0), int(row.wrap_ms or 0))  # fmt: skip
+                   int(row.hold_ms or 0), int(row.wrap_ms or 0),
+                   transferred=int(row.transferred or 0))  # fmt: skip
 
 
 async def _names(session: AsyncSession, s: Selection, keys: set[Any]) -> dict[Any, str]:

@@ -23,6 +23,7 @@ class Figures:
     hold_ms: int = 0
     wrap_ms: int = 0
     staffed_ms: int = 0  # agents' time in presence ready (only for the whole tenant or per agent)
+    transferred: int = 0  # handed on by an agent (``Interaction.transferred_at`` set)
 
     def add(self, other: Figures) -> None:
         for f in fields(self):
@@ -54,6 +55,11 @@ class Figures:
         handle = self.talk_ms + self.hold_ms + self.wrap_ms
         return round(handle / self.staffed_ms, 4) if self.staffed_ms else None
 
+    @property
+    def transfer_rate(self) -> float | None:
+        """Transferred of the handled contacts."""
+        return round(self.transferred / self.handled, 4) if self.handled else None
+
     def _mean(self, total_ms: int) -> float | None:
         return round(total_ms / self.handled / 1000, 1) if self.handled else None
 
@@ -72,6 +78,8 @@ class Figures:
             "avg_talk_s": self._mean(self.talk_ms),
             "avg_hold_s": self._mean(self.hold_ms),
             "avg_wrap_s": self._mean(self.wrap_ms),
+            "transfers": self.transferred,
+            "transfer_rate": self.transfer_rate,
             "staffed_s": round(self.staffed_ms / 1000, 1),
             "occupancy": self.occupancy,
         }

@@ -51,7 +51,9 @@ def fmt(key: str, value: Any) -> str:
 
 def _headline(m: MonthlySummary) -> list[tuple[str, str]]:
     contacts = [(heading, fmt(key, m.totals.get(key))) for key, heading in TABLE_COLUMNS]
-    return [*contacts, ("Abandon rate", fmt("abandon_rate", m.totals.get("abandon_rate"))), *m.headline]
+    return [*contacts, ("Abandon rate", fmt("abandon_rate", m.totals.get("abandon_rate"))),
+            ("Transfers", fmt("transfers", m.totals.get("transfers"))),
+            ("Transfer rate", fmt("transfer_rate", m.totals.get("transfer_rate"))), *m.headline]  # fmt: skip
 
 
 _CSS = """

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
 from infolinia.wfm.erlang import Floats, Performance, erlang_a_arrays, erlang_c_arrays, log_erlang_b
 
@@ -87,31 +88,28 @@ def _meets(m: dict[str, Floats], target: Target) -> NDArray[np.bool_]:
     return ok
 
 
-def _on_phones(load: Floats, aht: Floats, target: Target) -> tuple[Ints, Floats | None]:
-    """The least agents meeting ``target`` for each interval (0 where no calls come), with their Erlang B when
-    that came with the answer (Erlang C)."""
-    busy = load > 0
-    if np.any(load >= MAX_AGENTS):
-        raise StaffingError(f"an interval's load needs more than {MAX_AGENTS} agents")
-    # lower bound: Erlang C needs n > a; occupancy a/n (Erlang A: answered load, below a) caps from below for C
-    # Erlang A: answered calls are at most n/a of all (n agents serve at most n mu), so SL <= n/a
-    floor = np.floor(load) + 1.0 if target.patience_s is None else np.maximum(np.ceil(target.service_level * load), 1.0)
-    if target.patience_s is None and target.max_occupancy < 1.0:
+def _floor(load: Floats, target: Target) -> Floats:
+    """A lower bound of the agents each interval needs. Erlang C needs n > a, and the maximum occupancy a/n caps
+    from below; Erlang A: answered calls are at most n/a of all (n agents serve at most n mu), so SL <= n/a."""
+    if target.patience_s is not None:
+        return np.maximum(np.ceil(target.service_level * load), 1.0)
+    floor = np.floor(load) + 1.0
+    if target.max_occupancy < 1.0:
         floor = np.maximum(floor, np.ceil(load / target.max_occupancy - 1e-12))
-    if target.patience_s is None and np.any(busy):
-        # a narrow window first (most intervals need less than sqrt(load) above the bound), then a wide one for
-        # the intervals it missed, then the general search
-        idx = np.flatnonzero(busy)
-        found, window, blocking = _erlang_c_window(load[idx], aht[idx], floor[idx], target, 1.0, 4.0)
-        if not np.all(found):
-            miss = ~found
-            found[miss], window[miss], blocking[miss] = _erlang_c_window(
-                load[idx][miss], aht[idx][miss], floor[idx][miss], target, 4.0, 12.0
-            )
-        if np.all(found):
-            agents, b_all = np.zeros(load.size), np.ones(load.size)
-            agents[idx], b_all[idx] = window, blocking
-            return agents.astype(np.int64), b_all
+    return floor
+
+
+def _on_phones(load: Floats, aht: Floats, target: Target) -> tuple[Ints, dict[str, Floats] | None]:
+    """The least agents meeting ``target`` for each interval (0 where no calls come), with their measures when
+    they came with the answer (Erlang C)."""
+    busy = load > 0
+    if load.size and load.max() >= MAX_AGENTS:
+        raise StaffingError(f"an interval's load needs more than {MAX_AGENTS} agents")
+    floor = _floor(load, target)
+    if target.patience_s is None and busy.any():
+        found = _erlang_c_day(load, aht, floor, busy, target)
+        if found is not None:
+            return found
     lo = np.maximum(floor - 1.0, 0.0)  # known not to meet the target (or below every candidate)
     hi = np.maximum(np.ceil(load + 1.5 * np.sqrt(load)) + 1.0, floor)  # square-root staffing guess
     met = ~busy | _meets(_measure(hi, load, aht, target), target)
@@ -133,14 +131,52 @@ def _on_phones(load: Floats, aht: Floats, target: Target) -> tuple[Ints, Floats 
     return np.where(busy, hi, 0.0).astype(np.int64), None
 
 
+def _erlang_c_day(
+    load: Floats, aht: Floats, floor: Floats, busy: NDArray[np.bool_], target: Target
+) -> tuple[Ints, dict[str, Floats]] | None:
+    """Erlang C staffing of the intervals with calls by windows of candidates above the bound (a narrow one first:
+    most intervals need less than sqrt(load) above it; then a wide one for those it missed), with the measures of
+    each answer; None when some interval needs more than the wide window holds (the general search then)."""
+    idx = np.flatnonzero(busy)
+    a, h, f = load[idx], aht[idx], floor[idx]
+    found, window = _erlang_c_window(a, h, f, target, 1.0, 4.0)
+    if not found.all():
+        miss = ~found
+        found[miss], wide = _erlang_c_window(a[miss], h[miss], f[miss], target, 4.0, 12.0)
+        if not found.all():
+            return None
+        for part, value in zip(window, wide, strict=True):  # fancy-indexed: arrays of their own
+            part[miss] = value
+    n, c, gap = window
+    size = load.size
+    agents, p_wait, sl, asa, occupancy, p_abandon = np.zeros((6, size))
+    sl[:] = 1.0
+    agents[idx], p_wait[idx], occupancy[idx] = n, c, a / n
+    sl[idx] = 1.0 - c * np.exp(-gap * (target.target_s / h))
+    asa[idx] = c * h / gap
+    measures = {"p_wait": p_wait, "service_level": sl, "asa_s": asa, "p_abandon": p_abandon,
+                "occupancy": occupancy}  # fmt: skip
+    return agents.astype(np.int64), measures
+
+
+def _log_b_at(n: Floats, a: Floats) -> Floats:
+    """``erlang.log_erlang_b`` for positive loads, its closed form without the edge handling when that holds
+    (called where a log of 0 is allowed: ``np.errstate(divide="ignore")``)."""
+    cdf = special.pdtr(n, a)
+    fast: Floats = special.xlogy(n, a) - a - special.gammaln(n + 1) - np.log(cdf)
+    if (cdf > 1e-280).all():
+        return np.minimum(fast, 0.0)
+    return log_erlang_b(n, a)
+
+
 def _erlang_c_window(
     load: Floats, aht: Floats, floor: Floats, target: Target, spread: float, extra: float
-) -> tuple[NDArray[np.bool_], Floats, Floats]:
+) -> tuple[NDArray[np.bool_], tuple[Floats, Floats, Floats]]:
     """Erlang C for every interval at ``floor .. floor + K - 1`` agents in one pass (``K = spread sqrt(load) +
-    extra``): Erlang B
-    at ``floor`` in closed form, then along the row by the linear recurrence of its inverse,
+    extra``): Erlang B at ``floor`` in closed form, then along the row by the linear recurrence of its inverse,
     ``1/B(n) = 1 + (n/a) / B(n-1)``, as cumulative products (an overflow there means B below 1e-308: taken as 0).
-    Returns which intervals the window holds the answer for, that answer, and its Erlang B."""
+    Returns which intervals the window holds the answer for, and that answer: agents, probability of waiting
+    (Erlang C) and agents above the load."""
     width = int(np.ceil(spread * np.sqrt(float(load.max())) + extra))
     a = load[:, None]  # every load here is positive, and the bound keeps a/n within the maximum occupancy
     n = floor[:, None] + np.arange(width, dtype=np.float64)[None, :]
@@ -149,34 +185,17 @@ def _erlang_c_window(
         ratio[:, 0] = 1.0
         growth = np.cumprod(ratio, axis=1)  # prod_{j=1..k} (n0+j)/a
         steps = 1.0 / growth
-        steps[:, 0] = np.exp(-log_erlang_b(floor, load))  # 1/B at the bound
+        steps[:, 0] = np.exp(-_log_b_at(floor, load))  # 1/B at the bound
         b = 1.0 / (growth * np.cumsum(steps, axis=1))  # 1/B(n0+k) = growth_k (1/B(n0) + sum_j 1/growth_j)
         gap = n - a
         c = b / (1.0 - (a / n) * (1.0 - b))
-        h = aht[:, None]
-        ok = c * np.exp(-gap * (target.target_s / h)) <= 1.0 - target.service_level
+        ok = c * np.exp(-gap * (target.target_s / aht)[:, None]) <= 1.0 - target.service_level
         if target.max_asa_s is not None:
-            ok &= c * h / gap <= target.max_asa_s
-    first = np.argmax(ok, axis=1)
+            ok &= c * aht[:, None] / gap <= target.max_asa_s
+    first = ok.argmax(axis=1)
     rows = np.arange(load.size)
     found: NDArray[np.bool_] = np.asarray(ok.any(axis=1), dtype=np.bool_)
-    return found, n[rows, first], b[rows, first]
-
-
-def _erlang_c_at(n: Floats, load: Floats, aht: Floats, target_s: float, b: Floats) -> dict[str, Floats]:
-    """``erlang_c_arrays`` for staffing's answers, whose Erlang B is known and where agents exceed the load (or
-    both are 0)."""
-    nn = np.where(n > 0, n, 1.0)
-    rho = load / nn
-    c = np.where(load > 0, b / (1.0 - rho * (1.0 - b)), 0.0)
-    gap = nn - load
-    return {
-        "p_wait": c,
-        "service_level": 1.0 - c * np.exp(-gap * (target_s / aht)),
-        "asa_s": c * aht / gap,
-        "p_abandon": np.zeros(n.size),
-        "occupancy": rho,
-    }
+    return found, (n[rows, first], c[rows, first], gap[rows, first])
 
 
 def _check(target: Target) -> None:
@@ -204,7 +223,10 @@ def plan_day(calls: Sequence[float], aht_s: Sequence[float] | float, interval_s:
     """Requirement per interval for ``calls`` offered per interval of ``interval_s`` seconds, as arrays."""
     _check(target)
     calls_a = np.asarray(calls, dtype=np.float64)
-    aht = np.broadcast_to(np.asarray(aht_s, dtype=np.float64), calls_a.shape).astype(np.float64)
+    if np.ndim(aht_s) == 0:
+        aht = np.full(calls_a.shape, float(aht_s))  # type: ignore[arg-type]
+    else:
+        aht = np.broadcast_to(np.asarray(aht_s, dtype=np.float64), calls_a.shape).astype(np.float64)
     load = calls_a * aht / interval_s
     if (
         target.patience_s is not None
@@ -215,10 +237,8 @@ def plan_day(calls: Sequence[float], aht_s: Sequence[float] | float, interval_s:
             f"Erlang A is evaluated for at most {MAX_PATIENCE_ARRIVALS} arrivals within one mean patience",
             code="too_large",
         )
-    on_phones, blocking = _on_phones(load, aht, target) if calls_a.size else (np.zeros(0, dtype=np.int64), None)
-    if blocking is not None:
-        m = _erlang_c_at(on_phones.astype(np.float64), load, aht, target.target_s, blocking)
-    else:
+    on_phones, m = _on_phones(load, aht, target) if calls_a.size else (np.zeros(0, dtype=np.int64), None)
+    if m is None:
         m = _measure(on_phones.astype(np.float64), load, aht, target)
     return DayPlan(calls_a, aht, load, on_phones, with_shrinkage(on_phones, target.shrinkage), m)
 

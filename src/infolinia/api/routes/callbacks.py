@@ -3,16 +3,12 @@ next attempt, then hands that task to the routing engine."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from infolinia.api.deps import Access, access
 from infolinia.errors import Invalid
-from infolinia.outbound import actions, desk
+from infolinia.outbound import actions, desk, stats
 from infolinia.schemas import (
     CallbackAttemptIn,
     CallbackCancelIn,
@@ -110,25 +106,11 @@ async def callback_stats(
     """The callbacks promised for ``since``..``until`` (their ``due_at``; by default today in the tenant's time zone,
     up to now): how many, by status and source, and how many promises were kept."""
     now = utcnow()
-    zone = ZoneInfo(a.tenant.timezone)
-    since = since or datetime.combine(now.astimezone(zone).date(), time(0), zone).astimezone(UTC)
+    since = since or stats.today_start(now, a.tenant.timezone)
     until = until or now
     if until <= since:
         raise Invalid("until must be after since", details={"field": "until"})
-    query = select(Callback.status, Callback.source, Callback.promise_kept).where(
-        Callback.tenant_id == a.tenant.id, Callback.due_at >= since, Callback.due_at < until
-    )
-    if queue_id is not None:
-        query = query.where(Callback.queue_id == queue_id)
-    rows = (await a.session.execute(query)).all()
-    kept = sum(1 for row in rows if row.promise_kept is True)
-    broken = sum(1 for row in rows if row.promise_kept is False)
-    return CallbackStats(
-        since=since, until=until, requested=len(rows), by_status=dict(Counter(row.status for row in rows)),
-        by_source=dict(Counter(row.source for row in rows)), promise_kept=kept, promise_broken=broken,
-        promise_pending=len(rows) - kept - broken,
-        promise_kept_share=round(kept / (kept + broken), 4) if kept + broken else None,
-    )  # fmt: skip
+    return await stats.promise_stats(a.session, a.tenant.id, since, until, queue_id)
 
 
 @router.get("/callbacks/{callback_id}", response_model=CallbackOut)

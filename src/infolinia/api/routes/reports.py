@@ -122,8 +122,8 @@ async def contact_report(
     q: ContactQuery = Depends(),
 ) -> dict[str, Any]:
     """Offered, answered, abandoned and short-abandoned contacts, service level, abandon rate, ASA, AHT (talk, hold,
-    wrap-up), staffed time and occupancy per interval of the tenant's clock, optionally per queue, agent or channel;
-    and over the whole period. docs/reports.md has the definitions."""
+    wrap-up), transfers and the transfer rate, staffed time and occupancy per interval of the tenant's clock,
+    optionally per queue, agent or channel; and over the whole period. docs/reports.md has the definitions."""
     report = await _report(a, q)
     s = report.selection
     return {"tenant": a.tenant.slug, "timezone": a.tenant.timezone, "from": _z(s.start), "to": _z(s.end),
@@ -170,7 +170,7 @@ async def contact_chart(
     rows = report.rows()
     title = f"{a.tenant.name}: {kpi} per {interval}"
     values = [row[kpi] for row in rows]
-    unit = " %" if kpi in ("service_level", "abandon_rate") else (" s" if kpi.endswith("_s") else "")
+    unit = " %" if kpi in ("service_level", "abandon_rate", "transfer_rate") else (" s" if kpi.endswith("_s") else "")
     if unit == " %":
         values = [None if v is None else round(v * 100, 2) for v in values]
     svg = export.chart_svg(title, [row["interval_start"] for row in rows], values, unit)

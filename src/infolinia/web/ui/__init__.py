@@ -23,11 +23,14 @@ from infolinia.web.ui import (
     kb,
     numbers,
     people,
+    planning,
     prompts,
+    reports,
     scripts,
     settings,
     sla,
     trunks,
+    wallboard,
 )
 from infolinia.web.ui.gate import page
 from infolinia.web.ui.render import STATIC_URL
@@ -51,6 +54,9 @@ router.include_router(desk_live.router)
 router.include_router(trunks.router)
 router.include_router(sla.router)
 router.include_router(desk_calls.router)
+router.include_router(reports.router)
+router.include_router(planning.router)
+router.include_router(wallboard.router)
 
 #: the console's upload forms, whose bodies may be larger than other requests (``api/errors.BodyLimit``)
 BODY_LIMITS = (*prompts.BODY_LIMITS, *campaigns.BODY_LIMITS)

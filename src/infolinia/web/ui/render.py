@@ -33,6 +33,7 @@ def N_(message: str) -> str:
 NAV: Final = (
     ("/admin", N_("Overview"), "self"),
     ("/desk", N_("Agent desk"), "tasks.handle"),
+    ("/wallboard", N_("Wallboard"), "routing.monitor"),
     ("/admin/users", N_("Users and agents"), "users.read"),
     ("/admin/queues", N_("Queues"), "queues.read"),
     ("/admin/ivr", N_("IVR flows"), "telephony.read"),
@@ -43,6 +44,8 @@ NAV: Final = (
     ("/admin/prompts", N_("Voice prompts"), "prompts.read"),
     ("/admin/campaigns", N_("Campaigns"), "campaigns.read"),
     ("/admin/sla", N_("Case policy and SLA"), "tenants.update"),
+    ("/reports", N_("Reports"), "reports.read"),
+    ("/planning", N_("Planning"), "wfm.plan"),
     ("/admin/settings", N_("Settings"), "tenants.update"),
     ("/admin/tenants", N_("Tenants"), "tenants.create"),
 )

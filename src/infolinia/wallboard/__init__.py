@@ -1,0 +1,1 @@
+"""The supervisor wallboard: the board (pure), its inputs (read), boards shared between viewers (hub)."""
