@@ -16,7 +16,9 @@ from infolinia.errors import NotFound
 from infolinia.web.ui import (
     auth,
     campaigns,
+    desk,
     desk_calls,
+    desk_live,
     ivr,
     kb,
     numbers,
@@ -47,6 +49,8 @@ router.include_router(scripts.router)
 router.include_router(settings.router)
 router.include_router(prompts.router)
 router.include_router(campaigns.router)
+router.include_router(desk.router)
+router.include_router(desk_live.router)
 router.include_router(trunks.router)
 router.include_router(sla.router)
 router.include_router(desk_calls.router)

@@ -32,6 +32,7 @@ def N_(message: str) -> str:
 #: the navigation: (path, message id, the permission that shows it)
 NAV: Final = (
     ("/admin", N_("Overview"), "self"),
+    ("/desk", N_("Agent desk"), "tasks.handle"),
     ("/wallboard", N_("Wallboard"), "routing.monitor"),
     ("/admin/users", N_("Users and agents"), "users.read"),
     ("/admin/queues", N_("Queues"), "queues.read"),
