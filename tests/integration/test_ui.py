@@ -95,6 +95,20 @@ async def test_login_goes_only_to_local_pages(http_app: Any) -> None:
         assert r.status_code == 303 and r.headers["location"] == "/admin"
 
 
+async def test_a_login_that_asked_for_no_page_lands_where_the_role_works(http_app: Any) -> None:
+    homes = {"agent1@demo.test": "/desk", "supervisor@demo.test": "/wallboard", "admin@demo.test": "/admin"}
+    for email, home in homes.items():
+        async with ui_client(http_app) as browser:
+            page = await browser.get("/login")
+            r = await browser.post("/login", data={"csrf": csrf_of(page.text), "email": email, "password": "demo"})
+            assert r.status_code == 303 and r.headers["location"] == home, (email, r.headers)
+    async with ui_client(http_app) as browser:  # a page asked for wins
+        page = await browser.get("/login")
+        data = {"csrf": csrf_of(page.text), "email": "agent1@demo.test", "password": "demo", "next": "/admin/kb"}
+        r = await browser.post("/login", data=data)
+        assert r.status_code == 303 and r.headers["location"] == "/admin/kb"
+
+
 async def test_logout_needs_the_session_token_and_ends_the_session(http_app: Any) -> None:
     async with ui_client(http_app, "supervisor@demo.test") as browser:
         page = await browser.get("/admin")

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from infolinia.api.routes import auth as auth_api
 from infolinia.errors import DomainError, RateLimited
 from infolinia.schemas import LoginIn
+from infolinia.store.models import Role
 from infolinia.web.ui import i18n, security
 from infolinia.web.ui.gate import form, gate, page, safe_next
 from infolinia.web.ui.render import render, viewer
@@ -38,6 +39,10 @@ async def login_form(request: Request) -> Response:
     return _login_page(request, request.cookies.get(security.CSRF_COOKIE) or security.login_token())
 
 
+#: where each role lands after a login that asked for no page
+HOME: Final = {Role.AGENT: "/desk", Role.SUPERVISOR: "/wallboard"}
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
     fields = await form(request)
@@ -47,11 +52,13 @@ async def login(request: Request) -> Response:
     if not security.same(token, (fields.get(security.CSRF_FIELD) or [""])[0]):
         problem = seen.gettext("The form expired. Please log in again.")
         return _login_page(request, security.login_token(), 403, problem, email)
-    target = safe_next((fields.get("next") or [""])[0])
-    response = RedirectResponse(target, status_code=303)
+    asked = (fields.get("next") or [""])[0]
+    response = RedirectResponse(safe_next(asked), status_code=303)
     try:
         body = LoginIn(email=email, password=(fields.get("password") or [""])[0])
-        await auth_api.login(body, request, response)
+        out = await auth_api.login(body, request, response)
+        if not asked:  # no page asked for: where the role works
+            response.headers["location"] = HOME.get(out.user.role, "/admin")
     except ValidationError:
         return _login_page(request, token or "", 401, seen.gettext("Wrong e-mail or password."), email)
     except RateLimited:
