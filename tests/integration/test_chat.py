@@ -8,7 +8,6 @@ import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from infolinia.demo import DEMO_WIDGET_KEY
+from tests.chat_hours import TOPIC, closed_topic
 from tests.live import LiveServer, api_login, running_server
 
 KEY = DEMO_WIDGET_KEY
@@ -458,36 +458,22 @@ async def test_closed_hours_offer_message_or_callback(
     """A topic whose queue keeps the tenant's business hours, on a holiday: the widget's configuration says
     ``closed`` (even with an agent ready), a chat is refused with the reason, a message or a callback is taken."""
     admin = await api_login(http, "admin@demo.test")
-    me = (await http.get("/api/v1/auth/me", headers=admin)).json()
-    tenant_url = f"/api/v1/tenants/{me['tenant_id']}"
-    hours = (await http.get(tenant_url, headers=admin)).json()["business_hours"]
-    today = datetime.now(UTC).date()
-    closed = {**hours, "holidays": sorted({*hours.get("holidays", []),
-                                           *(str(today + timedelta(days=d)) for d in (-1, 0, 1))})}  # fmt: skip
-    settings = (await http.get("/api/v1/chat/settings", headers=admin)).json()
-    r = await http.post("/api/v1/queues", json={"name": "Chat office hours", "business_hours": True}, headers=admin)
-    assert r.status_code == 201, r.text
-    queue = r.json()["id"]
-    r = await http.patch("/api/v1/chat/settings", json={"topics": settings["topics"] | {"office": queue}},
-                         headers=admin)  # fmt: skip
-    assert r.status_code == 200, r.text
-    assert (await http.patch(tenant_url, json={"business_hours": closed}, headers=admin)).status_code == 200
-    try:
+    async with closed_topic(http, admin) as queue:
         config = (await http.get(f"/chat/api/{KEY}/config", headers={"Origin": SITE})).json()
         availability = {t["id"]: t["availability"] for t in config["topics"]}
-        assert availability["office"] == "closed" and availability["question"] == "open"
-        r = await http.post(f"/chat/api/{KEY}/start", json={"topic": "office", "email": "late@example.com"},
+        assert availability[TOPIC] == "closed" and availability["question"] == "open"
+        r = await http.post(f"/chat/api/{KEY}/start", json={"topic": TOPIC, "email": "late@example.com"},
                             headers={"Origin": SITE} | address())  # fmt: skip
         assert r.status_code == 409, r.text
         assert r.json()["error"]["code"] == "chat_unavailable" and r.json()["error"]["details"]["reason"] == "closed"
-        body = {"topic": "office", "name": "Late", "email": "late@example.com", "message": "after hours " + XSS}
+        body = {"topic": TOPIC, "name": "Late", "email": "late@example.com", "message": "after hours " + XSS}
         r = await http.post(f"/chat/api/{KEY}/message", json=body, headers={"Origin": SITE} | address())
         assert r.status_code == 201, r.text
         cases = (await http.get("/api/v1/cases", params={"limit": 200}, headers=admin)).json()["items"]
         case = next(c for c in cases if c["number"] == r.json()["case_number"])
         task = (await http.get(f"/api/v1/tasks/{case['routing_task_id']}", headers=admin)).json()
         assert task["queue_id"] == queue
-        body = {"topic": "office", "name": "Late", "phone": "+48 601 234 568", "reason": "call me tomorrow"}
+        body = {"topic": TOPIC, "name": "Late", "phone": "+48 601 234 568", "reason": "call me tomorrow"}
         r = await http.post(f"/chat/api/{KEY}/callback", json=body, headers={"Origin": SITE} | address())
         assert r.status_code == 201, r.text
         callback = (await http.get(f"/api/v1/callbacks/{r.json()['callback']}", headers=admin)).json()
@@ -495,11 +481,8 @@ async def test_closed_hours_offer_message_or_callback(
         await http.post(f"/api/v1/callbacks/{callback['id']}/cancel", json={"reason": "test over"}, headers=admin)
         if task["state"] in ("waiting", "scheduled", "reserved"):
             await http.delete(f"/api/v1/tasks/{task['id']}", headers=admin)
-    finally:
-        await http.patch(tenant_url, json={"business_hours": hours}, headers=admin)
-        await http.patch("/api/v1/chat/settings", json={"topics": settings["topics"]}, headers=admin)
     config = (await http.get(f"/chat/api/{KEY}/config", headers={"Origin": SITE})).json()
-    assert "office" not in {t["id"] for t in config["topics"]}
+    assert TOPIC not in {t["id"] for t in config["topics"]}
 
 
 async def test_transcript_on_the_customers_timeline(
