@@ -523,3 +523,29 @@ async def test_transcript_on_the_customers_timeline(
     acme = await api_login(http, "admin@acme.test")
     assert (await http.get(f"/api/v1/customers/{got['customer_id']}/timeline", headers=acme)).status_code == 404
     await cust.ws.close()
+
+
+async def test_agent_lines_keep_their_order(live: LiveServer, http: httpx.AsyncClient, agent: dict[str, str]) -> None:
+    """The agent's socket reads its next frames while a line commits: lines sent back to back in two chats are
+    numbered and delivered in the order sent, and lines still committing when the socket closes are stored."""
+    chats = []
+    for n in range(2):
+        started = await start(http, email=f"order{n}.chat@example.com")
+        await accept(http, agent, started["chat"])
+        chats.append((started["chat"], await customer(live, started["chat"], started["token"])))
+    desk = await agent_socket(live, agent)
+    for i in range(1, 26):
+        for chat, _ in chats:
+            await desk.send({"type": "message", "chat": chat, "client_id": f"o{i}", "text": f"line {i}"})
+    for chat, cust in chats:
+        acks = [await desk.wait(lambda f, c=chat: f["type"] == "ack" and f["chat"] == c) for _ in range(25)]  # type: ignore[misc]
+        assert [(a["client_id"], a["seq"]) for a in acks] == [(f"o{i}", i) for i in range(1, 26)]
+        got = [await cust.wait(lambda f: f["type"] == "message") for _ in range(25)]
+        assert [(f["seq"], f["text"]) for f in got] == [(i, f"line {i}") for i in range(1, 26)]
+    for chat, _ in chats:  # sent and the socket closed at once: stored all the same
+        await desk.send({"type": "message", "chat": chat, "client_id": "last", "text": "bye"})
+    await desk.ws.close()
+    for _, cust in chats:
+        last = await cust.wait(lambda f: f["type"] == "message" and f["client_id"] == "last")
+        assert last["seq"] == 26
+        await cust.ws.close()
