@@ -1,7 +1,7 @@
 """Web chat delivery latency: N concurrent widget WebSocket sessions against one real ``infolinia serve`` process
 on SQLite, with agent sessions answering every line.
 
-    python bench/chat.py [--quick] [--sessions 2000] [--seconds 30] [--interval 2.0]
+    python bench/chat.py [--quick] [--sessions 2000] [--seconds 30] [--interval 2.0] [--profile FILE]
 
 Setup (through the API, as the demo's admin): a queue without a team, ``ceil(N / 20)`` agents with a chat capacity
 of 20 each, a chat topic for the queue; N chats started through the widget's endpoint, each accepted by the agent
@@ -11,6 +11,11 @@ Then, for ``--seconds``, each customer writes a line every ``--interval`` second
 who holds the chat answers each line at once. A line's delivery latency is the time from its sender's ``send`` to
 the other side receiving it, after the server's commit (the server acknowledges and delivers only committed lines);
 both directions are counted. The clients run in this one process (uvloop); the server in its own.
+
+The machine may be shared, so besides the latency the bench reports what the server spent: its CPU seconds (user +
+system, from /proc) during the measured time and per line stored, the bench's own CPU seconds, and the load average
+(lowest, highest) while it measured. ``--profile FILE`` records the server with py-spy (``pip install py-spy``) for
+the measured time, as collapsed stacks.
 
 Compared side by side: lines stored per database commit (the writer's group commit), from ``/healthz``.
 
@@ -222,6 +227,8 @@ class Bench:
         if self.profile_to is None:
             return None
         spy = Path(sys.executable).with_name("py-spy")
+        if not spy.exists():
+            raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
         return subprocess.Popen(
             [str(spy), "record", "--pid", str(self.server.proc.pid), "--duration", str(int(self.seconds)),
              "--rate", "200", "--format", "raw", "--nonblocking", "-o", str(self.profile_to)],
