@@ -1,7 +1,7 @@
 """Web chat delivery latency: N concurrent widget WebSocket sessions against one real ``infolinia serve`` process
 on SQLite, with agent sessions answering every line.
 
-    python bench/chat.py [--quick] [--sessions 2000] [--seconds 30] [--interval 2.0]
+    python bench/chat.py [--quick] [--sessions 2000] [--seconds 30] [--interval 2.0] [--profile FILE]
 
 Setup (through the API, as the demo's admin): a queue without a team, ``ceil(N / 20)`` agents with a chat capacity
 of 20 each, a chat topic for the queue; N chats started through the widget's endpoint, each accepted by the agent
@@ -12,6 +12,11 @@ who holds the chat answers each line at once. A line's delivery latency is the t
 the other side receiving it, after the server's commit (the server acknowledges and delivers only committed lines);
 both directions are counted. The clients run in this one process (uvloop); the server in its own.
 
+The machine may be shared, so besides the latency the bench reports what the server spent: its CPU seconds (user +
+system, from /proc) during the measured time and per line stored, the bench's own CPU seconds, and the load average
+(lowest, highest) while it measured. ``--profile FILE`` records the server with py-spy (``pip install py-spy``) for
+the measured time, as collapsed stacks.
+
 Compared side by side: lines stored per database commit (the writer's group commit), from ``/healthz``.
 
 Last line: {"bench": "chat", "sessions": N, "p50_ms": ..., "p99_ms": ..., "lines": ..., "lines_per_commit": ...}.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -36,6 +42,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 EXE = Path(sys.executable).with_name("infolinia")
 PER_AGENT = 20  # the largest chat capacity an agent may have
@@ -79,6 +86,11 @@ class Server:
                 await asyncio.sleep(0.2)
         raise SystemExit("the server did not become healthy")
 
+    def cpu_s(self) -> float:
+        """The server process's CPU seconds so far (user + system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -111,6 +123,8 @@ class Bench:
         self.agents: dict[int, dict[str, str]] = {}  # user id -> headers
         self.active: dict[int, asyncio.Event] = {}  # chat -> its customer saw an agent
         self.lost = 0
+        self.dropped = 0  # customer sockets closed during the measured time
+        self.profile_to: Path | None = None
 
     async def setup(self, http: httpx.AsyncClient) -> tuple[str, int]:
         admin = await login(http, "admin@demo.test")
@@ -159,7 +173,7 @@ class Bench:
 
     async def agent_socket(self, user: int, ready: asyncio.Event) -> None:
         url = self.server.base.replace("http", "ws") + "/api/v1/chat/ws"
-        async with connect(url, additional_headers=self.agents[user], max_queue=None) as ws:
+        async with connect(url, additional_headers=self.agents[user], max_queue=None, ping_interval=None) as ws:
             ready.set()
             async for raw in ws:
                 frame = json.loads(raw)
@@ -176,7 +190,7 @@ class Bench:
     ) -> None:
         url = self.server.base.replace("http", "ws") + f"/chat/ws/{key}"
         async with ramp:  # sockets open a few dozen at a time, as visitors arrive
-            ws = await connect(url, max_queue=None)
+            ws = await connect(url, max_queue=None, ping_interval=None)  # no keepalive: the bench measures
             await ws.send(json.dumps({"type": "hello", "chat": chat, "token": token}))
             await ws.recv()  # ready
         async with ws:
@@ -186,18 +200,40 @@ class Bench:
             n = 0
             while not done.is_set():
                 n += 1
-                await ws.send(json.dumps({"type": "message", "client_id": f"b{n}", "text": repr(time.perf_counter())}))
+                try:
+                    await ws.send(json.dumps({"type": "message", "client_id": f"b{n}",
+                                              "text": repr(time.perf_counter())}))  # fmt: skip
+                except ConnectionClosed:  # the server closed it (e.g. its keepalive timed out): counted
+                    self.dropped += 1
+                    break
                 await asyncio.sleep(self.interval)
             await asyncio.sleep(1.0)  # the last answers
             reader.cancel()
 
     async def _read(self, ws: ClientConnection, chat: int) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self._read_frames(ws, chat)
+
+    async def _read_frames(self, ws: ClientConnection, chat: int) -> None:
         async for raw in ws:
             frame = json.loads(raw)
             if frame["type"] == "state" and frame.get("state") == "active":
                 self.active[chat].set()
             elif frame["type"] == "message" and frame["sender"] == "agent" and self.measuring:
                 self.samples.append(time.perf_counter() - float(frame["text"]))
+
+    def profile(self) -> subprocess.Popen[bytes] | None:
+        """py-spy sampling the server for the measured seconds (``--profile FILE``: collapsed stacks)."""
+        if self.profile_to is None:
+            return None
+        spy = Path(sys.executable).with_name("py-spy")
+        if not spy.exists():
+            raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+        return subprocess.Popen(
+            [str(spy), "record", "--pid", str(self.server.proc.pid), "--duration", str(int(self.seconds)),
+             "--rate", "200", "--format", "raw", "--nonblocking", "-o", str(self.profile_to)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
 
     async def run(self) -> dict[str, Any]:
         limits = httpx.Limits(max_connections=64)
@@ -226,13 +262,21 @@ class Bench:
             stop_accepting.set()
             await acceptor
             before = (await http.get("/healthz")).json()["subsystems"]["chat"]
+            profiler = self.profile()
+            server_cpu, own_cpu, load = self.server.cpu_s(), time.process_time(), [os.getloadavg()[0]]
             self.measuring = True
             go.set()
-            await asyncio.sleep(self.seconds)
+            for _ in range(int(self.seconds)):
+                await asyncio.sleep(1.0)
+                load.append(os.getloadavg()[0])
+            await asyncio.sleep(self.seconds - int(self.seconds))
             done.set()
             await asyncio.gather(*customers)
             self.measuring = False
+            server_cpu, own_cpu = self.server.cpu_s() - server_cpu, time.process_time() - own_cpu
             after = (await http.get("/healthz")).json()["subsystems"]["chat"]
+            if profiler is not None:
+                profiler.wait()
             for task in agents:
                 task.cancel()
         lines = after["lines"] - before["lines"]
@@ -243,7 +287,9 @@ class Bench:
             "deliveries": len(ms), "p50_ms": round(percentile(ms, 0.50), 1), "p99_ms": round(percentile(ms, 0.99), 1),
             "max_ms": round(max(ms), 1) if ms else None, "lines": lines, "commits": commits,
             "lines_per_commit": round(lines / commits, 1), "setup_s": round(setup_s, 1),
-            "goal": {"sessions": 2000, "p99_ms": 100},
+            "server_cpu_s": round(server_cpu, 1), "server_cpu_ms_per_line": round(1000 * server_cpu / max(1, lines), 3),
+            "clients_cpu_s": round(own_cpu, 1), "load_avg": [round(min(load), 1), round(max(load), 1)],
+            "dropped_sockets": self.dropped, "goal": {"sessions": 2000, "p99_ms": 100},
         }  # fmt: skip
 
 
@@ -253,6 +299,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a customer's lines")
+    parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks of the server to this file")
     args = parser.parse_args()
     sessions, seconds = (200, 10.0) if args.quick else (args.sessions, args.seconds)
     try:
@@ -267,7 +314,9 @@ def main() -> None:
             asyncio.run(server.ready())
             print(f"chat bench: {sessions} sessions, {seconds:.0f} s, a line every {args.interval} s each way",
                   file=sys.stderr)  # fmt: skip
-            result = asyncio.run(Bench(server, sessions, seconds, args.interval).run())
+            bench = Bench(server, sessions, seconds, args.interval)
+            bench.profile_to = args.profile
+            result = asyncio.run(bench.run())
         except BaseException:
             tail = (Path(tmp) / "serve.log").read_text(errors="replace").splitlines()[-400:]
             print("the server's log ends:", *tail, sep="\n", file=sys.stderr)

@@ -596,7 +596,8 @@ class Page(BaseModel, Generic[T]):
 
 class TimelinePage(BaseModel):
     """A page of a customer's timeline, newest first: each item has ``at``, ``kind`` (interaction, callback,
-    case, case_entry, consent, script_run), ``id`` and the fields of its kind; ``next_before`` continues it."""
+    case, case_entry, consent, script_run, chat_transcript), ``id`` and the fields of its kind; ``next_before``
+    continues it."""
 
     items: list[dict[str, Any]]
     next_before: str | None = None

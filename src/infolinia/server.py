@@ -117,6 +117,9 @@ async def _serve(
         access_log=False,
         lifespan="on",
         ws="websockets-sansio",
+        # no permessage-deflate: the sockets carry small JSON frames, which compression barely shrinks, and it was a
+        # measured share of the chat's CPU per line (bench/chat.py, docs/chat.md)
+        ws_per_message_deflate=False,
         ws_max_size=settings.max_body_bytes,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,

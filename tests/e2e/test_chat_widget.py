@@ -19,6 +19,7 @@ from websockets.asyncio.client import connect
 
 from infolinia.demo import DEMO_WIDGET_KEY
 from tests.browser import browser, offsite_requests
+from tests.chat_hours import TOPIC, closed_topic
 from tests.live import LiveServer, api_login, free_port, running_server
 
 XSS_IN = "<img src=x onerror=window.__pwned=1>"
@@ -140,3 +141,37 @@ async def test_customer_and_agent_chat_in_the_browser(live: LiveServer, site: st
             assert offsite == []
         await desk.close()
         await http.put("/api/v1/me/presence", json={"presence": "offline"}, headers=agent)
+
+
+async def test_closed_topic_offers_message_and_callback_only(live: LiveServer, site: str) -> None:
+    """Outside business hours the widget starts no chat: it says the tenant is closed and offers to leave a message
+    (a case, whose number it shows) or to ask for a callback."""
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=20) as http:
+        admin = await api_login(http, "admin@demo.test")
+        r = await http.patch("/api/v1/chat/settings", json={"allowed_origins": [site]}, headers=admin)
+        assert r.status_code == 200, r.text
+        async with closed_topic(http, admin), browser() as chromium:
+            before = (await http.get("/api/v1/chat/sessions", params={"limit": 200}, headers=admin)).json()["items"]
+            page = await chromium.new_page()
+            offsite = offsite_requests(page)
+            await page.goto(site + "/index.html")
+            await page.get_by_role("button", name="Chat with us").click()
+            await page.locator("#ic-name").fill("Late <b>Visitor</b>")
+            await page.locator("#ic-email").fill("late.widget@example.com")
+            await page.locator("#ic-topic").select_option(TOPIC)
+            await page.get_by_role("button", name="Start chat").click()
+            await page.get_by_text("We are closed now").wait_for()
+            assert await page.get_by_role("button", name="Start chat").count() == 0
+            assert await page.get_by_role("button", name="Call me back").is_visible()
+            await page.get_by_role("textbox", name="Your message").fill("Please write back " + XSS_IN)
+            await page.get_by_role("button", name="Send message").click()
+            thanks = page.get_by_text("Your case number is")
+            await thanks.wait_for()
+            number = (await thanks.text_content() or "").rsplit(" ", 1)[-1].rstrip(".")
+            cases = (await http.get("/api/v1/cases", params={"limit": 200}, headers=admin)).json()["items"]
+            case = next(c for c in cases if str(c["number"]) == number)
+            await http.delete(f"/api/v1/tasks/{case['routing_task_id']}", headers=admin)  # waits for nobody else
+            after = (await http.get("/api/v1/chat/sessions", params={"limit": 200}, headers=admin)).json()["items"]
+            assert len(after) == len(before)  # no chat was started
+            assert await page.evaluate("window.__pwned") is None
+            assert offsite == []

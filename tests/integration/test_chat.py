@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from infolinia.demo import DEMO_WIDGET_KEY
+from tests.chat_hours import TOPIC, closed_topic
 from tests.live import LiveServer, api_login, running_server
 
 KEY = DEMO_WIDGET_KEY
@@ -410,3 +411,141 @@ async def test_transcript_by_email(live: LiveServer, http: httpx.AsyncClient, ag
         assert sent and "Your order ships today." in sent[-1]["body"]
     finally:
         await http.patch("/api/v1/email/settings", json={"relay": None}, headers=admin)
+
+
+async def test_flooding_is_refused_and_nothing_acknowledged_is_lost(
+    live: LiveServer, http: httpx.AsyncClient, agent: dict[str, str]
+) -> None:
+    """Beyond the tenant's lines per second a line is refused with ``rate_limited`` and when to send it again; the
+    socket stays, every acknowledged line is stored, and a refused line sent again later is taken."""
+    admin = await api_login(http, "admin@demo.test")
+    r = await http.patch("/api/v1/chat/settings", json={"lines_per_s": 1, "lines_burst": 3}, headers=admin)
+    assert r.status_code == 200, r.text
+    try:
+        started = await start(http)
+        chat, token = started["chat"], started["token"]
+        cust = await customer(live, chat, token)
+        await accept(http, agent, chat)
+        for n in range(1, 31):
+            await cust.send({"type": "message", "client_id": f"f{n}", "text": f"flood {n}"})
+        answers: dict[str, dict[str, Any]] = {}
+        while len(answers) < 30:
+            got = await cust.wait(lambda f: f["type"] in ("ack", "error"))
+            answers[got["client_id"]] = got
+        acked = {cid: f["seq"] for cid, f in answers.items() if f["type"] == "ack"}
+        refused = [f for f in answers.values() if f["type"] == "error"]
+        assert len(acked) >= 3 and refused, answers
+        assert all(f["code"] == "rate_limited" and 0 < f["retry_after_s"] <= 1 for f in refused)
+        assert sorted(acked.values()) == list(range(1, len(acked) + 1))  # refused lines took no number
+        await cust.send({"type": "ping"})
+        await cust.wait(lambda f: f["type"] == "pong")  # the socket stayed
+        lines = (await http.get(f"/api/v1/chat/sessions/{chat}/messages", headers=agent)).json()
+        assert {x["client_id"]: x["seq"] for x in lines if x["sender"] == "customer"} == acked
+        # sent again after the wait it was told, a refused line is taken
+        again = refused[0]
+        await asyncio.sleep(again["retry_after_s"] + 1.5)
+        await cust.send({"type": "message", "client_id": again["client_id"], "text": "sent again"})
+        ack = await cust.wait(lambda f: f["type"] == "ack" and f["client_id"] == again["client_id"])
+        assert ack["seq"] == len(acked) + 1
+        await cust.ws.close()
+    finally:
+        await http.patch("/api/v1/chat/settings", json={"lines_per_s": 2, "lines_burst": 20}, headers=admin)
+
+
+async def test_closed_hours_offer_message_or_callback(
+    live: LiveServer, http: httpx.AsyncClient, agent: dict[str, str]
+) -> None:
+    """A topic whose queue keeps the tenant's business hours, on a holiday: the widget's configuration says
+    ``closed`` (even with an agent ready), a chat is refused with the reason, a message or a callback is taken."""
+    admin = await api_login(http, "admin@demo.test")
+    async with closed_topic(http, admin) as queue:
+        config = (await http.get(f"/chat/api/{KEY}/config", headers={"Origin": SITE})).json()
+        availability = {t["id"]: t["availability"] for t in config["topics"]}
+        assert availability[TOPIC] == "closed" and availability["question"] == "open"
+        r = await http.post(f"/chat/api/{KEY}/start", json={"topic": TOPIC, "email": "late@example.com"},
+                            headers={"Origin": SITE} | address())  # fmt: skip
+        assert r.status_code == 409, r.text
+        assert r.json()["error"]["code"] == "chat_unavailable" and r.json()["error"]["details"]["reason"] == "closed"
+        body = {"topic": TOPIC, "name": "Late", "email": "late@example.com", "message": "after hours " + XSS}
+        r = await http.post(f"/chat/api/{KEY}/message", json=body, headers={"Origin": SITE} | address())
+        assert r.status_code == 201, r.text
+        cases = (await http.get("/api/v1/cases", params={"limit": 200}, headers=admin)).json()["items"]
+        case = next(c for c in cases if c["number"] == r.json()["case_number"])
+        task = (await http.get(f"/api/v1/tasks/{case['routing_task_id']}", headers=admin)).json()
+        assert task["queue_id"] == queue
+        body = {"topic": TOPIC, "name": "Late", "phone": "+48 601 234 568", "reason": "call me tomorrow"}
+        r = await http.post(f"/chat/api/{KEY}/callback", json=body, headers={"Origin": SITE} | address())
+        assert r.status_code == 201, r.text
+        callback = (await http.get(f"/api/v1/callbacks/{r.json()['callback']}", headers=admin)).json()
+        assert callback["queue_id"] == queue and callback["source"] == "web"
+        await http.post(f"/api/v1/callbacks/{callback['id']}/cancel", json={"reason": "test over"}, headers=admin)
+        if task["state"] in ("waiting", "scheduled", "reserved"):
+            await http.delete(f"/api/v1/tasks/{task['id']}", headers=admin)
+    config = (await http.get(f"/chat/api/{KEY}/config", headers={"Origin": SITE})).json()
+    assert TOPIC not in {t["id"] for t in config["topics"]}
+
+
+async def test_transcript_on_the_customers_timeline(
+    live: LiveServer, http: httpx.AsyncClient, agent: dict[str, str]
+) -> None:
+    """The chat's transcript is an entry of the customer's timeline of its own, beside the chat's contact; its
+    lines are JSON text (markup is data, never HTML), and another tenant does not see the customer."""
+    started = await start(http, email="timeline.chat@example.com")
+    chat, token = started["chat"], started["token"]
+    cust = await customer(live, chat, token)
+    await accept(http, agent, chat)
+    await cust.send({"type": "message", "client_id": "t1", "text": XSS})
+    await cust.wait(lambda f: f["type"] == "ack")
+    r = await http.post(f"/api/v1/chat/sessions/{chat}/messages", json={"text": "Hello <b>there</b>"}, headers=agent)
+    assert r.status_code == 201
+    assert (await http.post(f"/api/v1/chat/sessions/{chat}/end", headers=agent)).status_code == 200
+    got = (await http.get(f"/api/v1/chat/sessions/{chat}", headers=agent)).json()
+    r = await http.get(f"/api/v1/customers/{got['customer_id']}/timeline", headers=agent)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    items = r.json()["items"]
+    entry = next(i for i in items if i["kind"] == "chat_transcript" and i["chat_id"] == chat)
+    assert entry["interaction_id"] == got["interaction_id"] and entry["status"] == "ended"
+    assert entry["ended_by"] == "agent" and entry["lines_total"] == 2
+    assert [(x["sender"], x["seq"], x["text"]) for x in entry["lines"]] == [
+        ("customer", 1, XSS), ("agent", 1, "Hello <b>there</b>")
+    ]  # fmt: skip
+    assert any(i["kind"] == "interaction" and i["id"] == got["interaction_id"] for i in items)
+    # paging through the timeline one item at a time meets the entry once
+    seen, before = [], None
+    for _ in range(50):
+        params: dict[str, Any] = {"limit": 1} | ({"before": before} if before else {})
+        page = (await http.get(f"/api/v1/customers/{got['customer_id']}/timeline", params=params,
+                               headers=agent)).json()  # fmt: skip
+        seen += [(i["kind"], i["id"]) for i in page["items"]]
+        if not (before := page["next_before"]):
+            break
+    assert seen.count(("chat_transcript", chat)) == 1
+    acme = await api_login(http, "admin@acme.test")
+    assert (await http.get(f"/api/v1/customers/{got['customer_id']}/timeline", headers=acme)).status_code == 404
+    await cust.ws.close()
+
+
+async def test_agent_lines_keep_their_order(live: LiveServer, http: httpx.AsyncClient, agent: dict[str, str]) -> None:
+    """The agent's socket reads its next frames while a line commits: lines sent back to back in two chats are
+    numbered and delivered in the order sent, and lines still committing when the socket closes are stored."""
+    chats = []
+    for n in range(2):
+        started = await start(http, email=f"order{n}.chat@example.com")
+        await accept(http, agent, started["chat"])
+        chats.append((started["chat"], await customer(live, started["chat"], started["token"])))
+    desk = await agent_socket(live, agent)
+    for i in range(1, 26):
+        for chat, _ in chats:
+            await desk.send({"type": "message", "chat": chat, "client_id": f"o{i}", "text": f"line {i}"})
+    for chat, cust in chats:
+        acks = [await desk.wait(lambda f, c=chat: f["type"] == "ack" and f["chat"] == c) for _ in range(25)]  # type: ignore[misc]
+        assert [(a["client_id"], a["seq"]) for a in acks] == [(f"o{i}", i) for i in range(1, 26)]
+        got = [await cust.wait(lambda f: f["type"] == "message") for _ in range(25)]
+        assert [(f["seq"], f["text"]) for f in got] == [(i, f"line {i}") for i in range(1, 26)]
+    for chat, _ in chats:  # sent and the socket closed at once: stored all the same
+        await desk.send({"type": "message", "chat": chat, "client_id": "last", "text": "bye"})
+    await desk.ws.close()
+    for _, cust in chats:
+        last = await cust.wait(lambda f: f["type"] == "message" and f["client_id"] == "last")
+        assert last["seq"] == 26
+        await cust.ws.close()

@@ -65,6 +65,19 @@ def test_agent_frames_name_their_chat() -> None:
         protocol.parse("agent", frame(type="hello", chat=1, token="t"))
 
 
+def test_line_budget() -> None:
+    """A burst goes through at once, then lines at the rate; a line over the budget is told how long to wait."""
+    budget = protocol.LineBudget(per_s=2, burst=3)
+    assert [budget.take(10.0) for _ in range(3)] == [None, None, None]
+    assert budget.take(10.0) == pytest.approx(0.5)
+    assert budget.take(10.25) == pytest.approx(0.25)  # a refused line costs nothing
+    assert budget.take(10.5) is None
+    assert budget.take(10.5) == pytest.approx(0.5)
+    assert [budget.take(100.0) for _ in range(4)] == [None, None, None, pytest.approx(0.5)]  # refilled to the burst
+    with pytest.raises(ValidationError):
+        ChatSettings.model_validate({"lines_per_s": 0})
+
+
 def test_files_by_content_not_by_name() -> None:
     assert sniff(b"\x89PNG\r\n\x1a\n....") == "image/png"
     assert sniff(b"\xff\xd8\xff\xe0") == "image/jpeg"

@@ -1,7 +1,7 @@
 """One customer's history across every channel, newest first: contacts (calls, callbacks' calls, e-mails, chats,
 forms: interactions), promised callbacks, cases and what happened on them that concerns the customer (messages
 to the customer, status changes, escalations, reopening, merges), consent changes, and the script runs agents
-recorded on the customer's contacts.
+recorded on the customer's contacts, and the transcript of each chat (its lines) beside the chat's contact.
 
 Each source is read with the same keyset condition and merged: items are ordered by (``at``, source rank, id),
 descending, and a page ends with a cursor ``<at>~<rank>~<id>`` from which the next page goes on, so items that
@@ -26,11 +26,16 @@ from infolinia.store.models import (
     Case,
     CaseEntry,
     CaseLink,
+    ChatFile,
+    ChatMessage,
+    ChatSession,
     ConsentEvent,
     Customer,
     Interaction,
 )
 
+#: the most lines a chat transcript entry carries (the whole transcript: ``GET /chat/sessions/{id}/messages``)
+TRANSCRIPT_LINES = 500
 #: what a case's timeline entry of these kinds tells about the customer (notes stay on the case)
 CASE_ENTRY_KINDS = ("message", "status", "escalated", "reopened", "merged")
 SOURCES = (
@@ -40,6 +45,7 @@ SOURCES = (
     "case_entry",
     "consent",
     "script_run",
+    "chat_transcript",
 )  # the rank of each is its place here
 
 
@@ -122,9 +128,12 @@ async def timeline(
                                                 interactions_seen)  # fmt: skip
     await read(5, AgentScriptRun, AgentScriptRun.created_at,
                [AgentScriptRun.tenant_id == tenant, AgentScriptRun.interaction_id.in_(own_contacts)], _run)  # fmt: skip
+    await read(6, ChatSession, ChatSession.created_at,
+               [ChatSession.tenant_id == tenant, ChatSession.interaction_id.in_(own_contacts)], _chat)  # fmt: skip
     items.sort(key=lambda item: item[:3], reverse=True)  # limit + 1 from each: whether more remain is known
     page = items[:limit]
     await _with_case_numbers(session, [item[3] for item in page])
+    await _with_lines(session, [item[3] for item in page])
     more = len(items) > limit
     last = page[-1] if page else None
     return [item[3] for item in page], Cursor(last[0], last[1], last[2]) if more and last else None
@@ -157,6 +166,35 @@ def _run(row: AgentScriptRun) -> dict[str, Any]:
     return {"interaction_id": row.interaction_id, "script_id": row.script_id, "script_name": row.script_name,
             "script_version": row.script_version, "completed": row.completed, "outcome": row.outcome,
             "answers": row.answers}  # fmt: skip
+
+
+def _chat(row: ChatSession) -> dict[str, Any]:
+    return {"chat_id": row.id, "interaction_id": row.interaction_id, "status": row.status, "topic": row.topic,
+            "agent_id": row.agent_id, "answered_at": row.answered_at, "ended_at": row.ended_at,
+            "ended_by": row.ended_by}  # fmt: skip
+
+
+async def _with_lines(session: AsyncSession, items: list[dict[str, Any]]) -> None:
+    """Each chat transcript entry's lines in the order they were written (``lines``; the text as written: JSON
+    carries it, and whoever shows it inserts it as text), at most ``TRANSCRIPT_LINES`` (``lines_total`` says how
+    many there are)."""
+    chats = {item["chat_id"]: item for item in items if item["kind"] == "chat_transcript"}
+    for item in chats.values():
+        item["lines"], item["lines_total"] = [], 0
+    if not chats:
+        return
+    rows = await session.execute(
+        select(ChatMessage, ChatFile.filename)
+        .outerjoin(ChatFile, ChatFile.id == ChatMessage.file_id)
+        .where(ChatMessage.chat_id.in_(chats))
+        .order_by(ChatMessage.chat_id, ChatMessage.id)
+    )
+    for line, filename in rows:
+        item = chats[line.chat_id]
+        item["lines_total"] += 1
+        if len(item["lines"]) < TRANSCRIPT_LINES:
+            item["lines"].append({"sender": line.sender, "seq": line.seq, "at": line.created_at, "text": line.body,
+                                  "file": filename})  # fmt: skip
 
 
 def _consent(row: ConsentEvent) -> dict[str, Any]:

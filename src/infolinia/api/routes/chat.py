@@ -5,6 +5,7 @@ typing), files, ending a chat, and the chat settings. A chat opens for an agent 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from typing import Literal
@@ -218,20 +219,26 @@ async def _agent_loop(service: ChatService, websocket: WebSocket, conn: Conn, us
                        "message": "the chat is not active"})  # fmt: skip
         elif frame.type == "message":
             assert frame.text is not None
-            try:
-                seq, _ = await service.hub.post(
-                    live, "agent", frame.text, frame.client_id, author_id=user_id, origin=conn
-                )
-            except RuntimeError:
-                conn.send({"type": "error", "code": "not_stored", "chat": live.id, "client_id": frame.client_id,
-                           "message": "the line was not stored: send it again"})  # fmt: skip
-                continue
-            conn.send({"type": "ack", "chat": live.id, "client_id": frame.client_id, "seq": seq})
+            # not awaited here: the agent's next frames (their other chats' lines) are read while this one commits,
+            # and go into the same commit; the sequence number is given before the first await, so order holds
+            posting = asyncio.create_task(_post(service, conn, live, frame.text, frame.client_id, user_id))
+            conn.tasks.add(posting)
+            posting.add_done_callback(conn.tasks.discard)
         elif frame.type == "typing":
             service.hub.broadcast(live, {"type": "typing", "chat": live.id, "sender": "agent"}, agents=False)
         elif frame.type == "end":
             with contextlib.suppress(DomainError):
                 await service.end(live.id, "agent", Who(user_id, label))
+
+
+async def _post(service: ChatService, conn: Conn, live: Live, text: str, client_id: str | None, user_id: int) -> None:
+    try:
+        seq, _ = await service.hub.post(live, "agent", text, client_id, author_id=user_id, origin=conn)
+    except RuntimeError:
+        conn.send({"type": "error", "code": "not_stored", "chat": live.id, "client_id": client_id,
+                   "message": "the line was not stored: send it again"})  # fmt: skip
+        return
+    conn.send({"type": "ack", "chat": live.id, "client_id": client_id, "seq": seq})
 
 
 __all__ = ["router"]

@@ -34,6 +34,8 @@ class Conn:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
         self.closed = False
         self.closing: asyncio.Task[None] | None = None
+        #: lines of this socket being stored (the agent's socket does not wait for one before reading the next)
+        self.tasks: set[asyncio.Task[None]] = set()
         self.pump = asyncio.create_task(self._pump(), name=f"chat-{side}-send")
 
     def send(self, frame: dict[str, Any]) -> None:
@@ -62,6 +64,9 @@ class Conn:
             self.closed = True
 
     async def close(self) -> None:
+        """Stop sending; lines still being stored finish first (what the writer took is committed anyway)."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=10)
         self.closed = True
         self.pump.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -10,7 +10,8 @@ Server → client: ``ready``, ``message`` (``chat``, ``sender``, ``seq``, ``clie
 ``ack`` (``client_id``, ``seq``: the line is committed; the socket it came from gets this instead of the
 ``message``), ``typing``, ``state`` (``waiting`` with ``position`` and
 ``estimated_wait_s``, ``active`` with ``agent``, ``ended`` with ``by``), ``chat`` (to an agent: a chat opened for
-them), ``error`` (``code``, ``message``: the frame was refused, the socket stays), ``pong``.
+them), ``error`` (``code``, ``message``, ``client_id``: the frame was refused, the socket stays; ``rate_limited``
+also has ``retry_after_s``), ``pong``.
 """
 
 from __future__ import annotations
@@ -103,6 +104,26 @@ def _after(raw: Any) -> tuple[int, int]:
     if any(type(v) is not int or not 0 <= v < 2**31 for v in values):
         raise Malformed("after's sequence numbers must be integers >= 0")
     return (values[0], values[1])
+
+
+class LineBudget:
+    """How many lines a socket may send: ``per_s`` a second on average, up to ``burst`` at once (a token bucket).
+    A line over the budget is refused (not stored, not acknowledged) with the seconds until one more is allowed."""
+
+    def __init__(self, per_s: float, burst: int) -> None:
+        self.per_s, self.burst = per_s, burst
+        self.tokens = float(burst)
+        self.at: float | None = None
+
+    def take(self, now: float) -> float | None:
+        """None: the line may go (counted); else the seconds to wait before sending it again."""
+        if self.at is not None:
+            self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.per_s)
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return None
+        return (1.0 - self.tokens) / self.per_s
 
 
 def dumps(frame: dict[str, Any]) -> str:

@@ -52,6 +52,7 @@ STATIC = Path(__file__).with_name("static")
 MAX_BODY = 16_384
 MAX_MESSAGE = 5000
 HELLO_TIMEOUT_S = 10.0
+RATE_LIMITED = "too many lines at once: this one was not sent, send it again shortly"
 #: a start that collided with another one making a customer at the same moment is tried again
 STARTS_TRIED = 5
 #: the customer's file uploads have their own body limit (outside the API), see ``api/errors.BodyLimit``
@@ -490,7 +491,8 @@ async def customer_socket(websocket: WebSocket, key: str) -> None:
         conn.send({"type": "ready", "chat": live.id})
         await service.hub.backlog(conn, live.id, hello.after)
         conn.send(await service.state_frame(live))
-        await _customer_loop(service, websocket, live, conn)
+        budget = protocol.LineBudget(widget.settings.lines_per_s, widget.settings.lines_burst)
+        await _customer_loop(service, websocket, live, conn, budget)
     finally:
         service.hub.leave_customer(live, conn)
         await conn.close()
@@ -522,12 +524,20 @@ async def next_frame(websocket: WebSocket, side: str) -> protocol.Frame | None:
         return None
 
 
-async def _customer_loop(service: ChatService, websocket: WebSocket, live: Live, conn: Conn) -> None:
+async def _customer_loop(
+    service: ChatService, websocket: WebSocket, live: Live, conn: Conn, budget: protocol.LineBudget
+) -> None:
+    loop = asyncio.get_running_loop()
     while (frame := await next_frame(websocket, "customer")) is not None:
         if frame.type == "message":
             if live.status == "ended":
                 conn.send({"type": "error", "code": "chat_ended", "message": "the chat has ended",
                            "client_id": frame.client_id})  # fmt: skip
+                continue
+            wait = budget.take(loop.time())
+            if wait is not None:  # flooding: this line is not stored; the socket stays, the client sends it later
+                conn.send({"type": "error", "code": "rate_limited", "client_id": frame.client_id,
+                           "retry_after_s": round(wait, 2), "message": RATE_LIMITED})  # fmt: skip
                 continue
             assert frame.text is not None
             try:

@@ -67,6 +67,8 @@ class ChatSettingsPatch(Input):
     topics: dict[Topic, Id] | None = Field(None, max_length=20)
     idle_timeout_s: int | None = Field(None, ge=5, le=86_400)
     max_file_bytes: int | None = Field(None, ge=1024, le=26_214_400)
+    lines_per_s: int | None = Field(None, ge=1, le=50)
+    lines_burst: int | None = Field(None, ge=1, le=200)
     #: make a new widget key (the old one stops working)
     new_widget_key: bool = False
 

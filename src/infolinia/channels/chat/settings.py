@@ -48,6 +48,10 @@ class ChatSettings(BaseModel):
     #: a chat nobody wrote in for this long ends (``idle``)
     idle_timeout_s: int = Field(900, ge=5, le=86_400)
     max_file_bytes: int = Field(5_242_880, ge=1024, le=MAX_FILE_BYTES)
+    #: a customer's socket may send this many lines a second on average, ``lines_burst`` at once; a line beyond is
+    #: refused (``rate_limited``, with the seconds to wait) and the socket stays
+    lines_per_s: int = Field(2, ge=1, le=50)
+    lines_burst: int = Field(20, ge=1, le=200)
     file_types: list[str] = Field(default_factory=lambda: list(FILE_TYPES))
 
     @classmethod

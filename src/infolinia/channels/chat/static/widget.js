@@ -321,6 +321,13 @@
       typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
     } else if (data.type === "state") {
       showState(data);
+    } else if (data.type === "error" && data.code === "rate_limited") {
+      // too many lines at once: this one was not stored; it stays pending and goes again after the wait
+      setTimeout(function () {
+        state.pending.forEach(function (line) {
+          if (line.client_id === data.client_id) frame({ type: "message", client_id: line.client_id, text: line.text });
+        });
+      }, Math.ceil((data.retry_after_s || 1) * 1000));
     } else if (data.type === "error") {
       system(data.message);
     }
