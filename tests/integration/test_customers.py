@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from infolinia.app import Infolinia
-from infolinia.store.models import ConsentEvent, Customer, Tenant
+from infolinia.store.models import ChatFile, ChatMessage, ChatSession, ConsentEvent, Customer, Tenant
 from tests.conftest import Login
 
 API = "/api/v1"
@@ -332,3 +334,49 @@ async def test_customers_created_at_once_get_distinct_numbers(
     assert all(n.startswith("C") and int(n[1:]) > seq + 1 for n in numbers)
     r = await client.post(f"{API}/customers", json={"name": "Same Again", "number": taken}, headers=agent)
     assert r.status_code == 409 and r.json()["error"]["code"] == "number_taken"
+
+
+async def test_export_and_erasure_cover_the_customer_s_chats(
+    center: Infolinia, client: httpx.AsyncClient, login: Login
+) -> None:
+    admin = await login("admin@demo.test")
+    c = await new_customer(client, admin, name="Chatty Charlotte")
+    stored = Path(center.settings.data_dir) / "chat-files" / "erasure-test.png"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(b"\x89PNG\r\n\x1a\n picture")
+    async with center.db.session() as s:
+        tenant_id = await s.scalar(select(Customer.tenant_id).where(Customer.id == c["id"]))
+        chat = ChatSession(tenant_id=tenant_id, token_hash=uuid.uuid4().hex, status="ended", name="Charlotte",
+                           email="charlotte@example.org", topic="question", origin="https://shop.example/cart",
+                           customer_id=c["id"])  # fmt: skip
+        s.add(chat)
+        await s.flush()
+        picture = ChatFile(tenant_id=tenant_id, chat_id=chat.id, sender="customer", filename="receipt.png",
+                           content_type="image/png", size=17, sha256="0" * 64,
+                           path=str(stored.relative_to(center.settings.data_dir)))  # fmt: skip
+        s.add(picture)
+        await s.flush()
+        s.add_all([
+            ChatMessage(tenant_id=tenant_id, chat_id=chat.id, sender="customer", seq=1, client_id="c1",
+                        body="My card ends 4242"),
+            ChatMessage(tenant_id=tenant_id, chat_id=chat.id, sender="customer", seq=2, client_id="c2",
+                        body="receipt.png", file_id=picture.id),
+            ChatMessage(tenant_id=tenant_id, chat_id=chat.id, sender="agent", seq=1, body="Thank you, Charlotte"),
+        ])  # fmt: skip
+        await s.commit()
+        chat_id = chat.id
+    export = (await client.get(f"{API}/customers/{c['id']}/export", headers=admin)).json()
+    [chat_out] = export["chats"]
+    assert chat_out["email"] == "charlotte@example.org" and chat_out["page"] == "https://shop.example/cart"
+    assert [line["text"] for line in chat_out["lines"]] == ["My card ends 4242", "receipt.png", "Thank you, Charlotte"]
+    assert chat_out["files"][0]["filename"] == "receipt.png"
+    r = await client.post(f"{API}/customers/{c['id']}/erase", json={"reason": "asked to be forgotten"}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert not stored.exists()
+    async with center.db.session() as s:
+        chat = await s.get(ChatSession, chat_id)
+        assert chat is not None and (chat.name, chat.email, chat.origin) == ("(erased)", None, None)
+        assert chat.status == "ended"  # the chat itself stays, for the counts
+        bodies = list(await s.scalars(select(ChatMessage.body).where(ChatMessage.chat_id == chat_id)))
+        assert bodies == ["", "", ""]
+        assert await s.scalar(select(func.count(ChatFile.id)).where(ChatFile.chat_id == chat_id)) == 0

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infolinia.agent_scripts.personal import erase_answers, export_runs
+from infolinia.channels.chat.privacy import erase_chats, export_chats
 from infolinia.channels.email.privacy import erase_emails, export_emails
 from infolinia.customers.identities import InvalidIdentity, normalize_email, normalize_identity, normalize_phone
 from infolinia.errors import Conflict, Invalid
@@ -454,6 +455,7 @@ async def export(session: AsyncSession, customer: Customer) -> dict[str, Any]:
         ],
         "script_runs": await export_runs(session, customer),
         "emails": await export_emails(session, customer),
+        "chats": await export_chats(session, customer),
         "audit": [
             {"action": a.action, "actor": a.actor_label, "at": a.created_at.isoformat(), "data": a.data} for a in audit
         ],
@@ -476,6 +478,7 @@ async def erase(tx: Tx, customer: Customer, reason: str, data_dir: str | None = 
         inter.from_address = inter.to_address = inter.subject = inter.notes = None
     await erase_answers(tx.session, customer)
     await erase_emails(tx.session, customer, data_dir)
+    await erase_chats(tx.session, customer, data_dir)
     own_cases = select(Case.id).where(Case.tenant_id == customer.tenant_id, Case.customer_id == customer.id)
     for case in await tx.session.scalars(select(Case).where(Case.id.in_(own_cases))):
         case.subject = ERASED_NAME  # what the customer said and was told goes; the case's course stays
