@@ -292,6 +292,7 @@ async def add_queue(request: Request) -> Response:
             async with p.access.write() as tx:
                 queue = await tenant_actions.create_queue(tx, p.access.tenant.id, body)
         except DomainError as exc:
+            await p.reload()  # a failed write rolled the session back
             return await _queues_page(p, values, {"name": refusal(exc, p._)}, exc.status)
         await p.access.routing.reload_queues([queue.id])
         return RedirectResponse(f"/admin/queues?saved={queue.id}", status_code=303)
