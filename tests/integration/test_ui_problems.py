@@ -37,7 +37,7 @@ async def test_the_users_page_names_problems_in_polish_and_the_api_in_english(
         person = {"csrf": token, "email": fresh, "display_name": "Nowa osoba", "role": "agent", "language": "pl"}
         r = await browser.post("/admin/users", data={**person, "password": "short"})
         assert r.status_code == 422
-        assert problem_of(r.text, "password") == "Za krótkie: co najmniej 8 znaków."
+        assert problem_of(r.text, "password") == "Za krótkie: najmniejsza liczba znaków to 8."
         r = await browser.post("/admin/users", data={**person, "email": email, "password": "a long new password"})
         assert r.status_code == 409
         assert problem_of(r.text, "email") == "Użytkownik z tym adresem e-mail już istnieje."

@@ -26,8 +26,8 @@ Translate = Callable[[str], str]
 #: pydantic error type -> message id, formatted with the error's ``ctx``
 TYPES: Final[Mapping[str, str]] = {
     "missing": N_("This field is required."),
-    "string_too_short": N_("Too short: use at least {min_length} characters."),
-    "string_too_long": N_("Too long: use at most {max_length} characters."),
+    "string_too_short": N_("Use at least {min_length} characters."),
+    "string_too_long": N_("Use at most {max_length} characters."),
     "string_type": N_("Enter text."),
     "string_pattern_mismatch": N_("This value does not have the expected form."),
     "too_short": N_("Give at least {min_length} items."),
@@ -103,8 +103,7 @@ CODES: Final[Mapping[str, str]] = {
 TEXTS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(pattern), message)
     for pattern, message in (
-        (r"password: use at least (?P<min_length>\d+) characters",
-         N_("Too short: use at least {min_length} characters.")),
+        (r"password: use at least (?P<min_length>\d+) characters", N_("Use at least {min_length} characters.")),
         (r"password: use more than one distinct character", N_("Use more than one distinct character.")),
         (r"password: a password needs a username", N_("A password needs a username.")),
         (r"unknown time zone .*", N_("Unknown time zone (use an IANA name such as Europe/Warsaw).")),
