@@ -4,6 +4,7 @@ of its tables formats with its parameters in English and Polish; what no table k
 from __future__ import annotations
 
 import string
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -18,6 +19,7 @@ from infolinia.web.ui.problems import CODES, EMPTY, TEXTS, TYPES, problem_text, 
 
 EN = i18n.catalogue("en").gettext
 PL = i18n.catalogue("pl").gettext
+SOURCE = Path(i18n.__file__).parents[2]  # the infolinia package
 
 
 def params_of(message: str) -> dict[str, str]:
@@ -116,3 +118,9 @@ def test_unknown_types_codes_and_texts_keep_the_english() -> None:
     # a parameter the translation needs but the error lacks: the English text, not a broken one
     assert refusal(Conflict("version 3 was saved", code="stale_version"), PL) == "version 3 was saved"
     assert problem_text(PL, error("greater_than_equal", "Input should be >= 1")) == "Input should be >= 1"
+
+
+def test_each_code_of_the_table_is_one_the_domain_raises() -> None:
+    source = "\n".join(path.read_text() for path in SOURCE.rglob("*.py") if "web" not in path.parts)
+    for code in CODES:
+        assert f'code="{code}"' in source, code
