@@ -29,7 +29,7 @@ from infolinia.schemas import CampaignIn, CampaignMode, CampaignPatch, CampaignP
 from infolinia.store.models import Campaign, CampaignContact, Queue
 from infolinia.store.refs import require_in_tenant
 from infolinia.web.ui.gate import Page, form, gate, page, upload
-from infolinia.web.ui.people import problems_of
+from infolinia.web.ui.problems import problems_of, refusal
 
 __all__ = ["BODY_LIMITS", "router"]
 
@@ -81,7 +81,7 @@ async def create_campaign(request: Request) -> Response:
         try:
             body = CampaignIn.model_validate(data)
         except ValidationError as exc:
-            problems = problems_of(exc)
+            problems = problems_of(exc, p._)
             body = None
         file = posted.files.get("file")
         if file is None or not file[1]:
@@ -103,7 +103,7 @@ async def create_campaign(request: Request) -> Response:
                 field = "name"
             else:
                 field = "form"
-            return await _list_page(p, values, {field: exc.message}, exc.status)
+            return await _list_page(p, values, {field: refusal(exc, p._)}, exc.status)
         return await _list_page(p, {}, {}, report=report, created=body.name)
 
 
@@ -182,7 +182,7 @@ async def save_campaign(campaign_id: int, request: Request) -> Response:
         try:
             body = CampaignPatch.model_validate(data)
         except ValidationError as exc:
-            problems = problems_of(exc) | problems
+            problems = problems_of(exc, p._) | problems
         if problems:
             return await _campaign_page(p, row, values, problems, 422)
         try:
@@ -190,8 +190,8 @@ async def save_campaign(campaign_id: int, request: Request) -> Response:
                 await actions.update_campaign(tx, row, body)
         except DomainError as exc:
             await p.reload(row)
-            return await _campaign_page(p, row, values, {"name" if exc.code == "name_taken" else "form": exc.message},
-                                        exc.status)  # fmt: skip
+            field = "name" if exc.code == "name_taken" else "form"
+            return await _campaign_page(p, row, values, {field: refusal(exc, p._)}, exc.status)
         return RedirectResponse(f"/admin/campaigns/{row.id}?saved=settings", status_code=303)
 
 
@@ -210,7 +210,7 @@ async def set_status(campaign_id: int, request: Request) -> Response:
                 await actions.update_campaign(tx, row, CampaignPatch(status=wanted))
         except DomainError as exc:
             await p.reload(row)
-            return await _campaign_page(p, row, _settings_values(row), {"status": exc.message}, exc.status)
+            return await _campaign_page(p, row, _settings_values(row), {"status": refusal(exc, p._)}, exc.status)
         return RedirectResponse(f"/admin/campaigns/{row.id}?saved=status", status_code=303)
 
 
@@ -230,5 +230,5 @@ async def add_contacts(campaign_id: int, request: Request) -> Response:
                 report = await actions.import_contacts(tx, p.access.tenant, row, file[1])
         except DomainError as exc:
             await p.reload(row)
-            return await _campaign_page(p, row, _settings_values(row), {"file": exc.message}, exc.status)
+            return await _campaign_page(p, row, _settings_values(row), {"file": refusal(exc, p._)}, exc.status)
         return await _campaign_page(p, row, _settings_values(row), {}, report=report)

@@ -53,6 +53,7 @@ from infolinia.store.models import (
 )
 from infolinia.store.types import utcnow
 from infolinia.web.ui.gate import Page, form, gate, page
+from infolinia.web.ui.problems import problem_text, refusal
 from infolinia.web.ui.render import N_
 from infolinia.wrapup import actions as wrapup_actions
 from infolinia.wrapup.schemas import DispositionIn
@@ -338,12 +339,12 @@ def _back(task_id: int | None, done: str) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-def _problem(exc: DomainError | ValidationError) -> tuple[int, str]:
+def _problem(p: Page, exc: DomainError | ValidationError) -> tuple[int, str]:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ()))
-        return 422, f"{where}: {first.get('msg', '')}" if where else str(first.get("msg", ""))
-    return exc.status, exc.message
+        return 422, f"{where}: {problem_text(p._, first)}" if where else problem_text(p._, first)
+    return exc.status, refusal(exc, p._)
 
 
 @router.get("/desk")
@@ -387,7 +388,7 @@ async def presence(request: Request) -> Response:
             body = PresenceIn.model_validate({"presence": chosen, "reason": reason})
             await routing_api.set_my_presence(body, p.access)
         except (DomainError, ValidationError) as exc:
-            status, message = _problem(exc)
+            status, message = _problem(p, exc)
             await p.reload()
             return await _desk(p, None, status, message)
         return _back(_task_of(fields), "presence")
@@ -407,7 +408,7 @@ async def accept(task_id: int, request: Request) -> Response:
             await routing_api.accept_task(task_id, p.access)
         except DomainError as exc:
             await p.reload()
-            return await _desk(p, None, exc.status, exc.message)
+            return await _desk(p, None, exc.status, refusal(exc, p._))
         return _back(task_id, "accepted")
 
 
@@ -420,12 +421,12 @@ async def decline(task_id: int, request: Request) -> Response:
             await routing_api.decline_task(task_id, p.access)
         except DomainError as exc:
             await p.reload()
-            return await _desk(p, None, exc.status, exc.message)
+            return await _desk(p, None, exc.status, refusal(exc, p._))
         return _back(None, "declined")
 
 
 async def _refused(p: Page, task_id: int, exc: DomainError | ValidationError) -> Response:
-    status, message = _problem(exc)
+    status, message = _problem(p, exc)
     await p.reload(*p.access.objects.values())  # a failed write's rollback expired them
     return await _desk(p, task_id, status, message)
 
@@ -591,7 +592,7 @@ async def kb_search(request: Request) -> Response:
                     mode="text",
                 )
             except DomainError as exc:
-                problem = exc.message
+                problem = refusal(exc, p._)
         return p.render("desk/kb_results.html", q=q, found=found, problem=problem)
 
 

@@ -29,6 +29,7 @@ from infolinia.store.models import AgentProfile, Queue, User
 from infolinia.voice.calls.control import Operation
 from infolinia.voice.calls.inbound import CallState
 from infolinia.web.ui.gate import Page, form, gate, page
+from infolinia.web.ui.problems import refusal
 from infolinia.web.ui.render import N_
 
 __all__ = ["Panel", "panel", "router"]
@@ -122,7 +123,7 @@ def _refusal(p: Page, exc: DomainError) -> str:
         "unknown_reference": N_("That queue or agent does not exist."),
     }
     message = messages.get(exc.code)
-    return p._(message) if message is not None else exc.message
+    return p._(message) if message is not None else refusal(exc, p._)
 
 
 def _where(p: Page, fields: dict[str, list[str]]) -> TransferIn:

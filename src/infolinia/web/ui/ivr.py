@@ -30,6 +30,7 @@ from infolinia.voice.telephony.schemas import FlowIn
 from infolinia.voice.telephony.validation import check_flow
 from infolinia.web.ui.diagram import flow_svg
 from infolinia.web.ui.gate import Page, form, gate, page
+from infolinia.web.ui.problems import refusal
 from infolinia.web.ui.render import N_
 
 __all__ = ["router"]
@@ -218,11 +219,11 @@ async def save(flow_id: int, request: Request) -> Response:
                 saved = await actions.update_flow(tx, row, body, prompts)
         except Invalid as exc:
             problems = (exc.details or {}).get("problems") if isinstance(exc.details, dict) else None
-            _place(p, editor, problems or [{"path": "", "message": exc.message}])
+            _place(p, editor, problems or [{"path": "", "message": refusal(exc, p._)}])
             await p.reload(row)
             return await _editor_page(p, row, editor, 422)
         except DomainError as exc:  # the name taken, a change made at the same time
-            editor.general.append(exc.message)
+            editor.general.append(refusal(exc, p._))
             await p.reload(row)
             return await _editor_page(p, row, editor, exc.status)
         return RedirectResponse(f"/admin/ivr/{saved.id}?saved={saved.version}", status_code=303)

@@ -21,7 +21,7 @@ from infolinia.kb.schemas import ArticlePatch
 from infolinia.kb.semantic import Embedder
 from infolinia.store.models import KbArticle, KbCategory
 from infolinia.web.ui.gate import Page, form, gate, page
-from infolinia.web.ui.people import problems_of
+from infolinia.web.ui.problems import problems_of, refusal
 
 __all__ = ["router"]
 
@@ -84,12 +84,12 @@ async def save_article(article_id: int, request: Request) -> Response:
         try:
             body = ArticlePatch.model_validate(data)
         except ValidationError as exc:
-            return await _article_page(p, row, values, problems_of(exc), 422)
+            return await _article_page(p, row, values, problems_of(exc, p._), 422)
         embedder: Embedder = request.app.state.ctx.semantic
         try:
             async with p.access.write() as tx:
                 await actions.update_article(tx, row, body, embedder)
         except DomainError as exc:
             await p.reload(row)
-            return await _article_page(p, row, values, {"form": exc.message}, exc.status)
+            return await _article_page(p, row, values, {"form": refusal(exc, p._)}, exc.status)
         return RedirectResponse(f"/admin/kb/{row.id}?saved=1", status_code=303)

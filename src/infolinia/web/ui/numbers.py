@@ -17,7 +17,7 @@ from infolinia.store.models import IvrFlow, PhoneNumber
 from infolinia.voice.telephony import actions
 from infolinia.voice.telephony.schemas import NumberIn, NumberPatch
 from infolinia.web.ui.gate import Page, form, gate, page
-from infolinia.web.ui.people import problems_of
+from infolinia.web.ui.problems import problems_of, refusal
 
 __all__ = ["router"]
 
@@ -64,14 +64,14 @@ async def add_number(request: Request) -> Response:
         try:
             body = NumberIn.model_validate(data)
         except ValidationError as exc:
-            return await _page(p, values, problems_of(exc), 422)
+            return await _page(p, values, problems_of(exc, p._), 422)
         try:
             async with change(p.access) as tx:
                 await actions.create_number(tx, p.access.tenant, body)
         except DomainError as exc:
             await p.reload()
             field = (exc.details or {}).get("field") if isinstance(exc.details, dict) else None
-            return await _page(p, values, {str(field or "number"): exc.message}, exc.status)
+            return await _page(p, values, {str(field or "number"): refusal(exc, p._)}, exc.status)
         return RedirectResponse("/admin/numbers?saved=1", status_code=303)
 
 
@@ -85,11 +85,11 @@ async def set_flow(number_id: int, request: Request) -> Response:
         try:
             body = NumberPatch.model_validate({"flow_id": _flow(_field(fields, "flow_id"))})
         except ValidationError as exc:
-            return await _page(p, {}, {}, 422, (row.id, "; ".join(problems_of(exc).values())))
+            return await _page(p, {}, {}, 422, (row.id, "; ".join(problems_of(exc, p._).values())))
         try:
             async with change(p.access) as tx:
                 await actions.update_number(tx, p.access.tenant, row, body)
         except DomainError as exc:
             await p.reload(row)
-            return await _page(p, {}, {}, exc.status, (row.id, exc.message))
+            return await _page(p, {}, {}, exc.status, (row.id, refusal(exc, p._)))
         return RedirectResponse("/admin/numbers?saved=1", status_code=303)

@@ -23,6 +23,7 @@ from infolinia.schemas import AgentProfileIn, QueueIn, QueuePatch, UserIn, UserP
 from infolinia.store.models import AgentProfile, Queue, Role, User
 from infolinia.tenants import actions as tenant_actions
 from infolinia.web.ui.gate import Page, form, gate, page
+from infolinia.web.ui.problems import problems_of, refusal
 from infolinia.web.ui.render import N_
 
 __all__ = ["router"]
@@ -34,15 +35,6 @@ MAX_FIELD: Final = 2000
 
 def _field(fields: dict[str, list[str]], name: str) -> str:
     return (fields.get(name) or [""])[0][:MAX_FIELD].strip()
-
-
-def problems_of(exc: ValidationError) -> dict[str, str]:
-    """A form's problems by field name (the first of each), from a schema's validation error."""
-    found: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else "form"
-        found.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
-    return found
 
 
 def skills_text(skills: dict[str, Any]) -> str:
@@ -134,7 +126,7 @@ async def add_user(request: Request) -> Response:
         try:
             body = UserIn.model_validate({**values, "password": password, "language": values["language"] or "en"})
         except ValidationError as exc:
-            return await _users_page(p, None, values, problems_of(exc), 422)
+            return await _users_page(p, None, values, problems_of(exc, p._), 422)
         try:
             async with a.write() as tx:
                 await user_actions.create_user(
@@ -143,7 +135,7 @@ async def add_user(request: Request) -> Response:
         except DomainError as exc:
             await p.reload()
             field = next((name for name in ("password", "email", "role") if name in exc.code), "form")
-            return await _users_page(p, None, values, {field: exc.message}, exc.status)
+            return await _users_page(p, None, values, {field: refusal(exc, p._)}, exc.status)
         return RedirectResponse("/admin/users?saved=1", status_code=303)
 
 
@@ -209,7 +201,7 @@ async def save_account(user_id: int, request: Request) -> Response:
         try:
             body = UserPatch.model_validate(data)
         except ValidationError as exc:
-            return await again(problems_of(exc), 422)
+            return await again(problems_of(exc, p._), 422)
         demoted = body.role is not None and body.role is not Role.TENANT_ADMIN
         myself = user.id == a.actor.user_id and user.role is Role.TENANT_ADMIN
         if myself and demoted and not await user_actions.other_active_admins(a.session, user):
@@ -223,7 +215,7 @@ async def save_account(user_id: int, request: Request) -> Response:
         except DomainError as exc:
             await p.reload(user)
             field = next((name for name in ("password", "role") if name in exc.code), "active")
-            return await again({field: exc.message}, exc.status)
+            return await again({field: refusal(exc, p._)}, exc.status)
         await a.routing.reload_agents([user.id])
         return RedirectResponse(f"/admin/users/{user.id}?saved=account", status_code=303)
 
@@ -247,14 +239,14 @@ async def save_agent(user_id: int, request: Request) -> Response:
         try:
             body = AgentProfileIn.model_validate(data)
         except ValidationError as exc:
-            return await _agent_page(p, user, values, problems_of(exc), 422)
+            return await _agent_page(p, user, values, problems_of(exc, p._), 422)
         try:
             async with p.access.write() as tx:
                 await agent_actions.set_profile(tx, user, p.access.tenant, body)
         except DomainError as exc:
             await p.reload(user)
             field = "sip_password" if exc.code == "sip_password" else "extension" if "extension" in exc.code else "form"
-            return await _agent_page(p, user, values, {field: exc.message}, exc.status)
+            return await _agent_page(p, user, values, {field: refusal(exc, p._)}, exc.status)
         await p.access.routing.reload_agents([user.id])
         return RedirectResponse(f"/admin/users/{user.id}?saved=1", status_code=303)
 
@@ -295,12 +287,13 @@ async def add_queue(request: Request) -> Response:
         try:
             body = QueueIn.model_validate(data)
         except ValidationError as exc:
-            return await _queues_page(p, values, problems_of(exc), 422)
+            return await _queues_page(p, values, problems_of(exc, p._), 422)
         try:
             async with p.access.write() as tx:
                 queue = await tenant_actions.create_queue(tx, p.access.tenant.id, body)
         except DomainError as exc:
-            return await _queues_page(p, values, {"name": exc.message}, exc.status)
+            await p.reload()  # a failed write rolled the session back
+            return await _queues_page(p, values, {"name": refusal(exc, p._)}, exc.status)
         await p.access.routing.reload_queues([queue.id])
         return RedirectResponse(f"/admin/queues?saved={queue.id}", status_code=303)
 
@@ -331,12 +324,12 @@ async def save_queue(queue_id: int, request: Request) -> Response:
         try:
             body = QueuePatch.model_validate(data)
         except ValidationError as exc:
-            return await _queue_page(p, row, values, problems_of(exc), 422)
+            return await _queue_page(p, row, values, problems_of(exc, p._), 422)
         try:
             async with p.access.write() as tx:
                 await tenant_actions.update_queue(tx, row, body)
         except DomainError as exc:
             await p.reload(row)
-            return await _queue_page(p, row, values, {"name": exc.message}, exc.status)
+            return await _queue_page(p, row, values, {"name": refusal(exc, p._)}, exc.status)
         await p.access.routing.reload_queues([row.id])
         return RedirectResponse(f"/admin/queues/{row.id}?saved=1", status_code=303)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from infolinia.api.routes import wfm as api
 from infolinia.errors import DomainError
 from infolinia.web.ui.gate import Page, gate, page
-from infolinia.web.ui.people import problems_of
+from infolinia.web.ui.problems import problems_of, refusal
 from infolinia.web.ui.reports import queues_of
 from infolinia.wfm import history
 from infolinia.wfm.schemas import StaffingIn
@@ -45,11 +45,11 @@ async def _staffing(p: Page, values: dict[str, str]) -> tuple[dict[str, Any] | N
     try:
         body = StaffingIn.model_validate(data)
     except ValidationError as exc:
-        return None, problems_of(exc)
+        return None, problems_of(exc, p._)
     try:
         out = await api.staffing(body, p.access)
     except DomainError as exc:
-        return None, {"calls": exc.message}
+        return None, {"calls": refusal(exc, p._)}
     return out.model_dump(), {}
 
 
@@ -89,7 +89,7 @@ async def _forecast(p: Page, values: dict[str, str]) -> tuple[dict[str, Any] | N
         if exc.status == 404:
             raise
         field = (exc.details or {}).get("field") if isinstance(exc.details, dict) else None
-        return None, {f"fc_{field}" if field else "fc_days": exc.message}
+        return None, {f"fc_{field}" if field else "fc_days": refusal(exc, p._)}
     answer: dict[str, Any] = {**made}
     per_day: dict[str, float] = defaultdict(float)
     for row in answer["intervals"]:

@@ -22,6 +22,7 @@ from infolinia.voice.prompts.audio import wav_bytes
 from infolinia.voice.prompts.names import check_name
 from infolinia.voice.prompts.upload import MAX_BYTES, MAX_SECONDS, MIN_SECONDS, AudioError, decode_upload
 from infolinia.web.ui.gate import Page, gate, page, upload
+from infolinia.web.ui.problems import refusal
 
 __all__ = ["BODY_LIMITS", "router"]
 
@@ -59,7 +60,7 @@ async def upload_prompt(request: Request) -> Response:
         try:
             check_name(values["name"])
         except Invalid as exc:
-            problems["name"] = exc.message
+            problems["name"] = refusal(exc, p._)
         if not LANGUAGE.fullmatch(values["language"]):
             problems["language"] = p._("Choose a language.")
         file = posted.files.get("file")
@@ -77,7 +78,7 @@ async def upload_prompt(request: Request) -> Response:
         except DomainError as exc:
             await p.reload()
             field = "name" if isinstance(exc, Invalid) else "form"
-            return await _list_page(p, values, {field: exc.message}, exc.status)
+            return await _list_page(p, values, {field: refusal(exc, p._)}, exc.status)
         p.access.prompts.invalidate(p.access.tenant.id)
         return RedirectResponse(f"/admin/prompts?saved={quote(values['name'])}", status_code=303)
 

@@ -23,6 +23,7 @@ from infolinia.reports.intervals import INTERVALS
 from infolinia.store.models import Channel, Queue
 from infolinia.store.types import utcnow
 from infolinia.web.ui.gate import Page, gate, page
+from infolinia.web.ui.problems import refusal
 from infolinia.web.ui.render import N_
 
 __all__ = ["KPI_LABELS", "queues_of", "router"]
@@ -142,7 +143,7 @@ async def reports(request: Request) -> Response:
                 summary = await api._summary(p.access, s.start, s.end, filters.query.queue_id)
             except DomainError as exc:
                 field = (exc.details or {}).get("field") if isinstance(exc.details, dict) else None
-                problems[{"queue_id": "queue_id", "interval": "interval"}.get(str(field), "from")] = exc.message
+                problems[{"queue_id": "queue_id", "interval": "interval"}.get(str(field), "from")] = refusal(exc, p._)
                 status = exc.status
         month = filters.values["from"][:7]
         return p.render("reports/contacts.html", status, values=filters.values, problems=problems, report=report,

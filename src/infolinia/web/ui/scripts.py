@@ -19,7 +19,7 @@ from infolinia.agent_scripts.schemas import ScriptIn
 from infolinia.errors import DomainError, Invalid
 from infolinia.store.models import AgentScript
 from infolinia.web.ui.gate import Page, form, gate, page
-from infolinia.web.ui.people import problems_of
+from infolinia.web.ui.problems import problems_of, refusal
 
 __all__ = ["router"]
 
@@ -91,14 +91,14 @@ async def save_script(script_id: int, request: Request) -> Response:
         try:
             body = ScriptIn.model_validate(data)
         except ValidationError as exc:
-            return await _script_page(p, row, values, {k: [v] for k, v in problems_of(exc).items()}, 422)
+            return await _script_page(p, row, values, {k: [v] for k, v in problems_of(exc, p._).items()}, 422)
         try:
             async with p.access.write() as tx:
                 await actions.update_script(tx, p.access.tenant, row, body)
         except Invalid as exc:
             await p.reload(row)
             found = (exc.details or {}).get("problems") if isinstance(exc.details, dict) else None
-            for problem in found or [{"path": "form", "message": exc.message}]:
+            for problem in found or [{"path": "form", "message": refusal(exc, p._)}]:
                 where = str(problem.get("path") or "form")
                 target = "attachments" if where.startswith("attachments") else "definition"
                 text = f"{where}: {problem.get('message', '')}" if where != "form" else str(problem.get("message"))
@@ -106,5 +106,5 @@ async def save_script(script_id: int, request: Request) -> Response:
             return await _script_page(p, row, values, problems, 422)
         except DomainError as exc:
             await p.reload(row)
-            return await _script_page(p, row, values, {"name": [exc.message]}, exc.status)
+            return await _script_page(p, row, values, {"name": [refusal(exc, p._)]}, exc.status)
         return RedirectResponse(f"/admin/scripts/{row.id}?saved=1", status_code=303)

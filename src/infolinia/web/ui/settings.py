@@ -26,7 +26,7 @@ from infolinia.schemas import TenantIn, TenantPatch
 from infolinia.store.models import ConsentEvent, ConsentPurpose, Tenant
 from infolinia.tenants import actions
 from infolinia.web.ui.gate import TENANT_COOKIE, Page, form, gate, page
-from infolinia.web.ui.people import problems_of
+from infolinia.web.ui.problems import problems_of, refusal
 
 __all__ = ["router"]
 
@@ -152,7 +152,7 @@ async def save_settings(request: Request) -> Response:
         try:
             body = TenantPatch.model_validate(data)
         except ValidationError as exc:
-            found = problems_of(exc)
+            found = problems_of(exc, p._)
             if "callback_policy" in found:  # the calling hours are the part of the policy this form changes
                 found["calling_hours"] = found.pop("callback_policy").removeprefix("calling_hours: ")
             return await _settings_page(p, values, found, 422)
@@ -162,7 +162,7 @@ async def save_settings(request: Request) -> Response:
                 await actions.update_tenant(tx, tenant, body)
         except DomainError as exc:
             await p.reload()
-            return await _settings_page(p, values, {"form": exc.message}, exc.status)
+            return await _settings_page(p, values, {"form": refusal(exc, p._)}, exc.status)
         await a.routing.reload_tenant(tenant.id)
         a.telephony.invalidate(tenant.id)
         a.prompts.invalidate(tenant.id)
@@ -195,13 +195,13 @@ async def add_tenant(request: Request) -> Response:
         try:
             body = TenantIn.model_validate(data)
         except ValidationError as exc:
-            return await _tenants_page(p, values, problems_of(exc), 422)
+            return await _tenants_page(p, values, problems_of(exc, p._), 422)
         try:
             async with p.access.write() as tx:
                 await actions.create_tenant(tx, body)
         except DomainError as exc:
             await p.reload()
-            return await _tenants_page(p, values, {"slug": exc.message}, exc.status)
+            return await _tenants_page(p, values, {"slug": refusal(exc, p._)}, exc.status)
         return RedirectResponse("/admin/tenants", status_code=303)
 
 

@@ -23,6 +23,7 @@ from infolinia.schemas import TenantPatch
 from infolinia.store.models import Queue, Team
 from infolinia.tenants import actions
 from infolinia.web.ui.gate import Page, form, gate, page
+from infolinia.web.ui.problems import problem_text, refusal
 
 __all__ = ["router"]
 
@@ -136,13 +137,13 @@ async def save_sla(request: Request) -> Response:
             problems: dict[str, str] = {}
             for error in exc.errors():
                 message = str(error["msg"]).removeprefix("Value error, ")
-                problems.setdefault(locate(message), message)
+                problems.setdefault(locate(message), problem_text(p._, error))
             return await _page(p, categories, rungs, rules, problems, 422)
         try:
             async with a.write() as tx:
                 await actions.update_tenant(tx, a.tenant, body)
         except DomainError as exc:
             await p.reload()
-            return await _page(p, categories, rungs, rules, {locate(exc.message): exc.message}, exc.status)
+            return await _page(p, categories, rungs, rules, {locate(exc.message): refusal(exc, p._)}, exc.status)
         a.telephony.invalidate(a.tenant.id)
         return RedirectResponse("/admin/sla?saved=1", status_code=303)

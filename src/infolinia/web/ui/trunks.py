@@ -19,7 +19,7 @@ from infolinia.store.models import Trunk
 from infolinia.voice.telephony import actions
 from infolinia.voice.telephony.schemas import TrunkIn, TrunkPatch
 from infolinia.web.ui.gate import Page, form, gate, page
-from infolinia.web.ui.people import problems_of
+from infolinia.web.ui.problems import problems_of, refusal
 
 __all__ = ["router"]
 
@@ -61,9 +61,9 @@ def _values(trunk: Trunk) -> dict[str, str]:
     }
 
 
-def _problem(exc: DomainError) -> dict[str, str]:
+def _problem(p: Page, exc: DomainError) -> dict[str, str]:
     field = (exc.details or {}).get("field") if isinstance(exc.details, dict) else None
-    return {str(field or ("name" if exc.code == "name_taken" else "form")): exc.message}
+    return {str(field or ("name" if exc.code == "name_taken" else "form")): refusal(exc, p._)}
 
 
 async def _list_page(p: Page, values: dict[str, str], problems: dict[str, str], status: int = 200) -> Response:
@@ -93,13 +93,13 @@ async def add_trunk(request: Request) -> Response:
         try:
             body = TrunkIn.model_validate(data | ({"password": password} if password else {}))
         except ValidationError as exc:
-            return await _list_page(p, values, problems_of(exc), 422)
+            return await _list_page(p, values, problems_of(exc, p._), 422)
         try:
             async with change(p.access) as tx:
                 trunk = await actions.create_trunk(tx, p.access.tenant, body)
         except DomainError as exc:
             await p.reload()
-            return await _list_page(p, values, _problem(exc), exc.status)
+            return await _list_page(p, values, _problem(p, exc), exc.status)
         return RedirectResponse(f"/admin/trunks?saved={trunk.id}", status_code=303)
 
 
@@ -122,13 +122,13 @@ async def save_trunk(trunk_id: int, request: Request) -> Response:
         try:
             body = TrunkPatch.model_validate(data | ({"password": password} if password else {}))
         except ValidationError as exc:
-            return await _edit_page(p, row, values, problems_of(exc), 422)
+            return await _edit_page(p, row, values, problems_of(exc, p._), 422)
         try:
             async with change(p.access) as tx:
                 await actions.update_trunk(tx, p.access.tenant, row, body)
         except DomainError as exc:
             await p.reload(row)
-            return await _edit_page(p, row, values, _problem(exc), exc.status)
+            return await _edit_page(p, row, values, _problem(p, exc), exc.status)
         return RedirectResponse(f"/admin/trunks/{row.id}?saved=1", status_code=303)
 
 
