@@ -95,14 +95,12 @@ async def test_an_abandoned_contact_waits_for_the_next_local_day_and_the_rate_is
 ) -> None:
     campaign, (contact,), tenant = await draft_campaign(center)
     with center.bus.subscribe(wanted=lambda e: e.type == "campaign.abandon_rate") as sub:
-        target = Target(
-            "contact", contact.id, tenant.id, contact.number, None, campaign.queue_id, None, datetime.now(UTC)
-        )
-        started = datetime.now(UTC)
+        at = local(tenant, 2026, 12, 7, 23, 59)  # a minute before local midnight
+        started = at - timedelta(seconds=60)  # a fixed day, whatever day the test runs on
+        target = Target("contact", contact.id, tenant.id, contact.number, None, campaign.queue_id, None, started)
         attempt = await attempts.start(center.db, target, campaign.id, started)
         task = await attempts.answered(center.db, attempt, started + timedelta(seconds=5), campaign.queue_id)
         assert task is not None and task.priority == 100
-        at = local(tenant, 2026, 12, 7, 23, 59)
         await attempts.finish(center.db, center.bus, attempt, "abandoned", at=at)
         event = sub.queue.get_nowait()
     assert event.data == {
