@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from infolinia.event_types import SCHEMAS
+from infolinia.store.types import utcnow
 from infolinia.wallboard.board import STATE_ORDER
 from infolinia.wallboard.hub import PREFIXES, Wallboards
 from infolinia.web.ui.gate import gate, page
@@ -41,7 +42,10 @@ async def _draw(request: Request, template: str, seq: int, tv: bool) -> Response
         tenant_id = p.access.tenant.id
         boards: Wallboards = request.app.state.ctx.wallboard
         board = await boards.board(tenant_id, seq)
-        return p.render(template, board=board, tv=tv, events=EVENTS, states=STATES, modes=MODES, statuses=STATUSES)
+        # the page's clock is set by the moment of this answer, not the board's reading (which may be a moment
+        # older, shared with other viewers): else the counting times would run behind by that moment
+        return p.render(template, board=board, tv=tv, events=EVENTS, states=STATES, modes=MODES, statuses=STATUSES,
+                        served_at=utcnow())  # fmt: skip
 
 
 @router.get("/wallboard")
